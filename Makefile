@@ -1,0 +1,23 @@
+# Ashrai — the two commands a newcomer needs are `make run` and `make test`.
+.PHONY: run test build deps pg-start pg-stop clean
+
+run:            ## build, start the local cluster under .data/, migrate, serve on 127.0.0.1:7420
+	Scripts/run
+
+test:           ## throwaway cluster + swift test (cluster removed on any exit)
+	Scripts/test
+
+build: deps
+	swift build
+
+deps:           ## install missing Debian packages
+	Scripts/deps
+
+pg-start:       ## start the .data/ cluster only
+	Scripts/pg start .data/pg 54320
+
+pg-stop:
+	Scripts/pg stop .data/pg
+
+clean:
+	swift package clean

@@ -1,0 +1,91 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6)
+]
+
+let package = Package(
+    name: "ashrai",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ashraid", targets: ["ashraid"]),
+        .executable(name: "ashrai", targets: ["ashrai"]),
+        .library(name: "Postgres", targets: ["Postgres"]),
+        .library(name: "AshraiCore", targets: ["AshraiCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // libpq through pkg-config; the header path comes from `pkg-config --cflags libpq`.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "AshraiCore", swiftSettings: swiftSettings),
+        .target(name: "AshraiProtocol", dependencies: ["AshraiCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "AshraiServer",
+            dependencies: [
+                "Postgres", "AshraiCore", "AshraiProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ashraid",
+            dependencies: [
+                "AshraiServer", "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ashrai",
+            dependencies: [
+                "AshraiProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Shared helpers for tests: the throwaway cluster, one database per suite.
+        .target(
+            name: "AshraiTestSupport",
+            dependencies: ["Postgres"],
+            path: "Tests/AshraiTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "AshraiTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AshraiCoreTests", dependencies: ["AshraiCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "AshraiProtocolTests", dependencies: ["AshraiProtocol"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AshraiServerTests",
+            dependencies: ["AshraiServer", "Postgres", "AshraiTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

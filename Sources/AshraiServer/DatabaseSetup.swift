@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import NIOPosix
+import Postgres
+
+/// Schema and roles: what `ashraid migrate` does, and what `serve` checks before it starts.
+///
+/// Two roles matter. The *migration role* (`ASHRAI_MIGRATION_DATABASE_URL`) owns the tables.
+/// The *application role* (the user of `ASHRAI_DATABASE_URL`, default `ashrai_app`) is what
+/// the daemon connects as: it owns nothing and gets its rights only through membership in the
+/// NOLOGIN group `ashrai_application`, to which every migration grants exactly what the daemon
+/// needs. So row-level security applies to the daemon, and a bug in it cannot drop a table or
+/// rewrite the audit log.
+public enum DatabaseSetup {
+    /// The group role every migration grants to.
+    public static let applicationGroup = "ashrai_application"
+    /// The login role used when the application URL names no user.
+    public static let defaultApplicationUser = "ashrai_app"
+
+    /// Runs pending migrations as the owner, creating the group role before and the
+    /// application login role after (when the owner may create roles), all under the
+    /// migration advisory lock.
+    public static func migrate(
+        migrationURL: String,
+        applicationURL: String,
+        migrationsDirectory: String,
+        logger: Logger
+    ) async throws -> PostgresMigrationReport {
+        let migrations = try PostgresMigration.load(from: URL(fileURLWithPath: migrationsDirectory))
+        let applicationConfig = try PostgresConfiguration(url: applicationURL)
+        let applicationUser = applicationConfig.user ?? defaultApplicationUser
+        let threadPool = NIOThreadPool(numberOfThreads: 1)
+        threadPool.start()
+        defer { threadPool.shutdownGracefully { _ in } }
+        let connection = try await PostgresConnection.connect(
+            configuration: try PostgresConfiguration(url: migrationURL), threadPool: threadPool)
+        let migrator = PostgresMigrator(migrations: migrations, logger: logger)
+        return try await migrator.migrate(
+            on: connection,
+            beforeMigrations: { try await ensureGroupRole(on: $0) },
+            afterMigrations: {
+                try await ensureLoginRole(
+                    named: applicationUser, password: applicationConfig.password, on: $0, logger: logger)
+            })
+    }
+
+    /// Versions not yet applied (throws if an applied migration changed, or the database is newer).
+    public static func pendingMigrations(
+        on client: PostgresClient, migrationsDirectory: String, logger: Logger
+    ) async throws -> [Int] {
+        let migrations = try PostgresMigration.load(from: URL(fileURLWithPath: migrationsDirectory))
+        let migrator = PostgresMigrator(migrations: migrations, logger: logger)
+        return try await client.withConnection { try await migrator.pendingMigrations(on: $0) }
+    }
+
+    static func mayCreateRoles(on connection: PostgresConnection) async throws -> Bool {
+        try await connection.query(
+            "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
+        ).scalar(Bool.self)
+    }
+
+    static func roleExists(_ name: String, on connection: PostgresConnection) async throws -> Bool {
+        try await connection.query("SELECT count(*) > 0 FROM pg_roles WHERE rolname = \(name)").scalar(Bool.self)
+    }
+
+    /// Runs DDL that the server itself assembled with `format('%I', …)` / `format('%L', …)`
+    /// from bound parameters: role names and passwords cannot be `$n` in DDL.
+    static func runFormatted(_ formatting: PostgresQuery, on connection: PostgresConnection) async throws {
+        let statement = try await connection.query(formatting).scalar(String.self)
+        try await connection.execute(PostgresQuery(unsafeSQL: statement))
+    }
+
+    /// Creates `ashrai_application` (NOLOGIN) if missing.
+    static func ensureGroupRole(on connection: PostgresConnection) async throws {
+        if try await roleExists(applicationGroup, on: connection) { return }
+        guard try await mayCreateRoles(on: connection) else {
+            throw PostgresError(
+                code: .migration,
+                message: "role \(applicationGroup) does not exist and the migration role may not create roles; have an administrator run: CREATE ROLE \(applicationGroup) NOLOGIN")
+        }
+        do {
+            try await runFormatted("SELECT format('CREATE ROLE %I NOLOGIN', \(applicationGroup)::text)", on: connection)
+        } catch let error as PostgresError where error.sqlState == "42710" || error.isUniqueViolation {
+            // Created concurrently by another migrate run (other database, same cluster).
+        }
+    }
+
+    /// Creates the application login role if missing and makes it a member of the group.
+    static func ensureLoginRole(
+        named user: String, password: String?, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let currentUser = try await connection.query("SELECT current_user::text").scalar(String.self)
+        if user == currentUser {
+            logger.warning("the application connects as the migration role; row-level security will not apply to it",
+                           metadata: ["role": "\(user)"])
+            return
+        }
+        let mayCreate = try await mayCreateRoles(on: connection)
+        if !(try await roleExists(user, on: connection)) {
+            guard mayCreate else {
+                logger.warning("application role does not exist and the migration role may not create it",
+                               metadata: ["role": "\(user)"])
+                return
+            }
+            do {
+                if let password, !password.isEmpty {
+                    try await runFormatted(
+                        "SELECT format('CREATE ROLE %I LOGIN INHERIT PASSWORD %L', \(user)::text, \(password)::text)",
+                        on: connection)
+                } else {
+                    try await runFormatted("SELECT format('CREATE ROLE %I LOGIN INHERIT', \(user)::text)", on: connection)
+                }
+                logger.info("created application role", metadata: ["role": "\(user)"])
+            } catch let error as PostgresError where error.sqlState == "42710" || error.isUniqueViolation {
+                // Created concurrently.
+            }
+        }
+        let isMember = try await connection.query(
+            "SELECT pg_has_role(\(user)::text, \(applicationGroup)::text, 'MEMBER')").scalar(Bool.self)
+        if !isMember {
+            do {
+                try await runFormatted("SELECT format('GRANT %I TO %I', \(applicationGroup)::text, \(user)::text)", on: connection)
+            } catch let error as PostgresError where error.sqlState == SQLState.insufficientPrivilege {
+                logger.warning("cannot grant the application group to the application role; ask an administrator",
+                               metadata: ["role": "\(user)"])
+            }
+        }
+        let isSuperuser = try await connection.query(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = \(user)").scalar(Bool.self)
+        if isSuperuser {
+            logger.warning("the application role is a superuser; row-level security will not apply to it",
+                           metadata: ["role": "\(user)"])
+        }
+    }
+}

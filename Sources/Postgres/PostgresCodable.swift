@@ -1,0 +1,240 @@
+import Foundation
+
+/// A value bound to a `$n` parameter: NULL, text format, or binary format, with its type OID.
+public enum PostgresBindValue: Sendable {
+    /// SQL NULL of the given type.
+    case null(PostgresDataType)
+    /// PostgreSQL's text representation; must not contain a NUL byte.
+    case text(String, PostgresDataType)
+    /// Binary format bytes (used for `bytea`).
+    case binary([UInt8], PostgresDataType)
+    /// A value that could not be encoded; executing the query throws this error.
+    case invalid(PostgresError)
+}
+
+/// A Swift value that can be sent as a query parameter.
+public protocol PostgresEncodable: Sendable {
+    /// The value as a bind. Throw `PostgresError` (`.invalidParameter`) for unsendable values.
+    func postgresBind() throws -> PostgresBindValue
+}
+
+/// Why a column value could not be decoded; wrapped into a `PostgresError` naming the column.
+public struct PostgresDecodingFailure: Error, Sendable {
+    /// What was wrong, without the value itself.
+    public var reason: String
+    /// Creates a failure.
+    public init(_ reason: String) { self.reason = reason }
+}
+
+/// A Swift type that can be decoded from a column in text format.
+public protocol PostgresDecodable {
+    /// Decodes a non-NULL value from its text representation.
+    init(postgresText text: String, type: PostgresDataType) throws
+    /// The value for SQL NULL; throws unless the type is optional.
+    static func postgresNull() throws -> Self
+}
+
+extension PostgresDecodable {
+    /// Non-optional types refuse NULL.
+    public static func postgresNull() throws -> Self {
+        throw PostgresDecodingFailure("unexpected NULL for non-optional \(Self.self)")
+    }
+}
+
+/// Both directions.
+public typealias PostgresCodable = PostgresEncodable & PostgresDecodable
+
+// MARK: - Optional
+
+extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
+    public func postgresBind() throws -> PostgresBindValue {
+        switch self {
+        case .none: return .null(.unspecified)
+        case .some(let value): return try value.postgresBind()
+        }
+    }
+}
+
+extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
+    public init(postgresText text: String, type: PostgresDataType) throws {
+        self = .some(try Wrapped(postgresText: text, type: type))
+    }
+    public static func postgresNull() throws -> Wrapped? { nil }
+}
+
+// MARK: - Text
+
+extension String: PostgresCodable {
+    public func postgresBind() throws -> PostgresBindValue {
+        if self.utf8.contains(0) {
+            throw PostgresError(
+                code: .invalidParameter,
+                message: "text parameter contains a NUL byte, which PostgreSQL text cannot store")
+        }
+        return .text(self, .unspecified)
+    }
+    public init(postgresText text: String, type: PostgresDataType) throws { self = text }
+}
+
+extension Substring: PostgresEncodable {
+    public func postgresBind() throws -> PostgresBindValue { try String(self).postgresBind() }
+}
+
+// MARK: - Integers
+
+extension Int: PostgresCodable {
+    public func postgresBind() throws -> PostgresBindValue { .text(String(self), .int8) }
+    public init(postgresText text: String, type: PostgresDataType) throws {
+        guard let value = Int(text) else { throw PostgresDecodingFailure("not an integer") }
+        self = value
+    }
+}
+
+extension Int64: PostgresCodable {
+    public func postgresBind() throws -> PostgresBindValue { .text(String(self), .int8) }
+    public init(postgresText text: String, type: PostgresDataType) throws {
+        guard let value = Int64(text) else { throw PostgresDecodingFailure("not an integer") }
+        self = value
+    }
+}
+
+extension Int32: PostgresCodable {
+    public func postgresBind() throws -> PostgresBindValue { .text(String(self), .int4) }
+    public init(postgresText text: String, type: PostgresDataType) throws {
+        guard let value = Int32(text) else { throw PostgresDecodingFailure("not a 32-bit integer") }
+        self = value
+    }
+}
+
+// MARK: - Bool
+
+extension Bool: PostgresCodable {
+    public func postgresBind() throws -> PostgresBindValue { .text(self ? "t" : "f", .bool) }
+    public init(postgresText text: String, type: PostgresDataType) throws {
+        switch text {
+        case "t", "true": self = true
+        case "f", "false": self = false
+        default: throw PostgresDecodingFailure("not a boolean")
+        }
+    }
+}
+
+// MARK: - Decimal (numeric), exact
+
+extension Decimal: PostgresCodable {
+    public func postgresBind() throws -> PostgresBindValue {
+        guard !isNaN else { throw PostgresError(code: .invalidParameter, message: "NaN is not a valid amount") }
+        return .text(PostgresNumeric.text(of: self), .numeric)
+    }
+    public init(postgresText text: String, type: PostgresDataType) throws {
+        self = try PostgresNumeric.decimal(from: text)
+    }
+}
+
+/// Exact conversion between `numeric` text and `Decimal`; no `Double` on the way.
+public enum PostgresNumeric {
+    /// The plain decimal text of a value (`-1234.50`), never exponent notation.
+    public static func text(of value: Decimal) -> String {
+        // Decimal's description is locale-independent and plain for the magnitudes money has.
+        value.description
+    }
+
+    /// Parses `numeric` text: an optional sign, digits, an optional fraction. At most 38
+    /// significant digits (Decimal's exact range); `NaN` and infinities are refused.
+    public static func decimal(from text: String) throws -> Decimal {
+        var digits = 0
+        var sawPoint = false
+        for (offset, byte) in text.utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "-"), UInt8(ascii: "+"):
+                guard offset == 0 else { throw PostgresDecodingFailure("not a decimal number") }
+            case UInt8(ascii: "."):
+                guard !sawPoint else { throw PostgresDecodingFailure("not a decimal number") }
+                sawPoint = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                digits += 1
+            default:
+                throw PostgresDecodingFailure("not a finite decimal number")
+            }
+        }
+        guard digits > 0 else { throw PostgresDecodingFailure("not a decimal number") }
+        let significant = text.drop(while: { $0 == "-" || $0 == "+" || $0 == "0" || $0 == "." })
+            .filter(\.isNumber).count
+        guard significant <= 38 else {
+            throw PostgresDecodingFailure("numeric has more than 38 significant digits")
+        }
+        guard let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else {
+            throw PostgresDecodingFailure("not a decimal number")
+        }
+        return value
+    }
+}
+
+// MARK: - Bytes
+
+extension Array: PostgresEncodable where Element == UInt8 {
+    public func postgresBind() throws -> PostgresBindValue { .binary(self, .bytea) }
+}
+
+extension Array: PostgresDecodable where Element == UInt8 {
+    public init(postgresText text: String, type: PostgresDataType) throws {
+        // bytea_output = hex: "\x0a1b…"
+        guard text.hasPrefix("\\x") else { throw PostgresDecodingFailure("bytea not in hex format") }
+        let hex = Array(text.utf8.dropFirst(2))
+        guard hex.count % 2 == 0 else { throw PostgresDecodingFailure("odd-length bytea hex") }
+        func nibble(_ c: UInt8) throws -> UInt8 {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+            default: throw PostgresDecodingFailure("invalid bytea hex digit")
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(hex.count / 2)
+        var index = 0
+        while index < hex.count {
+            bytes.append(try nibble(hex[index]) << 4 | nibble(hex[index + 1]))
+            index += 2
+        }
+        self = bytes
+    }
+}
+
+// MARK: - JSON
+
+/// A value stored as `jsonb`, encoded and decoded with Foundation's JSON coders.
+public struct PostgresJSON<Value: Codable & Sendable>: PostgresCodable, Sendable {
+    /// The wrapped value.
+    public var value: Value
+    /// Wraps a value.
+    public init(_ value: Value) { self.value = value }
+
+    public func postgresBind() throws -> PostgresBindValue {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data: Data
+        do { data = try encoder.encode(value) } catch {
+            throw PostgresError(code: .invalidParameter, message: "value cannot be encoded as JSON")
+        }
+        return try String(decoding: data, as: UTF8.self).postgresBind().retyped(.jsonb)
+    }
+
+    public init(postgresText text: String, type: PostgresDataType) throws {
+        do { value = try JSONDecoder().decode(Value.self, from: Data(text.utf8)) } catch {
+            throw PostgresDecodingFailure("JSON does not match \(Value.self)")
+        }
+    }
+}
+
+extension PostgresBindValue {
+    /// The same value declared as another type.
+    func retyped(_ type: PostgresDataType) -> PostgresBindValue {
+        switch self {
+        case .null: return .null(type)
+        case .text(let text, _): return .text(text, type)
+        case .binary(let bytes, _): return .binary(bytes, type)
+        case .invalid: return self
+        }
+    }
+}

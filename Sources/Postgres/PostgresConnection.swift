@@ -1,0 +1,310 @@
+import CLibPQ
+import Foundation
+import NIOPosix
+import Synchronization
+
+/// Transaction isolation levels.
+public enum PostgresIsolation: String, Sendable {
+    /// PostgreSQL's default.
+    case readCommitted = "READ COMMITTED"
+    /// Snapshot for the whole transaction.
+    case repeatableRead = "REPEATABLE READ"
+    /// Full serializability; expect SQLSTATE 40001 and retry.
+    case serializable = "SERIALIZABLE"
+}
+
+/// One libpq connection (`PGconn`).
+///
+/// libpq forbids using a `PGconn` from two threads at once. A connection is therefore only ever
+/// used by the task that leased it from `PostgresClient` (or the migrator that opened it), and
+/// every blocking libpq call runs on the client's `NIOThreadPool`, never on an event loop or the
+/// cooperative pool. A `busy` flag turns any concurrent use into an immediate crash instead of
+/// silent corruption.
+///
+/// `@unchecked Sendable` is safe because of that lease discipline plus the `busy` check: the
+/// `PGconn` is touched by exactly one thread at a time.
+public final class PostgresConnection: @unchecked Sendable {
+    private var handle: OpaquePointer?
+    private let busy = Mutex(false)
+    let threadPool: NIOThreadPool
+    /// A short id for logs.
+    public let id: Int
+
+    private static let nextID = Atomic<Int>(1)
+
+    private init(handle: OpaquePointer, threadPool: NIOThreadPool) {
+        self.handle = handle
+        self.threadPool = threadPool
+        self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+    }
+
+    /// Opens a connection on the thread pool.
+    public static func connect(
+        configuration: PostgresConfiguration, threadPool: NIOThreadPool
+    ) async throws -> PostgresConnection {
+        try await threadPool.runIfActive {
+            try connectBlocking(configuration: configuration, threadPool: threadPool)
+        }
+    }
+
+    static func connectBlocking(
+        configuration: PostgresConfiguration, threadPool: NIOThreadPool
+    ) throws -> PostgresConnection {
+        PostgresConnection(handle: try openHandle(configuration: configuration), threadPool: threadPool)
+    }
+
+    /// `PQconnectdbParams` with the configuration's keyword/value pairs; blocks.
+    static func openHandle(configuration: PostgresConfiguration) throws -> OpaquePointer {
+        let parameters = configuration.connectionParameters
+        var keywords = parameters.map { strdup($0.0) }
+        var values = parameters.map { strdup($0.1) }
+        keywords.append(nil)
+        values.append(nil)
+        defer {
+            keywords.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        let handle: OpaquePointer? = keywords.map { UnsafePointer($0) }.withUnsafeBufferPointer { k in
+            values.map { UnsafePointer($0) }.withUnsafeBufferPointer { v in
+                PQconnectdbParams(k.baseAddress, v.baseAddress, 0)
+            }
+        }
+        guard let handle else {
+            throw PostgresError(code: .connectionFailed, message: "out of memory while connecting")
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let error = PostgresError.fromConnection(handle, code: .connectionFailed)
+            PQfinish(handle)
+            throw error
+        }
+        // Server NOTICEs would otherwise be printed to stderr by libpq.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        return handle
+    }
+
+    // MARK: - Async API (each call hops to the thread pool)
+
+    /// Runs a parameterised statement and returns its rows.
+    @discardableResult
+    public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await threadPool.runIfActive { try self.queryBlocking(query) }
+    }
+
+    /// Runs a statement and returns the number of rows it affected.
+    @discardableResult
+    public func execute(_ query: PostgresQuery) async throws -> Int {
+        try await self.query(query).affectedRows
+    }
+
+    /// Runs trusted SQL text that may hold several statements (migrations) with the simple
+    /// query protocol. Never pass input here.
+    public func executeScript(_ sql: String) async throws {
+        try await threadPool.runIfActive { try self.executeScriptBlocking(sql) }
+    }
+
+    /// Runs `body` inside `BEGIN … COMMIT`; rolls back and rethrows if it throws.
+    ///
+    /// If a statement failed inside the body and the body swallowed the error, PostgreSQL would
+    /// turn the COMMIT into a silent ROLLBACK; this method throws instead.
+    public func withTransaction<Result>(
+        isolation: PostgresIsolation = .readCommitted,
+        readOnly: Bool = false,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await execute(PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.rawValue)" + (readOnly ? " READ ONLY" : "")))
+        let result: Result
+        do {
+            result = try await body(self)
+        } catch {
+            await rollbackQuietly()
+            throw error
+        }
+        if transactionStatus == .failed {
+            await rollbackQuietly()
+            throw PostgresError(code: .server, message: "transaction was aborted by an earlier error", sqlState: "25P02")
+        }
+        do {
+            try await execute("COMMIT")
+        } catch {
+            await rollbackQuietly()
+            throw error
+        }
+        return result
+    }
+
+    private func rollbackQuietly() async {
+        guard isUsable, transactionStatus != .idle else { return }
+        _ = try? await execute("ROLLBACK")
+    }
+
+    // MARK: - State
+
+    /// libpq's view of the transaction state.
+    public enum TransactionStatus: Sendable {
+        /// No transaction open.
+        case idle
+        /// Inside a transaction block.
+        case inTransaction
+        /// Inside a failed transaction block (only ROLLBACK will work).
+        case failed
+        /// A command is in progress, or the connection is bad.
+        case unknown
+    }
+
+    /// The transaction state after the last command.
+    public var transactionStatus: TransactionStatus {
+        guard let handle else { return .unknown }
+        switch PQtransactionStatus(handle) {
+        case PQTRANS_IDLE: return .idle
+        case PQTRANS_INTRANS: return .inTransaction
+        case PQTRANS_INERROR: return .failed
+        default: return .unknown
+        }
+    }
+
+    /// False once the connection has broken or been closed.
+    public var isUsable: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// The server's process id for this connection (for `pg_terminate_backend` in tests, logs).
+    public var backendPID: Int32 {
+        guard let handle else { return 0 }
+        return PQbackendPID(handle)
+    }
+
+    /// Reads whatever the server sent while the connection sat idle (a termination notice, EOF)
+    /// without blocking, and reports whether the connection is still good. libpq keeps its socket
+    /// non-blocking, so `PQconsumeInput` returns at once.
+    func checkAliveBlocking() -> Bool {
+        withExclusiveHandle { handle in
+            guard PQstatus(handle) == CONNECTION_OK else { return false }
+            if PQconsumeInput(handle) == 0 { return false }
+            return PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+        } ?? false
+    }
+
+    /// Closes the connection; later use fails with `connectionLost`.
+    func closeBlocking() {
+        busy.withLock { isBusy in
+            precondition(!isBusy, "PostgresConnection closed while in use")
+            if let handle { PQfinish(handle) }
+            handle = nil
+        }
+    }
+
+    // MARK: - Blocking core (thread pool only)
+
+    private func withExclusiveHandle<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T? {
+        let handle: OpaquePointer? = busy.withLock { isBusy in
+            precondition(!isBusy, "PostgresConnection used by two tasks at once")
+            isBusy = true
+            return self.handle
+        }
+        defer { busy.withLock { $0 = false } }
+        guard let handle else { return nil }
+        return try body(handle)
+    }
+
+    func queryBlocking(_ query: PostgresQuery) throws -> PostgresRows {
+        for bind in query.binds { if case .invalid(let error) = bind { throw error } }
+        let outcome: PostgresRows? = try withExclusiveHandle { handle in
+            let count = query.binds.count
+            var types = [UInt32](repeating: 0, count: count)
+            var values = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+            var lengths = [Int32](repeating: 0, count: count)
+            var formats = [Int32](repeating: 0, count: count)
+            defer { values.forEach { free($0) } }
+            for (index, bind) in query.binds.enumerated() {
+                switch bind {
+                case .null(let type):
+                    types[index] = type.oid
+                case .text(let text, let type):
+                    types[index] = type.oid
+                    values[index] = strdup(text)
+                case .binary(let bytes, let type):
+                    types[index] = type.oid
+                    let buffer = malloc(max(bytes.count, 1))!.assumingMemoryBound(to: CChar.self)
+                    bytes.withUnsafeBytes { raw in
+                        if let base = raw.baseAddress { memcpy(buffer, base, bytes.count) }
+                    }
+                    values[index] = buffer
+                    lengths[index] = Int32(bytes.count)
+                    formats[index] = 1
+                case .invalid(let error):
+                    throw error
+                }
+            }
+            let result = values.map { UnsafePointer($0) }.withUnsafeBufferPointer { valuePointers in
+                PQexecParams(handle, query.sql, Int32(count), types, valuePointers.baseAddress, lengths, formats, 0)
+            }
+            return try Self.consume(result: result, handle: handle)
+        }
+        guard let outcome else {
+            throw PostgresError(code: .connectionLost, message: "connection is closed")
+        }
+        return outcome
+    }
+
+    func executeScriptBlocking(_ sql: String) throws {
+        guard !sql.utf8.contains(0) else {
+            throw PostgresError(code: .invalidParameter, message: "script contains a NUL byte")
+        }
+        let done: Bool? = try withExclusiveHandle { handle in
+            // PQexec returns only the last result; an error stops the script there.
+            _ = try Self.consume(result: PQexec(handle, sql), handle: handle)
+            return true
+        }
+        guard done != nil else { throw PostgresError(code: .connectionLost, message: "connection is closed") }
+    }
+
+    private static func consume(result: OpaquePointer?, handle: OpaquePointer) throws -> PostgresRows {
+        guard let result else {
+            let lost = PQstatus(handle) != CONNECTION_OK
+            throw PostgresError.fromConnection(handle, code: lost ? .connectionLost : .server)
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            break
+        default:
+            throw PostgresError.fromResult(result, connection: handle)
+        }
+        let rowCount = Int(PQntuples(result))
+        let columnCount = Int(PQnfields(result))
+        var names: [String] = []
+        var types: [PostgresDataType] = []
+        names.reserveCapacity(columnCount)
+        for column in 0..<Int32(columnCount) {
+            names.append(String(cString: PQfname(result, column)))
+            types.append(PostgresDataType(PQftype(result, column)))
+        }
+        var cells: [String?] = []
+        cells.reserveCapacity(rowCount * columnCount)
+        for row in 0..<Int32(rowCount) {
+            for column in 0..<Int32(columnCount) {
+                if PQgetisnull(result, row, column) == 1 {
+                    cells.append(nil)
+                } else {
+                    let length = Int(PQgetlength(result, row, column))
+                    let pointer = PQgetvalue(result, row, column)!
+                    cells.append(pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+                        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+                    })
+                }
+            }
+        }
+        let tag = String(cString: PQcmdStatus(result))
+        let tuples = String(cString: PQcmdTuples(result))
+        return PostgresRows(
+            columns: PostgresColumns(names: names, types: types),
+            commandTag: tag,
+            affectedRows: Int(tuples) ?? rowCount,
+            cells: cells)
+    }
+}

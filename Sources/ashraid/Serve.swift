@@ -1,0 +1,52 @@
+import ArgumentParser
+import AshraiServer
+import Foundation
+import Logging
+import Postgres
+import ServiceLifecycle
+
+/// `ashraid serve` (the default): migrate if a migration URL is set, else check the schema is
+/// current; then serve JSON-RPC until SIGTERM/SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the JSON-RPC server (default).")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: "Listen address host:port (overrides ASHRAI_LISTEN and the file).")
+    var listen: String?
+
+    func run() async throws {
+        let config = try await loadConfiguration(common, listen: listen)
+        let logger = makeLogger(level: config.logLevel)
+        do {
+            if let migrationURL = config.migrationDatabaseURL {
+                _ = try await DatabaseSetup.migrate(
+                    migrationURL: migrationURL, applicationURL: config.databaseURL,
+                    migrationsDirectory: config.migrationsDirectory, logger: logger)
+            }
+            let database = PostgresClient(
+                configuration: try PostgresConfiguration(url: config.databaseURL),
+                maxConnections: config.poolSize, logger: logger)
+            let pending = try await DatabaseSetup.pendingMigrations(
+                on: database, migrationsDirectory: config.migrationsDirectory, logger: logger)
+            guard pending.isEmpty else {
+                logger.error("database schema is not current; run `ashraid migrate`", metadata: ["pending": "\(pending)"])
+                await database.shutdown()
+                throw ExitCode(1)
+            }
+            let server = RPCServer(
+                options: .init(host: config.listenHost, port: config.listenPort),
+                dispatcher: Dispatcher(database: database, version: AshraidVersion.current),
+                logger: logger)
+            let group = ServiceGroup(
+                services: [server],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger)
+            try await group.run()
+            await database.shutdown()
+        } catch let error as PostgresError {
+            logger.error("cannot start", metadata: ["error": "\(error.message)", "sqlstate": "\(error.sqlState ?? "")"])
+            throw ExitCode(1)
+        }
+    }
+}
