@@ -84,7 +84,13 @@ let package = Package(
         .testTarget(name: "AshraiProtocolTests", dependencies: ["AshraiProtocol"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AshraiServerTests",
-            dependencies: ["AshraiServer", "Postgres", "AshraiTestSupport"],
+            dependencies: [
+                "AshraiServer", "Postgres", "AshraiTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

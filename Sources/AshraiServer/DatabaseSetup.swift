@@ -120,6 +120,8 @@ public enum DatabaseSetup {
         if !isMember {
             do {
                 try await runFormatted("SELECT format('GRANT %I TO %I', \(applicationGroup)::text, \(user)::text)", on: connection)
+            } catch let error as PostgresError where error.sqlState == "42710" || error.isUniqueViolation {
+                // Granted concurrently by another migrate run.
             } catch let error as PostgresError where error.sqlState == SQLState.insufficientPrivilege {
                 logger.warning("cannot grant the application group to the application role; ask an administrator",
                                metadata: ["role": "\(user)"])

@@ -93,26 +93,27 @@ public final class RPCServer: Service, Sendable {
         logger.debug("connection opened")
         do {
             try await channel.executeThenClose { inbound, outbound in
-                for try await var line in inbound {
-                    var bytes = line.readBytes(length: line.readableBytes) ?? []
-                    if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
-                    guard !bytes.isEmpty else { continue }
-                    if let reply = await dispatcher.handle(line: bytes, logger: logger) {
-                        var buffer = channel.channel.allocator.buffer(capacity: reply.count + 1)
-                        buffer.writeBytes(reply)
-                        buffer.writeInteger(UInt8(ascii: "\n"))
-                        try await outbound.write(buffer)
+                func send(_ reply: [UInt8]) async throws {
+                    var buffer = channel.channel.allocator.buffer(capacity: reply.count + 1)
+                    buffer.writeBytes(reply)
+                    buffer.writeInteger(UInt8(ascii: "\n"))
+                    try await outbound.write(buffer)
+                }
+                do {
+                    for try await var line in inbound {
+                        var bytes = line.readBytes(length: line.readableBytes) ?? []
+                        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+                        guard !bytes.isEmpty else { continue }
+                        if let reply = await dispatcher.handle(line: bytes, logger: logger) {
+                            try await send(reply)
+                        }
                     }
+                } catch is ByteToMessageDecoderError.PayloadTooLargeError {
+                    // Answer, then close: the rest of the line cannot be framed.
+                    logger.notice("line too long; closing connection")
+                    try await send(Dispatcher.errorResponse(id: nil, code: .invalidRequest, message: "line too long"))
                 }
             }
-        } catch is ByteToMessageDecoderError.PayloadTooLargeError {
-            logger.notice("line too long; closing connection")
-            let reply = Dispatcher.errorResponse(id: nil, code: .invalidRequest, message: "line too long")
-            var buffer = channel.channel.allocator.buffer(capacity: reply.count + 1)
-            buffer.writeBytes(reply)
-            buffer.writeInteger(UInt8(ascii: "\n"))
-            try? await channel.channel.writeAndFlush(buffer)
-            try? await channel.channel.close()
         } catch {
             logger.debug("connection ended with error", metadata: ["error": "\(error)"])
         }

@@ -138,7 +138,7 @@ public final class PostgresClient: Sendable {
             let lease = try await nextLease()
             switch lease {
             case .connection(let connection):
-                let alive = (try? await threadPool.runIfActive { connection.checkAliveBlocking() }) ?? false
+                let alive = connection.isIdleAndHealthy()   // non-blocking: poll(2) with timeout 0
                 if alive { return connection }
                 logger.info("replacing broken database connection", metadata: ["db.connection": "\(connection.id)"])
                 connection.closeBlocking()

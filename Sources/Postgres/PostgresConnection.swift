@@ -178,14 +178,16 @@ public final class PostgresConnection: @unchecked Sendable {
         return PQbackendPID(handle)
     }
 
-    /// Reads whatever the server sent while the connection sat idle (a termination notice, EOF)
-    /// without blocking, and reports whether the connection is still good. libpq keeps its socket
-    /// non-blocking, so `PQconsumeInput` returns at once.
-    func checkAliveBlocking() -> Bool {
+    /// Whether an idle connection is still good, without blocking: libpq's status is OK, no
+    /// transaction is open, and the socket has nothing to read. A healthy idle pool connection
+    /// receives nothing (it never LISTENs), so readable data or EOF means the server is ending
+    /// the session — `pg_terminate_backend` sends a FATAL message and closes; a restart closes.
+    func isIdleAndHealthy() -> Bool {
         withExclusiveHandle { handle in
-            guard PQstatus(handle) == CONNECTION_OK else { return false }
-            if PQconsumeInput(handle) == 0 { return false }
-            return PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+            guard PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) == PQTRANS_IDLE else { return false }
+            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, 0)
+            return ready == 0
         } ?? false
     }
 

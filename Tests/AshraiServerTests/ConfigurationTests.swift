@@ -1,0 +1,74 @@
+import AshraiServer
+import Foundation
+import Testing
+
+@Suite("configuration layers")
+struct ConfigurationTests {
+    static func file(_ yaml: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ashraid-\(UUID().uuidString).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static let yaml = """
+        listen: "0.0.0.0:9000"
+        database:
+          url: "postgresql://from_file@db.example:5432/ashrai"
+          poolSize: 12
+        migration:
+          database:
+            url: "postgresql://owner@db.example:5432/ashrai"
+        log:
+          level: debug
+        """
+
+    @Test("the file is read")
+    func fileValues() async throws {
+        let config = try await AshraiConfiguration.load(configFile: Self.file(Self.yaml), environment: [:])
+        #expect(config.listenHost == "0.0.0.0" && config.listenPort == 9000)
+        #expect(config.databaseURL == "postgresql://from_file@db.example:5432/ashrai")
+        #expect(config.migrationDatabaseURL == "postgresql://owner@db.example:5432/ashrai")
+        #expect(config.poolSize == 12)
+        #expect(config.logLevel == .debug)
+    }
+
+    @Test("ASHRAI_* environment variables override the file, and --listen overrides both")
+    func layering() async throws {
+        let env = [
+            "ASHRAI_DATABASE_URL": "postgresql://from_env@h/ashrai",
+            "ASHRAI_MIGRATION_DATABASE_URL": "postgresql://owner_env@h/ashrai",
+            "ASHRAI_LISTEN": "127.0.0.1:7001",
+            "ASHRAI_DATABASE_POOL_SIZE": "3",
+        ]
+        let config = try await AshraiConfiguration.load(configFile: Self.file(Self.yaml), environment: env)
+        #expect(config.databaseURL == "postgresql://from_env@h/ashrai")
+        #expect(config.migrationDatabaseURL == "postgresql://owner_env@h/ashrai")
+        #expect(config.listenPort == 7001)
+        #expect(config.poolSize == 3)
+        let flagged = try await AshraiConfiguration.load(configFile: Self.file(Self.yaml), environment: env, listen: "[::1]:7002")
+        #expect(flagged.listenHost == "::1" && flagged.listenPort == 7002)
+    }
+
+    @Test("without a file the built-in defaults apply: 127.0.0.1:7420, no migration URL")
+    func defaults() async throws {
+        let config = try await AshraiConfiguration.load(configFile: nil, environment: [:])
+        #expect(config.listenPort == 7420 && config.listenHost == "127.0.0.1")
+        _ = config  // Config/ashraid.yaml may be present when run from the repository; both agree on these.
+    }
+
+    @Test("bad values are reported by key, not silently replaced")
+    func badValues() async throws {
+        await #expect(throws: AshraiConfiguration.Problem.self) {
+            try await AshraiConfiguration.load(configFile: Self.file(Self.yaml), environment: ["ASHRAI_DATABASE_POOL_SIZE": "many"])
+        }
+        await #expect(throws: AshraiConfiguration.Problem.self) {
+            try await AshraiConfiguration.load(configFile: nil, environment: ["ASHRAI_LISTEN": "7420"])
+        }
+        await #expect(throws: AshraiConfiguration.Problem.self) {
+            try await AshraiConfiguration.load(configFile: "/nonexistent/ashraid.yaml", environment: [:])
+        }
+        await #expect(throws: AshraiConfiguration.Problem.self) {
+            try await AshraiConfiguration.load(configFile: nil, environment: ["ASHRAI_LOG_LEVEL": "loud"])
+        }
+    }
+}
