@@ -82,29 +82,22 @@ extension Substring: PostgresEncodable {
 
 // MARK: - Integers
 
-extension Int: PostgresCodable {
-    public func postgresBind() throws -> PostgresBindValue { .text(String(self), .int8) }
+/// Integers travel as decimal text; the declared type is the column type they usually meet.
+protocol PostgresInteger: FixedWidthInteger, PostgresCodable {
+    static var postgresType: PostgresDataType { get }
+}
+
+extension PostgresInteger {
+    public func postgresBind() throws -> PostgresBindValue { .text(String(self), Self.postgresType) }
     public init(postgresText text: String, type: PostgresDataType) throws {
-        guard let value = Int(text) else { throw PostgresDecodingFailure("not an integer") }
+        guard let value = Self(text) else { throw PostgresDecodingFailure("not a \(Self.bitWidth)-bit integer") }
         self = value
     }
 }
 
-extension Int64: PostgresCodable {
-    public func postgresBind() throws -> PostgresBindValue { .text(String(self), .int8) }
-    public init(postgresText text: String, type: PostgresDataType) throws {
-        guard let value = Int64(text) else { throw PostgresDecodingFailure("not an integer") }
-        self = value
-    }
-}
-
-extension Int32: PostgresCodable {
-    public func postgresBind() throws -> PostgresBindValue { .text(String(self), .int4) }
-    public init(postgresText text: String, type: PostgresDataType) throws {
-        guard let value = Int32(text) else { throw PostgresDecodingFailure("not a 32-bit integer") }
-        self = value
-    }
-}
+extension Int: PostgresInteger { static var postgresType: PostgresDataType { .int8 } }
+extension Int64: PostgresInteger { static var postgresType: PostgresDataType { .int8 } }
+extension Int32: PostgresInteger { static var postgresType: PostgresDataType { .int4 } }
 
 // MARK: - Bool
 
