@@ -1,5 +1,5 @@
 # Ashrai — the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test build deps pg-start pg-stop clean
+.PHONY: run test build deps pg-start pg-stop clean openrpc bench
 
 run:            ## build, start the local cluster under .data/, migrate, serve on 127.0.0.1:7420
 	Scripts/run
@@ -21,3 +21,7 @@ pg-stop:
 
 clean:
 	swift package clean
+
+openrpc:        ## regenerate docs/openrpc.json from the method catalog
+	swift build --product ashraid
+	$$(swift build --show-bin-path)/ashraid openrpc > docs/openrpc.json

@@ -5,7 +5,7 @@ import SystemPackage
 
 /// The daemon's settings: `Config/ashraid.yaml` (or `--config`), overridden by `ASHRAI_*`
 /// environment variables, overridden by flags.
-public struct AshraiConfiguration: Sendable, Equatable {
+public struct AshraiConfiguration: Sendable {
     /// Listen host.
     public var listenHost = "127.0.0.1"
     /// Listen port (0 picks a free one; tests use that).
@@ -20,6 +20,14 @@ public struct AshraiConfiguration: Sendable, Equatable {
     public var migrationsDirectory = "SQL"
     /// Log level.
     public var logLevel: Logger.Level = .info
+    /// Limits, timeouts and session lifetimes of the request path.
+    public var server = ServerSettings()
+    /// TLS certificate chain (PEM); TLS is on when this and `tlsKey` are set.
+    public var tlsCertificate: String?
+    /// TLS private key (PEM).
+    public var tlsKey: String?
+    /// argon2id cost.
+    public var passwordCost = Secrets.Cost.interactive
 
     /// Built-in defaults.
     public init() {}
@@ -57,14 +65,38 @@ public struct AshraiConfiguration: Sendable, Equatable {
         }
         if let url = reader.string(forKey: "database.url"), !url.isEmpty { result.databaseURL = url }
         if let url = reader.string(forKey: "migration.database.url"), !url.isEmpty { result.migrationDatabaseURL = url }
-        if let size = reader.string(forKey: "database.poolSize") {
-            guard let value = Int(size), (1...512).contains(value) else {
-                throw Problem(description: "database.poolSize (ASHRAI_DATABASE_POOL_SIZE) must be an integer 1…512")
-            }
-            result.poolSize = value
-        }
         if let directory = reader.string(forKey: "database.migrations"), !directory.isEmpty {
             result.migrationsDirectory = directory
+        }
+        func integer(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let text = reader.string(forKey: ConfigKey(key)) else { return nil }
+            guard let value = Int(text), range.contains(value) else {
+                let env = "ASHRAI_" + key.split(separator: ".").map { part in
+                    part.reduce(into: "") { out, ch in
+                        if ch.isUppercase, !out.isEmpty { out += "_" }
+                        out += ch.uppercased()
+                    }
+                }.joined(separator: "_")
+                throw Problem(description: "\(key) (\(env)) must be an integer \(range.lowerBound)…\(range.upperBound)")
+            }
+            return value
+        }
+        if let v = try integer("database.poolSize", 1...512) { result.poolSize = v }
+        if let v = try integer("server.maxLineBytes", 1024...(64 << 20)) { result.server.maxLineBytes = v }
+        if let v = try integer("server.preLoginMaxLineBytes", 1024...(1 << 20)) { result.server.preLoginMaxLineBytes = v }
+        if let v = try integer("server.maxConnections", 1...100_000) { result.server.maxConnections = v }
+        if let v = try integer("server.loginDeadlineSeconds", 1...3600) { result.server.loginDeadline = .seconds(v) }
+        if let v = try integer("server.idleTimeoutSeconds", 1...86_400) { result.server.idleTimeout = .seconds(v) }
+        if let v = try integer("server.writeTimeoutSeconds", 1...3600) { result.server.writeTimeout = .seconds(v) }
+        if let v = try integer("server.maxPendingOutputBytes", 65_536...(1 << 30)) { result.server.maxPendingOutputBytes = v }
+        if let v = try integer("auth.sessionHours", 1...720) { result.server.sessionLifetime = .seconds(v * 3600) }
+        if let v = try integer("auth.idleMinutes", 1...1440) { result.server.sessionIdleLifetime = .seconds(v * 60) }
+        if let v = try integer("auth.hashMemoryKib", 19_456...4_194_304) { result.passwordCost.memoryBytes = v * 1024 }
+        if let v = try integer("auth.hashOperations", 2...100) { result.passwordCost.operations = v }
+        if let cert = reader.string(forKey: "tls.certificate"), !cert.isEmpty { result.tlsCertificate = cert }
+        if let key = reader.string(forKey: "tls.key"), !key.isEmpty { result.tlsKey = key }
+        if (result.tlsCertificate == nil) != (result.tlsKey == nil) {
+            throw Problem(description: "tls.certificate and tls.key (ASHRAI_TLS_CERTIFICATE, ASHRAI_TLS_KEY) must be set together")
         }
         if let level = reader.string(forKey: "log.level") {
             guard let value = Logger.Level(rawValue: level.lowercased()) else {

@@ -1,63 +1,155 @@
+import AshraiCore
 import AshraiProtocol
 import Foundation
 import Logging
 import Postgres
 
-/// Turns one request line into one response line.
+/// A method's implementation. It may change the connection's context (login, logout).
+public typealias MethodHandler = @Sendable (Services, inout CallContext, Params) async throws -> JSONValue
+
+/// Turns one request line (a request or a batch) into one response line, or none.
 ///
-/// The foundation answers `server.ping` (which also proves the database answers) and replies
-/// `-32601` to every other method; the protocol issue grows this into the full router.
+/// Order of checks for each request: envelope (-32600) → method in the catalog (-32601) →
+/// session (401) → role from the catalog (403) → pending password change (403
+/// `password_change_required`) → params known and present (-32602) → the handler.
 public struct Dispatcher: Sendable {
-    let database: PostgresClient
-    let version: String
+    let services: Services
+    let handlers: [String: MethodHandler]
 
-    /// Creates a dispatcher over a connection pool.
-    public init(database: PostgresClient, version: String) {
-        self.database = database
-        self.version = version
+    /// Methods a user who must change their password may still call.
+    static let allowedBeforePasswordChange: Set<String> = ["auth.change_password", "auth.logout", "auth.whoami"]
+
+    /// Creates a dispatcher with every handler of the catalog.
+    public init(services: Services) {
+        self.services = services
+        self.handlers = MethodHandlers.all
+        let missing = MethodCatalog.all.map(\.name).filter { handlers[$0] == nil }
+        let extra = handlers.keys.filter { MethodCatalog.spec(named: $0) == nil }
+        precondition(missing.isEmpty && extra.isEmpty, "catalog and handlers differ: missing \(missing), extra \(extra)")
     }
 
-    /// The reply to a line, or nil for a notification.
-    public func handle(line: [UInt8], logger: Logger) async -> [UInt8]? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line), options: [.fragmentsAllowed]) else {
-            return Self.errorResponse(id: nil, code: .parseError, message: "parse error")
+    /// The reply to a line, or nil when nothing is to be sent (notifications only).
+    public func handle(line: [UInt8], context: inout CallContext) async -> [UInt8]? {
+        let message: JSONValue
+        do {
+            message = try JSONValue.parse(line)
+        } catch {
+            return Self.errorResponse(id: .null, RPCFailure(.parseError, "parse error: \(error.reason)")).encodedBytes()
         }
-        guard let request = object as? [String: Any], request["jsonrpc"] as? String == "2.0",
-              let method = request["method"] as? String else {
-            return Self.errorResponse(id: nil, code: .invalidRequest, message: "invalid request")
-        }
-        guard request.keys.contains("id") else { return nil }
-        let id = request["id"]
-        switch method {
-        case "server.ping":
-            do {
-                let now = try await database.query("SELECT now()").scalar(Date.self)
-                return Self.resultResponse(id: id, result: ["pong": true, "database_time": ISO8601DateFormatter().string(from: now)])
-            } catch {
-                logger.warning("database unavailable", metadata: ["error": "\(error)"])
-                return Self.errorResponse(id: id, code: .unavailable, message: "database unavailable", data: ["retryable": true])
+        switch message {
+        case .array(let items):
+            guard !items.isEmpty else {
+                return Self.errorResponse(id: .null, RPCFailure(.invalidRequest, "empty batch")).encodedBytes()
             }
-        case "server.info":
-            return Self.resultResponse(id: id, result: ["name": "ashraid", "version": version])
+            var replies: [JSONValue] = []
+            for item in items {
+                if let reply = await handleRequest(item, context: &context) { replies.append(reply) }
+            }
+            return replies.isEmpty ? nil : JSONValue.array(replies).encodedBytes()
         default:
-            return Self.errorResponse(id: id, code: .methodNotFound, message: "method not found")
+            return await handleRequest(message, context: &context)?.encodedBytes()
         }
     }
 
-    static func resultResponse(id: Any?, result: [String: Any]) -> [UInt8] {
-        encode(["jsonrpc": "2.0", "id": id ?? NSNull(), "result": result])
+    func handleRequest(_ value: JSONValue, context: inout CallContext) async -> JSONValue? {
+        guard case .object(let request) = value else {
+            return Self.errorResponse(id: .null, RPCFailure(.invalidRequest, "request must be an object"))
+        }
+        // The id, if valid, is echoed exactly as sent (string, number or null).
+        let id = request["id"]
+        let idIsValid: Bool
+        switch id {
+        case nil, .string?, .number?, .null?: idIsValid = true
+        default: idIsValid = false
+        }
+        guard idIsValid, request["jsonrpc"] == .string("2.0"), case .string(let method)? = request["method"] else {
+            return Self.errorResponse(id: idIsValid ? (id ?? .null) : .null,
+                                      RPCFailure(.invalidRequest, "invalid request: need jsonrpc \"2.0\", a method name and a string, number or null id"))
+        }
+        let isNotification = id == nil
+        let started = ContinuousClock.now
+        var logger = context.logger
+        logger[metadataKey: "rpc.method"] = "\(method)"
+        let outcome: Result<JSONValue, RPCFailure>
+        do {
+            outcome = .success(try await call(method, params: request["params"], context: &context))
+        } catch let failure as RPCFailure {
+            outcome = .failure(failure)
+        } catch let error as PostgresError {
+            outcome = .failure(Self.failure(for: error, logger: logger))
+        } catch {
+            logger.error("method failed", metadata: ["error": "\(type(of: error))"])
+            outcome = .failure(.internalError)
+        }
+        if let session = context.session { logger[metadataKey: "user"] = "\(session.username)" }
+        let elapsed = ContinuousClock.now - started
+        let millis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        switch outcome {
+        case .success:
+            logger.debug("rpc", metadata: ["duration_ms": "\(String(format: "%.2f", millis))"])
+        case .failure(let failure):
+            logger.info("rpc failed", metadata: ["duration_ms": "\(String(format: "%.2f", millis))", "rpc.code": "\(failure.code.rawValue)"])
+        }
+        if isNotification { return nil }
+        switch outcome {
+        case .success(let result): return ["jsonrpc": "2.0", "id": id ?? .null, "result": result]
+        case .failure(let failure): return Self.errorResponse(id: id ?? .null, failure)
+        }
     }
 
-    /// An error response line (without the newline).
-    static func errorResponse(id: Any?, code: RPCErrorCode, message: String, data: [String: Any] = [:]) -> [UInt8] {
-        var data = data
-        if let reason = code.reason { data["reason"] = reason }
-        var error: [String: Any] = ["code": code.rawValue, "message": message]
-        if !data.isEmpty { error["data"] = data }
-        return encode(["jsonrpc": "2.0", "id": id ?? NSNull(), "error": error])
+    func call(_ method: String, params: JSONValue?, context: inout CallContext) async throws -> JSONValue {
+        guard let spec = MethodCatalog.spec(named: method), let handler = handlers[method] else {
+            throw RPCFailure(.methodNotFound, "method not found")
+        }
+        if spec.needsSession {
+            guard let current = context.session else { throw RPCFailure.unauthenticated }
+            guard let refreshed = try await SessionStore.refresh(current, services: services) else {
+                context.session = nil
+                throw RPCFailure.unauthenticated
+            }
+            context.session = refreshed
+            guard spec.allows(refreshed.role) else {
+                throw RPCFailure.forbidden("role \(refreshed.role.rawValue) may not call \(method)")
+            }
+            if refreshed.mustChangePassword, !Self.allowedBeforePasswordChange.contains(method) {
+                throw RPCFailure.forbidden("choose a new password first (auth.change_password)", reason: "password_change_required")
+            }
+        }
+        let object: JSONObject
+        switch params {
+        case nil, .null?: object = [:]
+        case .object(let given)?: object = given
+        default: throw RPCFailure.invalidParams("params", "params must be an object of named params")
+        }
+        for key in object.keys where !spec.params.contains(where: { $0.name == key }) {
+            throw RPCFailure.invalidParams(key, "unknown param \(key)")
+        }
+        for param in spec.params where param.isRequired && (object[param.name] == nil || object[param.name] == .null) {
+            throw RPCFailure.invalidParams(param.name, "\(param.name) is required")
+        }
+        return try await handler(services, &context, Params(object))
     }
 
-    private static func encode(_ object: [String: Any]) -> [UInt8] {
-        Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
+    /// Maps database errors: unreachable → 503 (retryable); anything else → -32603 without internals.
+    static func failure(for error: PostgresError, logger: Logger) -> RPCFailure {
+        if error.isConnectionError || error.code == .poolClosed || error.isRetryableTransactionFailure {
+            logger.warning("database unavailable", metadata: ["error": "\(error)"])
+            return .unavailable
+        }
+        logger.error("database error", metadata: ["error": "\(error)", "constraint": "\(error.constraint ?? "")"])
+        return .internalError
     }
+
+    /// An error response object.
+    public static func errorResponse(id: JSONValue, _ failure: RPCFailure) -> JSONValue {
+        ["jsonrpc": "2.0", "id": id, "error": failure.errorObject]
+    }
+}
+
+/// Every handler, by method name; `Dispatcher.init` checks this equals the catalog.
+enum MethodHandlers {
+    static let all: [String: MethodHandler] = ServerMethods.handlers
+        .merging(AuthMethods.handlers) { $1 }
+        .merging(UserMethods.handlers) { $1 }
+        .merging(AuditMethods.handlers) { $1 }
 }

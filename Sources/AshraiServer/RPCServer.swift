@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOExtras
 import NIOPosix
+import NIOSSL
 import Postgres
 import ServiceLifecycle
 import Synchronization
@@ -11,73 +12,92 @@ import Synchronization
 /// The TCP server: one JSON value per line, one task per connection.
 ///
 /// Modelled on swift-nio's `NIOTCPEchoServer`: `ServerBootstrap.bind` with `NIOAsyncChannel`,
-/// a discarding task group, and each connection's errors caught in its own task. Framing is a
-/// `LineBasedFrameDecoder` whose buffer is bounded, so a line without end cannot grow memory.
-///
-/// This is the foundation's transport; the JSON-RPC dispatcher (`Dispatcher`) answers what it
-/// knows and `-32601` for the rest.
+/// a discarding task group, each connection's errors caught in its own task. Framing is
+/// `BoundedLineDecoder`, whose limit is 16 KiB before login and 1 MiB after (configurable),
+/// so a line without end cannot grow memory. Requests on a connection are handled one after
+/// the other, so replies keep request order.
 public final class RPCServer: Service, Sendable {
-    /// Settings for the listener.
+    /// Listener settings.
     public struct Options: Sendable {
         /// Host to bind.
         public var host: String
         /// Port to bind (0 for any free port).
         public var port: Int
-        /// Longest accepted line in bytes.
-        public var maxLineBytes: Int
+        /// TLS certificate chain and key (PEM files); nil for plain TCP.
+        public var tls: (certificatePath: String, keyPath: String)?
 
         /// Creates options.
-        public init(host: String, port: Int, maxLineBytes: Int = 1 << 20) {
+        public init(host: String, port: Int, tls: (certificatePath: String, keyPath: String)? = nil) {
             self.host = host
             self.port = port
-            self.maxLineBytes = maxLineBytes
+            self.tls = tls
         }
     }
 
     private let options: Options
     private let dispatcher: Dispatcher
+    private let settings: ServerSettings
     private let logger: Logger
     private let onRunning: @Sendable (SocketAddress) -> Void
     private let nextConnectionID = Atomic<Int>(1)
+    private let openConnections = Atomic<Int>(0)
 
     /// Creates a server; `onRunning` receives the bound address (tests read the port from it).
     public init(
-        options: Options, dispatcher: Dispatcher, logger: Logger,
+        options: Options, services: Services, logger: Logger,
         onRunning: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.options = options
-        self.dispatcher = dispatcher
+        self.dispatcher = Dispatcher(services: services)
+        self.settings = services.settings
         self.logger = logger
         self.onRunning = onRunning
     }
 
-    /// Accepts connections until graceful shutdown, then stops accepting and lets the
-    /// connections in flight finish.
+    /// Makes the TLS context: TLS 1.2 or newer, no plaintext fallback on this port.
+    static func makeTLSContext(certificatePath: String, keyPath: String) throws -> NIOSSLContext {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    /// Accepts connections until graceful shutdown; then stops accepting and lets the
+    /// connections in flight finish their current request.
     public func run() async throws {
-        let maxLineBytes = options.maxLineBytes
+        let tlsContext = try options.tls.map { try Self.makeTLSContext(certificatePath: $0.certificatePath, keyPath: $0.keyPath) }
+        let settings = self.settings
         let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark,
+                                value: .init(low: settings.maxPendingOutputBytes / 2, high: settings.maxPendingOutputBytes))
             .bind(host: options.host, port: options.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: maxLineBytes + 2))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init())
+                    let limit = LineLimit(settings.preLoginMaxLineBytes)
+                    if let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                    }
+                    let idle = TimeAmount.seconds(settings.idleTimeout.components.seconds)
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
+                    try channel.pipeline.syncOperations.addHandler(IdleCloser())
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(BoundedLineDecoder(limit: limit)))
+                    let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    return (wrapped, limit)
                 }
             }
         if let address = serverChannel.channel.localAddress {
-            logger.info("listening", metadata: ["address": "\(address)"])
+            logger.info("listening", metadata: ["address": "\(address)", "tls": "\(tlsContext != nil)"])
             onRunning(address)
         }
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await serverChannel.executeThenClose { inbound in
-                    for try await connection in inbound {
+                    for try await (connection, limit) in inbound {
                         let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).oldValue
-                        group.addTask { await self.handle(connection, id: id) }
+                        group.addTask { await self.serve(connection, limit: limit, id: id) }
                     }
                 }
             }
@@ -87,36 +107,127 @@ public final class RPCServer: Service, Sendable {
         logger.info("server stopped")
     }
 
-    private func handle(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, id: Int) async {
+    private func serve(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, limit: LineLimit, id: Int) async {
+        let open = openConnections.wrappingAdd(1, ordering: .relaxed).newValue
+        defer { openConnections.wrappingSubtract(1, ordering: .relaxed) }
         var logger = self.logger
         logger[metadataKey: "connection.id"] = "\(id)"
-        logger.debug("connection opened")
+        let address = channel.channel.remoteAddress?.ipAddress
+        var context = CallContext(connectionID: id, clientAddress: address, logger: logger)
+        let settings = self.settings
+        let dispatcher = self.dispatcher
+        let raw = channel.channel
+        // Unauthenticated connections get a deadline to log in.
+        let authenticated = Atomic<Bool>(false)
+        let deadline = raw.eventLoop.scheduleTask(in: .seconds(settings.loginDeadline.components.seconds)) {
+            raw.close(promise: nil)
+        }
+        defer { deadline.cancel() }
+        logger.debug("connection opened", metadata: ["client": "\(address ?? "?")"])
         do {
             try await channel.executeThenClose { inbound, outbound in
                 func send(_ reply: [UInt8]) async throws {
-                    var buffer = channel.channel.allocator.buffer(capacity: reply.count + 1)
+                    var buffer = raw.allocator.buffer(capacity: reply.count + 1)
                     buffer.writeBytes(reply)
                     buffer.writeInteger(UInt8(ascii: "\n"))
-                    try await outbound.write(buffer)
+                    if raw.isWritable {
+                        try await outbound.write(buffer)
+                    } else {
+                        // The client is not reading: give it `writeTimeout` to drain, then drop it.
+                        let timer = raw.eventLoop.scheduleTask(in: .seconds(settings.writeTimeout.components.seconds)) {
+                            raw.close(promise: nil)
+                        }
+                        defer { timer.cancel() }
+                        try await outbound.write(buffer)
+                    }
+                }
+                if open > settings.maxConnections {
+                    logger.warning("too many connections; refusing")
+                    try await send(Dispatcher.errorResponse(
+                        id: .null, RPCFailure(.unavailable, "too many connections; retry later", data: ["retryable": true])).encodedBytes())
+                    return
                 }
                 do {
                     for try await var line in inbound {
                         var bytes = line.readBytes(length: line.readableBytes) ?? []
                         if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
                         guard !bytes.isEmpty else { continue }
-                        if let reply = await dispatcher.handle(line: bytes, logger: logger) {
+                        if let reply = await dispatcher.handle(line: bytes, context: &context) {
                             try await send(reply)
                         }
+                        let loggedIn = context.session != nil
+                        limit.set(loggedIn ? settings.maxLineBytes : settings.preLoginMaxLineBytes)
+                        if loggedIn, !authenticated.load(ordering: .relaxed) {
+                            authenticated.store(true, ordering: .relaxed)
+                            deadline.cancel()
+                        }
                     }
-                } catch is ByteToMessageDecoderError.PayloadTooLargeError {
+                } catch is LineTooLong {
                     // Answer, then close: the rest of the line cannot be framed.
                     logger.notice("line too long; closing connection")
-                    try await send(Dispatcher.errorResponse(id: nil, code: .invalidRequest, message: "line too long"))
+                    try await send(Dispatcher.errorResponse(id: .null, RPCFailure(.invalidRequest, "line too long")).encodedBytes())
                 }
             }
         } catch {
             logger.debug("connection ended with error", metadata: ["error": "\(error)"])
         }
         logger.debug("connection closed")
+    }
+}
+
+/// The current line limit of one connection; raised after login.
+final class LineLimit: Sendable {
+    private let value: Atomic<Int>
+    init(_ bytes: Int) { value = Atomic(bytes) }
+    var bytes: Int { value.load(ordering: .relaxed) }
+    func set(_ bytes: Int) { value.store(bytes, ordering: .relaxed) }
+}
+
+/// A line exceeded the limit.
+struct LineTooLong: Error {}
+
+/// Splits on `\n`, refusing (and so closing) a line longer than the limit, which bounds the
+/// buffered bytes per connection.
+struct BoundedLineDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+    let limit: LineLimit
+    private var scanned = 0
+
+    init(limit: LineLimit) { self.limit = limit }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        let view = buffer.readableBytesView
+        let maximum = limit.bytes + 1  // room for a trailing \r
+        if let newline = view[(view.startIndex + scanned)...].firstIndex(of: UInt8(ascii: "\n")) {
+            let length = newline - view.startIndex
+            guard length <= maximum else { throw LineTooLong() }
+            let line = buffer.readSlice(length: length)!
+            buffer.moveReaderIndex(forwardBy: 1)
+            scanned = 0
+            context.fireChannelRead(Self.wrapInboundOut(line))
+            return .continue
+        }
+        scanned = view.count
+        guard view.count <= maximum else { throw LineTooLong() }
+        return .needMoreData
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        buffer.clear()  // an unterminated last line is not a message
+        return .needMoreData
+    }
+}
+
+/// Closes a connection that sent nothing for the idle timeout.
+final class IdleCloser: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 }

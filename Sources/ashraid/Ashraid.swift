@@ -7,7 +7,7 @@ struct Ashraid: AsyncParsableCommand {
         commandName: "ashraid",
         abstract: "Ashrai customer-credit server (JSON-RPC 2.0 over TCP, PostgreSQL behind).",
         version: AshraidVersion.current,
-        subcommands: [Serve.self, Migrate.self, Version.self],
+        subcommands: [Serve.self, Migrate.self, CreateAdmin.self, OpenRPC.self, Version.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -19,34 +19,41 @@ struct Serve: AsyncParsableCommand {
         let config = try await loadConfiguration(common, listen: listen)
         let logger = makeLogger(level: config.logLevel)
         do {
-            if let migrationURL = config.migrationDatabaseURL {
-                _ = try await DatabaseSetup.migrate(
-                    migrationURL: migrationURL, applicationURL: config.databaseURL,
-                    migrationsDirectory: config.migrationsDirectory, logger: logger)
-            }
-            let database = PostgresClient(
-                configuration: try PostgresConfiguration(url: config.databaseURL),
-                maxConnections: config.poolSize, logger: logger)
-            let pending = try await DatabaseSetup.pendingMigrations(
-                on: database, migrationsDirectory: config.migrationsDirectory, logger: logger)
-            guard pending.isEmpty else {
-                logger.error("database schema is not current; run `ashraid migrate`", metadata: ["pending": "\(pending)"])
-                await database.shutdown()
-                throw ExitCode(1)
-            }
+            let database = try await openCurrentDatabase(config, logger: logger)
+            let secrets = Secrets(cost: config.passwordCost)
+            let services = Services(database: database, secrets: secrets, settings: config.server, version: AshraidVersion.current)
+            let tls = config.tlsCertificate.flatMap { cert in config.tlsKey.map { (certificatePath: cert, keyPath: $0) } }
             let server = RPCServer(
-                options: .init(host: config.listenHost, port: config.listenPort),
-                dispatcher: Dispatcher(database: database, version: AshraidVersion.current),
-                logger: logger)
-            let group = ServiceGroup(
-                services: [server],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger)
+                options: .init(host: config.listenHost, port: config.listenPort, tls: tls),
+                services: services, logger: logger)
+            let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
             await database.shutdown()
+            await secrets.shutdown()
         } catch let error as PostgresError {
             logger.error("cannot start", metadata: ["error": "\(error.message)", "sqlstate": "\(error.sqlState ?? "")"])
             throw ExitCode(1)
         }
     }
+}
+
+/// Migrates when a migration URL is configured, then opens the application pool and refuses
+/// to go on if any migration is pending.
+func openCurrentDatabase(_ config: AshraiConfiguration, logger: Logger) async throws -> PostgresClient {
+    if let migrationURL = config.migrationDatabaseURL {
+        _ = try await DatabaseSetup.migrate(
+            migrationURL: migrationURL, applicationURL: config.databaseURL,
+            migrationsDirectory: config.migrationsDirectory, logger: logger)
+    }
+    let database = PostgresClient(
+        configuration: try PostgresConfiguration(url: config.databaseURL),
+        maxConnections: config.poolSize, logger: logger)
+    let pending = try await DatabaseSetup.pendingMigrations(
+        on: database, migrationsDirectory: config.migrationsDirectory, logger: logger)
+    guard pending.isEmpty else {
+        logger.error("database schema is not current; run `ashraid migrate`", metadata: ["pending": "\(pending)"])
+        await database.shutdown()
+        throw ExitCode(1)
+    }
+    return database
 }

@@ -43,7 +43,8 @@ struct DatabaseSetupTests {
         let fresh = try await TestDatabase.create("setup_pending")
         let freshClient = PostgresClient(configuration: fresh.ownerConfiguration, maxConnections: 1, logger: makeTestLogger())
         #expect(try await DatabaseSetup.pendingMigrations(
-            on: freshClient, migrationsDirectory: TestDatabase.migrationsDirectory, logger: makeTestLogger()) == [1])
+            on: freshClient, migrationsDirectory: TestDatabase.migrationsDirectory, logger: makeTestLogger())
+            == (try PostgresMigration.load(from: URL(fileURLWithPath: TestDatabase.migrationsDirectory)).map(\.version)))
         await freshClient.shutdown()
         let app = try await Shared.appClient.value
         #expect(try await DatabaseSetup.pendingMigrations(

@@ -1,8 +1,16 @@
+import AshraiCore
+import AshraiProtocol
 import AshraiServer
 import AshraiTestSupport
 import Foundation
+import Logging
+import NIOCore
+import NIOExtras
+import NIOPosix
 import Postgres
+import ServiceLifecycle
 import Synchronization
+import Testing
 
 /// One migrated database for the AshraiServerTests target.
 enum Shared {
@@ -17,7 +25,7 @@ enum Shared {
     /// A pool connected as the application role.
     static let appClient = Task { () throws -> PostgresClient in
         let database = try await Shared.database.value
-        return PostgresClient(configuration: database.applicationConfiguration, maxConnections: 4, logger: makeTestLogger())
+        return PostgresClient(configuration: database.applicationConfiguration, maxConnections: 8, logger: makeTestLogger())
     }
 
     /// A pool connected as the owner (superuser in tests).
@@ -25,4 +33,146 @@ enum Shared {
         let database = try await Shared.database.value
         return PostgresClient(configuration: database.ownerConfiguration, maxConnections: 2, logger: makeTestLogger())
     }
+
+    /// Hashing at the floor cost keeps tests fast; production uses INTERACTIVE.
+    static let secrets = Secrets(cost: .minimum, threads: 2)
+
+    /// The admin every server test can log in as (created once).
+    static let admin = Task { () throws -> (username: String, password: String) in
+        let database = try await appClient.value
+        let credentials = (username: "root-admin", password: "correct horse battery staple")
+        _ = try await AdminBootstrap.createOrReset(
+            username: credentials.username, password: credentials.password, mustChangePassword: false,
+            onlyIfNone: false, database: database, secrets: secrets)
+        return credentials
+    }
+
+    /// A unique name.
+    static func unique(_ prefix: String) -> String { "\(prefix)-\(UInt32.random(in: 0...UInt32.max))" }
+}
+
+/// Starts an `RPCServer` on a free port for one test, then shuts it down gracefully.
+func withServer(
+    settings: ServerSettings = ServerSettings(), database: PostgresClient? = nil, _ body: (Int) async throws -> Void
+) async throws {
+    let shared = try await Shared.appClient.value
+    let database = database ?? shared
+    let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test")
+    let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
+    let server = RPCServer(
+        options: .init(host: "127.0.0.1", port: 0), services: services, logger: makeTestLogger(),
+        onRunning: { address in portContinuation.yield(address.port ?? 0) })
+    let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: makeTestLogger())
+    let running = Task { try await group.run() }
+    var ports = portStream.makeAsyncIterator()
+    let port = try #require(await ports.next())
+    do {
+        try await body(port)
+    } catch {
+        await group.triggerGracefulShutdown()
+        throw error
+    }
+    await group.triggerGracefulShutdown()
+    try await running.value
+}
+
+/// A real TCP client speaking one JSON value per line.
+struct LineClient {
+    var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    var nextID = 1
+
+    /// Connects, runs `body`, and closes.
+    static func with<T>(port: Int, _ body: (inout LineClient) async throws -> T) async throws -> T {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: 16 << 20))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            var client = LineClient(inbound: inbound.makeAsyncIterator(), outbound: outbound)
+            return try await body(&client)
+        }
+    }
+
+    /// Sends raw text and a newline.
+    func send(_ text: String) async throws {
+        try await outbound.write(ByteBuffer(string: text + "\n"))
+    }
+
+    /// Sends raw bytes and a newline.
+    func send(bytes: [UInt8]) async throws {
+        try await outbound.write(ByteBuffer(bytes: bytes + [UInt8(ascii: "\n")]))
+    }
+
+    /// The next line, parsed; nil when the server closed the connection.
+    mutating func receive() async throws -> JSONValue? {
+        guard let buffer = try await inbound.next() else { return nil }
+        return try JSONValue.parse(Array(buffer.readableBytesView))
+    }
+
+    /// Up to `limit` lines, fewer if the server closes.
+    mutating func receive(_ limit: Int) async throws -> [JSONValue] {
+        var lines: [JSONValue] = []
+        while lines.count < limit, let line = try await receive() { lines.append(line) }
+        return lines
+    }
+
+    /// Calls a method and returns the whole response object.
+    mutating func call(_ method: String, _ params: JSONObject = [:]) async throws -> JSONValue {
+        let id = nextID
+        nextID += 1
+        let request: JSONValue = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": .object(params)]
+        try await send(request.encoded())
+        return try #require(try await receive())
+    }
+
+    /// Calls and returns the result, failing the test on an error.
+    mutating func result(_ method: String, _ params: JSONObject = [:]) async throws -> JSONValue {
+        let response = try await call(method, params)
+        guard let result = response["result"] else {
+            Issue.record("\(method) failed: \(response.encoded())")
+            throw TestFailure()
+        }
+        return result
+    }
+
+    /// Logs in and returns the token.
+    @discardableResult
+    mutating func login(_ username: String, _ password: String) async throws -> String {
+        let result = try await result("auth.login", ["username": .string(username), "password": .string(password)])
+        return try #require(result["token"]?.stringValue)
+    }
+}
+
+struct TestFailure: Error {}
+
+extension JSONValue {
+    /// The error code of a response, if it is an error.
+    var errorCode: Int? { self["error"]?["code"]?.intValue }
+    /// The error's `data.reason`.
+    var errorReason: String? { self["error"]?["data"]?["reason"]?.stringValue }
+}
+
+/// Creates a user through the API as the shared admin and lets it choose its password, so
+/// it can call methods. Returns (id, username, password).
+func makeUser(port: Int, role: Role, agencyID: Int? = nil) async throws -> (id: Int, username: String, password: String) {
+    let admin = try await Shared.admin.value
+    let username = Shared.unique(role.rawValue)
+    let initial = "initial password \(UInt32.random(in: 0...UInt32.max))"
+    let final = "chosen password \(UInt32.random(in: 0...UInt32.max))"
+    let id = try await LineClient.with(port: port) { client in
+        try await client.login(admin.username, admin.password)
+        var params: JSONObject = ["username": .string(username), "password": .string(initial), "role": .string(role.rawValue)]
+        if let agencyID { params["agency_id"] = .int(agencyID) }
+        return try #require(try await client.result("users.create", params)["id"]?.intValue)
+    }
+    try await LineClient.with(port: port) { client in
+        try await client.login(username, initial)
+        _ = try await client.result("auth.change_password", ["old_password": .string(initial), "new_password": .string(final)])
+    }
+    return (id, username, final)
 }

@@ -45,6 +45,9 @@ public struct TestDatabase: Sendable {
         return "postgresql://\(configuration.user ?? "postgres")@\(host):\(port)/\(configuration.database ?? "postgres")"
     }
 
+    /// The repository's root directory.
+    public static var repositoryRootPath: String { repositoryRoot.path }
+
     static var repositoryRoot: URL {
         // Tests/AshraiTestSupport/TestDatabase.swift → repository root
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -1,0 +1,22 @@
+import AshraiProtocol
+import Foundation
+import Postgres
+
+/// `server.ping`, `server.info`, `rpc.discover`.
+enum ServerMethods {
+    static let handlers: [String: MethodHandler] = [
+        "server.ping": { services, _, _ in
+            let now = try await services.database.query("SELECT now()").scalar(Date.self)
+            return ["pong": true, "database_time": .string(rfc3339(now))]
+        },
+        "server.info": { services, _, _ in
+            [
+                "name": "ashraid", "version": .string(services.version),
+                "protocol_version": .string(OpenRPCDocument.protocolVersion), "time": .string(rfc3339(Date())),
+            ]
+        },
+        "rpc.discover": { services, _, _ in
+            OpenRPCDocument.make()
+        },
+    ]
+}

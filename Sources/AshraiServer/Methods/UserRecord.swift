@@ -1,0 +1,48 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Postgres
+
+/// A user as the API shows it: never the password hash.
+struct UserRecord: Sendable {
+    var id: Int64
+    var username: String
+    var displayName: String
+    var role: Role
+    var agencyID: Int64?
+    var isDisabled: Bool
+    var mustChangePassword: Bool
+    var createdAt: Date
+
+    /// The columns `init(row:)` reads, for `SELECT … FROM users u`.
+    static let columns = """
+        u.id AS user_id, u.username, u.display_name, u.role, u.agency_id, u.must_change_password,
+        u.disabled_at IS NOT NULL AS disabled, u.created_at
+        """
+
+    init(row: PostgresRow) throws {
+        id = try row.decode(Int64.self, column: "user_id")
+        username = try row.decode(String.self, column: "username")
+        displayName = try row.decode(String.self, column: "display_name")
+        role = Role(rawValue: try row.decode(String.self, column: "role")) ?? .clerk
+        agencyID = try row.decode(Int64?.self, column: "agency_id")
+        isDisabled = try row.decode(Bool.self, column: "disabled")
+        mustChangePassword = try row.decode(Bool.self, column: "must_change_password")
+        createdAt = try row.decode(Date.self, column: "created_at")
+    }
+
+    var json: JSONValue {
+        [
+            "id": .number(String(id)), "username": .string(username), "display_name": .string(displayName),
+            "role": .string(role.rawValue), "agency_id": agencyID.map { .number(String($0)) } ?? .null,
+            "disabled": .bool(isDisabled), "must_change_password": .bool(mustChangePassword),
+            "created_at": .string(rfc3339(createdAt)),
+        ]
+    }
+
+    /// Loads one user, optionally locking the row for the rest of the transaction.
+    static func load(id: Int64, forUpdate: Bool = false, on tx: PostgresConnection) async throws -> UserRecord? {
+        let rows = try await tx.query("SELECT \(unescaped: columns) FROM users u WHERE u.id = \(id) \(unescaped: forUpdate ? "FOR UPDATE" : "")")
+        return try rows.first.map(UserRecord.init(row:))
+    }
+}

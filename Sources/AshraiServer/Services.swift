@@ -1,0 +1,135 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Logging
+import Postgres
+
+/// Settings the request path reads (a slice of `AshraiConfiguration`).
+public struct ServerSettings: Sendable {
+    /// Longest line after login.
+    public var maxLineBytes = 1 << 20
+    /// Longest line before login.
+    public var preLoginMaxLineBytes = 16 << 10
+    /// Connections served at once; more are told so and closed.
+    public var maxConnections = 256
+    /// An unauthenticated connection is closed after this long.
+    public var loginDeadline: Duration = .seconds(10)
+    /// A connection with no request for this long is closed.
+    public var idleTimeout: Duration = .seconds(15 * 60)
+    /// A client whose pending output exceeds `maxPendingOutputBytes` for this long is dropped.
+    public var writeTimeout: Duration = .seconds(30)
+    /// Output buffered for a client before writes wait (NIO's high watermark).
+    public var maxPendingOutputBytes = 4 << 20
+    /// Absolute session lifetime.
+    public var sessionLifetime: Duration = .seconds(12 * 3600)
+    /// Idle session lifetime.
+    public var sessionIdleLifetime: Duration = .seconds(30 * 60)
+    /// Login throttling rules.
+    public var throttle = LoginThrottle()
+
+    /// Defaults.
+    public init() {}
+}
+
+/// What every method handler may use.
+public struct Services: Sendable {
+    /// The pool (application role).
+    public let database: PostgresClient
+    /// Password hashing and tokens.
+    public let secrets: Secrets
+    /// Request-path settings.
+    public let settings: ServerSettings
+    /// The server's version.
+    public let version: String
+
+    /// Creates the bundle.
+    public init(database: PostgresClient, secrets: Secrets, settings: ServerSettings, version: String) {
+        self.database = database
+        self.secrets = secrets
+        self.settings = settings
+        self.version = version
+    }
+
+    /// A transaction for a request: `ashrai.user_id` is set for row-level security, and
+    /// serialization failures are retried. Writes record their audit rows inside `body`.
+    public func transaction<Result>(
+        _ context: CallContext, isolation: PostgresIsolation = .readCommitted,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await database.withRetryingTransaction(isolation: isolation) { tx in
+            let userID = context.session.map { String($0.userID) } ?? ""
+            try await tx.query("SELECT set_config('ashrai.user_id', \(userID), true)")
+            return try await body(tx)
+        }
+    }
+}
+
+/// The session a connection is logged in with.
+public struct SessionInfo: Sendable, Equatable {
+    /// Row id in `sessions`.
+    public var sessionID: Int64
+    /// The user.
+    public var userID: Int64
+    /// The username.
+    public var username: String
+    /// The role (re-read on every request).
+    public var role: Role
+    /// The agency, for agency logins.
+    public var agencyID: Int64?
+    /// Whether only password change is allowed.
+    public var mustChangePassword: Bool
+    /// Absolute expiry.
+    public var expiresAt: Date
+}
+
+/// Per-connection state a method may read and change (login sets the session).
+public struct CallContext: Sendable {
+    /// The connection's id in logs.
+    public let connectionID: Int
+    /// The peer address, for throttling and the audit trail.
+    public let clientAddress: String?
+    /// The logged-in session, if any.
+    public var session: SessionInfo?
+    /// Logger with connection metadata.
+    public var logger: Logger
+
+    /// Creates a context for a new connection.
+    public init(connectionID: Int, clientAddress: String?, logger: Logger) {
+        self.connectionID = connectionID
+        self.clientAddress = clientAddress
+        self.logger = logger
+    }
+}
+
+extension JSONValue: PostgresCodable {
+    public func postgresBind() throws -> PostgresBindValue {
+        try encoded().postgresBind().retypedAsJSONB()
+    }
+
+    public init(postgresText text: String, type: PostgresDataType) throws {
+        do { self = try JSONValue.parse(text) } catch { throw PostgresDecodingFailure("invalid JSON") }
+    }
+}
+
+extension PostgresBindValue {
+    func retypedAsJSONB() -> PostgresBindValue {
+        if case .text(let text, _) = self { return .text(text, .jsonb) }
+        return self
+    }
+}
+
+/// RFC 3339 UTC with seconds: `2026-11-29T10:00:00Z`.
+public func rfc3339(_ date: Date) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime]
+    return formatter.string(from: date)
+}
+
+/// Parses RFC 3339 (with or without fractional seconds).
+public func parseRFC3339(_ text: String) -> Date? {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime]
+    if let date = formatter.date(from: text) { return date }
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.date(from: text)
+}

@@ -1,0 +1,88 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Postgres
+
+/// Sessions live in PostgreSQL, so any daemon on the same database accepts a token, and a
+/// logout or a disabled user takes effect on the next request everywhere.
+enum SessionStore {
+    /// The user columns every session query reads.
+    static let userColumns = """
+        u.id AS user_id, u.username, u.display_name, u.role, u.agency_id, u.must_change_password,
+        u.disabled_at IS NOT NULL AS disabled, u.created_at
+        """
+
+    /// Creates a session; returns the token (shown once, never stored) and the session.
+    static func create(userID: Int64, services: Services, context: CallContext, on tx: PostgresConnection) async throws -> (String, SessionInfo) {
+        let token = Secrets.token()
+        let lifetime = Int(services.settings.sessionLifetime.components.seconds)
+        let row = try await tx.query("""
+            WITH s AS (
+                INSERT INTO sessions (user_id, token_hash, expires_at, client_address)
+                VALUES (\(userID), \(Secrets.tokenHash(token)), now() + make_interval(secs => \(lifetime)), \(context.clientAddress))
+                RETURNING id, user_id, expires_at
+            )
+            SELECT s.id AS session_id, s.expires_at, \(unescaped: userColumns)
+            FROM s JOIN users u ON u.id = s.user_id
+            """).one()
+        return (token, try sessionInfo(row))
+    }
+
+    /// The live session for a token, or nil (unknown, revoked, expired, idle too long, user disabled).
+    static func find(token: String, services: Services) async throws -> SessionInfo? {
+        let idle = Int(services.settings.sessionIdleLifetime.components.seconds)
+        let rows = try await services.database.query("""
+            UPDATE sessions s SET last_seen_at = now()
+            FROM users u
+            WHERE s.token_hash = \(Secrets.tokenHash(token)) AND u.id = s.user_id
+              AND s.revoked_at IS NULL AND s.expires_at > now()
+              AND s.last_seen_at > now() - make_interval(secs => \(idle))
+              AND u.disabled_at IS NULL
+            RETURNING s.id AS session_id, s.expires_at, \(unescaped: userColumns)
+            """)
+        return try rows.first.map(sessionInfo)
+    }
+
+    /// Re-reads a connection's session before a call: still live, and the user's current role.
+    /// `last_seen_at` is written at most every 30 s to keep the hot path read-mostly.
+    static func refresh(_ session: SessionInfo, services: Services) async throws -> SessionInfo? {
+        let idle = Int(services.settings.sessionIdleLifetime.components.seconds)
+        let rows = try await services.database.query("""
+            SELECT s.id AS session_id, s.expires_at, s.last_seen_at < now() - interval '30 seconds' AS stale,
+                   \(unescaped: userColumns)
+            FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.id = \(session.sessionID) AND s.revoked_at IS NULL AND s.expires_at > now()
+              AND s.last_seen_at > now() - make_interval(secs => \(idle)) AND u.disabled_at IS NULL
+            """)
+        guard let row = rows.first else { return nil }
+        if try row.decode(Bool.self, column: "stale") {
+            try await services.database.query("UPDATE sessions SET last_seen_at = now() WHERE id = \(session.sessionID)")
+        }
+        return try sessionInfo(row)
+    }
+
+    /// Ends one session.
+    static func revoke(sessionID: Int64, on tx: PostgresConnection) async throws {
+        try await tx.query("UPDATE sessions SET revoked_at = now() WHERE id = \(sessionID) AND revoked_at IS NULL")
+    }
+
+    /// Ends every session of a user except `keeping`; returns how many.
+    @discardableResult
+    static func revokeAll(userID: Int64, keeping: Int64? = nil, on tx: PostgresConnection) async throws -> Int {
+        try await tx.execute("""
+            UPDATE sessions SET revoked_at = now()
+            WHERE user_id = \(userID) AND revoked_at IS NULL AND (\(keeping)::bigint IS NULL OR id <> \(keeping))
+            """)
+    }
+
+    static func sessionInfo(_ row: PostgresRow) throws -> SessionInfo {
+        SessionInfo(
+            sessionID: try row.decode(Int64.self, column: "session_id"),
+            userID: try row.decode(Int64.self, column: "user_id"),
+            username: try row.decode(String.self, column: "username"),
+            role: Role(rawValue: try row.decode(String.self, column: "role")) ?? .clerk,
+            agencyID: try row.decode(Int64?.self, column: "agency_id"),
+            mustChangePassword: try row.decode(Bool.self, column: "must_change_password"),
+            expiresAt: try row.decode(Date.self, column: "expires_at"))
+    }
+}
