@@ -72,10 +72,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The client side of the protocol: used by the CLI and the load generator.
+        .target(
+            name: "AshraiClient",
+            dependencies: [
+                "AshraiProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ashrai",
             dependencies: [
-                "AshraiProtocol",
+                "AshraiProtocol", "AshraiClient", "AshraiCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

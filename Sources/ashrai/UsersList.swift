@@ -1,0 +1,33 @@
+import AshraiProtocol
+import ArgumentParser
+
+/// `ashrai users list`.
+struct UsersList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List logins.")
+
+    @OptionGroup var options: ClientOptions
+    @Flag(help: "Only enabled logins.") var activeOnly = false
+
+    func run() async throws {
+        try await options.run { connection in
+            let result = try await connection.call("users.list", ["include_disabled": .bool(!activeOnly)])
+            options.show(result) { userTable($0["users"]?.arrayValue ?? []) }
+        }
+    }
+}
+
+/// `ashrai users show`.
+struct UsersShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one login by id or username.")
+
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "User id or username.") var user: String
+
+    func run() async throws {
+        try await options.run { connection in
+            let id = try await resolveUserID(user, on: &connection)
+            let result = try await connection.call("users.get", ["id": .int(id)])
+            options.show(result) { userTable([$0]) }
+        }
+    }
+}

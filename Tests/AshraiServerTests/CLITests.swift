@@ -1,0 +1,114 @@
+import AshraiCore
+import AshraiProtocol
+import AshraiServer
+import AshraiTestSupport
+import Foundation
+import Testing
+
+/// Runs the built `ashrai` binary (next to the test bundle) with its own config directory.
+struct CLI {
+    let port: Int
+    let configHome: String
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ashrai")
+    }
+
+    func run(_ arguments: [String], stdin: String? = nil) async throws -> Output {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments + ["--server", "127.0.0.1:\(port)"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_CONFIG_HOME"] = configHome
+        environment.removeValue(forKey: "ASHRAI_SERVER")
+        process.environment = environment
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        // Wait without blocking a cooperative thread: the server under test runs in-process.
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+                if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+                try? input.fileHandleForWriting.close()
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        return Output(status: status,
+                      stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+                      stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+}
+
+@Suite("the ashrai CLI")
+struct CLITests {
+    @Test("login → whoami → users add → users list over a real server; the session file is 0600; errors exit by class")
+    func tour() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CLI.binary.path), "build the ashrai product first")
+        try await withServer { port in
+            let admin = try await Shared.admin.value
+            let home = FileManager.default.temporaryDirectory.appendingPathComponent(Shared.unique("cli")).path
+            let cli = CLI(port: port, configHome: home)
+
+            let notLoggedIn = try await cli.run(["whoami"])
+            #expect(notLoggedIn.status == 4)
+            #expect(notLoggedIn.stderr.contains("ashrai login"))
+
+            let login = try await cli.run(["login", "--username", admin.username, "--password-stdin"], stdin: admin.password + "\n")
+            #expect(login.status == 0, "\(login.stderr)")
+            let attributes = try FileManager.default.attributesOfItem(atPath: home + "/ashrai/session")
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+
+            let whoami = try await cli.run(["whoami"])
+            #expect(whoami.status == 0)
+            #expect(whoami.stdout.contains(admin.username))
+
+            let name = Shared.unique("dana")
+            let add = try await cli.run(["users", "add", name, "--role", "clerk", "--display-name", "דנה כהן"])
+            #expect(add.status == 0, "\(add.stderr)")
+            #expect(add.stdout.contains("one-time password"))
+
+            let list = try await cli.run(["users", "list"])
+            #expect(list.status == 0)
+            let line = try #require(list.stdout.split(separator: "\n").first { $0.contains(name) })
+            #expect(line.contains("דנה כהן") && line.contains("clerk"))
+            // Columns after the Hebrew name stay aligned with the header.
+            let header = try #require(list.stdout.split(separator: "\n").first)
+            let roleColumn = Table.columnStart(of: "ROLE", in: String(header))
+            #expect(Table.columnStart(of: "clerk", in: String(line)) == roleColumn)
+
+            let json = try await cli.run(["users", "show", name, "--json"])
+            #expect(try JSONValue.parse(json.stdout)["username"]?.stringValue == name)
+
+            let missing = try await cli.run(["users", "show", "no-such-user-\(UInt32.random(in: 0...UInt32.max))"])
+            #expect(missing.status == 6)
+            let invalid = try await cli.run(["call", "users.create", #"{"username":"x"}"#])
+            #expect(invalid.status == 11)
+            #expect(invalid.stderr.contains("param password"))
+
+            let logout = try await cli.run(["logout"])
+            #expect(logout.status == 0)
+            #expect(try await cli.run(["users", "list"]).status == 4)
+        }
+    }
+}
+
+extension Table {
+    /// The display column at which `needle` starts in `line`.
+    static func columnStart(of needle: String, in line: String) -> Int? {
+        guard let range = line.range(of: needle) else { return nil }
+        return line[..<range.lowerBound].count
+    }
+}
+
+/// The same width rule as the CLI's table (kept here to check alignment from outside).
+enum Table {}
