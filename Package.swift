@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "AshraiServerTests",
             dependencies: [
-                "AshraiServer", "Postgres", "AshraiTestSupport",
+                "AshraiServer", "Postgres", "AshraiTestSupport", "AshraiClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),

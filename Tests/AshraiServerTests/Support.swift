@@ -53,14 +53,15 @@ enum Shared {
 
 /// Starts an `RPCServer` on a free port for one test, then shuts it down gracefully.
 func withServer(
-    settings: ServerSettings = ServerSettings(), database: PostgresClient? = nil, _ body: (Int) async throws -> Void
+    settings: ServerSettings = ServerSettings(), database: PostgresClient? = nil,
+    tls: (certificatePath: String, keyPath: String)? = nil, _ body: (Int) async throws -> Void
 ) async throws {
     let shared = try await Shared.appClient.value
     let database = database ?? shared
     let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test")
     let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
     let server = RPCServer(
-        options: .init(host: "127.0.0.1", port: 0), services: services, logger: makeTestLogger(),
+        options: .init(host: "127.0.0.1", port: 0, tls: tls), services: services, logger: makeTestLogger(),
         onRunning: { address in portContinuation.yield(address.port ?? 0) })
     let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: makeTestLogger())
     let running = Task { try await group.run() }
@@ -175,4 +176,13 @@ func makeUser(port: Int, role: Role, agencyID: Int? = nil) async throws -> (id: 
         _ = try await client.result("auth.change_password", ["old_password": .string(initial), "new_password": .string(final)])
     }
     return (id, username, final)
+}
+
+/// A freshly migrated database of its own, for tests that need to know everything in it.
+func freshDatabase(_ prefix: String) async throws -> PostgresClient {
+    let database = try await TestDatabase.create(prefix)
+    _ = try await DatabaseSetup.migrate(
+        migrationURL: database.ownerURL, applicationURL: database.applicationURL,
+        migrationsDirectory: TestDatabase.migrationsDirectory, logger: makeTestLogger())
+    return PostgresClient(configuration: database.applicationConfiguration, maxConnections: 4, logger: makeTestLogger())
 }

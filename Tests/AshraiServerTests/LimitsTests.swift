@@ -1,0 +1,69 @@
+import AshraiProtocol
+import AshraiServer
+import AshraiTestSupport
+import Foundation
+import NIOCore
+import Testing
+
+@Suite("connection limits")
+struct LimitsTests {
+    @Test("failures from one address beyond the limit are throttled with 429")
+    func addressThrottle() async throws {
+        let pool = try await freshDatabase("throttle")
+        var settings = ServerSettings()
+        settings.throttle.maxFailuresPerAddress = 3
+        try await withServer(settings: settings, database: pool) { port in
+            try await LineClient.with(port: port) { client in
+                for n in 1...3 {
+                    let reply = try await client.call("auth.login", ["username": .string("user\(n)"), "password": "wrong password!!"])
+                    #expect(reply.errorCode == 401)
+                }
+                let throttled = try await client.call("auth.login", ["username": "someone-else", "password": "wrong password!!"])
+                #expect(throttled.errorCode == 429)
+                #expect(throttled.errorReason == "rate_limited")
+            }
+        }
+        await pool.shutdown()
+    }
+
+    @Test("a connection that sends nothing for the idle timeout is closed")
+    func idleTimeout() async throws {
+        var settings = ServerSettings()
+        settings.idleTimeout = .seconds(1)
+        settings.loginDeadline = .seconds(60)
+        try await withServer(settings: settings) { port in
+            let started = ContinuousClock.now
+            let lines = try await LineClient.with(port: port) { client in
+                _ = try await client.result("server.ping")
+                return try await client.receive(1)
+            }
+            #expect(lines.isEmpty)
+            #expect(ContinuousClock.now - started < .seconds(30))
+        }
+    }
+
+    @Test("a client that stops reading is disconnected once its pending output passes the bound")
+    func slowReader() async throws {
+        var settings = ServerSettings()
+        settings.maxPendingOutputBytes = 64 << 10
+        settings.writeTimeout = .seconds(1)
+        try await withServer(settings: settings) { port in
+            let received = try await LineClient.with(port: port) { client -> Int in
+                // ~2000 × 12 KiB of replies: far more than socket buffers and the bound.
+                var text = ""
+                for n in 0..<2000 { text += #"{"jsonrpc":"2.0","id":\#(n),"method":"rpc.discover"}"# + "\n" }
+                try await client.outbound.write(ByteBuffer(string: text))
+                try await Task.sleep(for: .seconds(4))   // not reading
+                var count = 0
+                while (try? await client.receive()) != nil { count += 1 }
+                return count
+            }
+            #expect(received < 2000)
+            // The server is fine for everyone else.
+            try await LineClient.with(port: port) { client in
+                let pong = try await client.result("server.ping")
+                #expect(pong["pong"] == true)
+            }
+        }
+    }
+}
