@@ -25,3 +25,6 @@ clean:
 openrpc:        ## regenerate docs/openrpc.json from the method catalog
 	swift build --product ashraid
 	$$(swift build --show-bin-path)/ashraid openrpc > docs/openrpc.json
+
+bench:          ## release build + throwaway cluster + server + load generator; prints ops/s, p50/p99 vs libpq
+	Scripts/bench

@@ -68,7 +68,8 @@ public final class Secrets: Sendable {
         let status = crypto_pwhash_str(&output, password, UInt64(password.utf8.count),
                                        UInt64(cost.operations), Int(cost.memoryBytes))
         guard status == 0 else { return nil }
-        return String(cString: output)
+        let bytes = output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// 256 random bits from libsodium's CSPRNG, base64url without padding (43 characters).

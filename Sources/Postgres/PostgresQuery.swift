@@ -47,12 +47,22 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
 
         /// Binds a value as the next parameter.
         public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value) {
+            appendBind(value)
+        }
+
+        private mutating func appendBind<Value: PostgresEncodable>(_ value: Value) {
             do { binds.append(try value.postgresBind()) } catch let error as PostgresError {
                 binds.append(.invalid(error))
             } catch {
                 binds.append(.invalid(PostgresError(code: .invalidParameter, message: "value cannot be bound")))
             }
             sql += "$\(binds.count)"
+        }
+
+        /// Binds an optional value (nil becomes SQL NULL). Spelled out so that optionals do not
+        /// trip the compiler's "debug description for an optional" warning.
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
+            appendBind(value)
         }
 
         /// Inserts an identifier, double-quoted with embedded quotes doubled.

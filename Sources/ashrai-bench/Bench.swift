@@ -1,0 +1,94 @@
+import AshraiClient
+import AshraiProtocol
+import ArgumentParser
+import Foundation
+import Histogram
+import Logging
+import Postgres
+
+/// `ashrai-bench`: N connections calling one method as fast as they can for a while, then the
+/// same single-row query through libpq directly, printed side by side as a ratio.
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ashrai-bench",
+        abstract: "Load generator: server.ping and auth.whoami over N connections vs. SELECT now() through libpq.")
+
+    @Option(help: "Server host:port.") var server = "127.0.0.1:7420"
+    @Option(help: "Username for auth.whoami.") var username = "bench"
+    @Flag(help: "Read the password from standard input.") var passwordStdin = false
+    @Option(help: "Concurrent connections.") var connections = 8
+    @Option(help: "Seconds per workload.") var seconds = 10
+    @Option(help: "Database URL for the libpq baseline (the application role).") var databaseURL: String
+
+    struct Row {
+        var name: String
+        var operations: Int
+        var elapsed: Duration
+        var histogram: Histogram<UInt64>
+        var opsPerSecond: Double { Double(operations) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) }
+    }
+
+    func run() async throws {
+        guard let (host, port) = ServerEndpoint.parse(server) else { throw ValidationError("--server must be host:port") }
+        let endpoint = ServerEndpoint(host: host, port: port)
+        let password = passwordStdin ? (readLine(strippingNewline: true) ?? "") : ""
+        let duration = Duration.seconds(seconds)
+        var rows: [Row] = []
+        rows.append(try await measure("server.ping", duration: duration) { deadline in
+            try await RPCConnection.with(endpoint) { connection in
+                try await Self.loop(until: deadline) { _ = try await connection.call("server.ping") }
+            }
+        })
+        rows.append(try await measure("auth.whoami", duration: duration) { deadline in
+            try await RPCConnection.with(endpoint) { connection in
+                _ = try await connection.call("auth.login", ["username": .string(username), "password": .string(password)])
+                return try await Self.loop(until: deadline) { _ = try await connection.call("auth.whoami") }
+            }
+        })
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let pool = PostgresClient(configuration: try PostgresConfiguration(url: databaseURL), maxConnections: connections, logger: logger)
+        rows.append(try await measure("libpq SELECT now()", duration: duration) { deadline in
+            try await Self.loop(until: deadline) { _ = try await pool.query("SELECT now()").scalar(Date.self) }
+        })
+        await pool.shutdown()
+        print(Self.table(rows, connections: connections))
+    }
+
+    /// Calls `operation` until the deadline, recording each latency in microseconds.
+    static func loop(until deadline: ContinuousClock.Instant, _ operation: () async throws -> Void) async throws -> Histogram<UInt64> {
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        let clock = ContinuousClock()
+        while clock.now < deadline {
+            let start = clock.now
+            try await operation()
+            let elapsed = clock.now - start
+            _ = histogram.record(UInt64(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
+        }
+        return histogram
+    }
+
+    func measure(_ name: String, duration: Duration, _ worker: @escaping @Sendable (ContinuousClock.Instant) async throws -> Histogram<UInt64>) async throws -> Row {
+        let start = ContinuousClock.now
+        let deadline = start + duration
+        let total = try await withThrowingTaskGroup(of: Histogram<UInt64>.self) { group in
+            for _ in 0..<connections { group.addTask { try await worker(deadline) } }
+            var merged = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+            for try await histogram in group { merged.add(histogram) }
+            return merged
+        }
+        return Row(name: name, operations: Int(total.totalCount), elapsed: ContinuousClock.now - start, histogram: total)
+    }
+
+    static func table(_ rows: [Row], connections: Int) -> String {
+        let baseline = rows.last?.opsPerSecond ?? 1
+        func ms(_ micros: UInt64) -> String { String(format: "%.3f", Double(micros) / 1000) }
+        var lines = ["connections: \(connections)", "",
+                     "| workload | ops/s | p50 ms | p99 ms | vs libpq |", "|---|---:|---:|---:|---:|"]
+        for row in rows {
+            lines.append("| \(row.name) | \(String(format: "%.0f", row.opsPerSecond)) | \(ms(row.histogram.valueAtPercentile(50))) | \(ms(row.histogram.valueAtPercentile(99))) | \(String(format: "%.2f", row.opsPerSecond / baseline)) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
