@@ -41,6 +41,9 @@ public final class RPCServer: Service, Sendable {
     private let onRunning: @Sendable (SocketAddress) -> Void
     private let nextConnectionID = Atomic<Int>(1)
     private let openConnections = Atomic<Int>(0)
+    /// Live connections, so graceful shutdown can end each after its current request.
+    private let liveChannels = Mutex<[Int: any Channel]>([:])
+    private let isShuttingDown = Atomic<Bool>(false)
 
     /// Creates a server; `onRunning` receives the bound address (tests read the port from it).
     public init(
@@ -102,14 +105,25 @@ public final class RPCServer: Service, Sendable {
                 }
             }
         } onGracefulShutdown: {
+            // Stop accepting; let every connection finish the request it is on: closing the
+            // input ends its read loop after the lines already received, then it closes.
+            self.isShuttingDown.store(true, ordering: .relaxed)
             serverChannel.channel.close(promise: nil)
+            for channel in self.liveChannels.withLock({ Array($0.values) }) {
+                channel.close(mode: .input, promise: nil)
+            }
         }
         logger.info("server stopped")
     }
 
     private func serve(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, limit: LineLimit, id: Int) async {
         let open = openConnections.wrappingAdd(1, ordering: .relaxed).newValue
-        defer { openConnections.wrappingSubtract(1, ordering: .relaxed) }
+        liveChannels.withLock { $0[id] = channel.channel }
+        defer {
+            openConnections.wrappingSubtract(1, ordering: .relaxed)
+            liveChannels.withLock { _ = $0.removeValue(forKey: id) }
+        }
+        if isShuttingDown.load(ordering: .relaxed) { channel.channel.close(mode: .input, promise: nil) }
         var logger = self.logger
         logger[metadataKey: "connection.id"] = "\(id)"
         let address = channel.channel.remoteAddress?.ipAddress

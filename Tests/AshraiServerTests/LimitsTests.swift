@@ -3,6 +3,7 @@ import AshraiServer
 import AshraiTestSupport
 import Foundation
 import NIOCore
+import ServiceLifecycle
 import Testing
 
 @Suite("connection limits")
@@ -65,5 +66,40 @@ struct LimitsTests {
                 #expect(pong["pong"] == true)
             }
         }
+    }
+}
+
+@Suite("graceful shutdown")
+struct ShutdownTests {
+    @Test("on shutdown each connection finishes the request in flight, then closes, and the server returns")
+    func graceful() async throws {
+        let database = try await Shared.appClient.value
+        let services = Services(database: database, secrets: Shared.secrets, settings: ServerSettings(), version: "test")
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let server = RPCServer(options: .init(host: "127.0.0.1", port: 0), services: services, logger: makeTestLogger(),
+                               onRunning: { continuation.yield($0.port ?? 0) })
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: makeTestLogger())
+        let running = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        let replies = try await LineClient.with(port: port) { client -> [JSONValue] in
+            _ = try await client.result("server.ping")
+            // Ten requests in flight, then shutdown.
+            var text = ""
+            for n in 1...10 { text += #"{"jsonrpc":"2.0","id":\#(n),"method":"server.ping"}"# + "\n" }
+            try await client.outbound.write(ByteBuffer(string: text))
+            // Once the first reply is here the server has read the whole write: all ten are in flight.
+            let first = try #require(try await client.receive())
+            await group.triggerGracefulShutdown()
+            return [first] + (try await client.receive(100))   // ends when the server closes
+        }
+        // The request being processed at shutdown is answered; pipelined ones not yet started
+        // may be dropped (the client sees the connection close and may retry them).
+        #expect(replies.count >= 2 && replies.count <= 10)
+        #expect(replies.allSatisfy { $0["result"]?["pong"] == true })
+        #expect(replies.map { $0["id"]?.intValue ?? 0 } == Array(1...replies.count))
+        let started = ContinuousClock.now
+        try await running.value
+        #expect(ContinuousClock.now - started < .seconds(5))
     }
 }
