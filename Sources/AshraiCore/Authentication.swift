@@ -18,6 +18,14 @@ public enum PasswordPolicy {
         return nil
     }
 
+    /// A one-time password for a login an admin creates or resets: 20 characters from an
+    /// alphabet without look-alikes (≈ 115 bits), drawn from the system CSPRNG (getrandom).
+    public static func generate() -> String {
+        let alphabet = Array("abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<20).map { _ in alphabet.randomElement(using: &generator)! })
+    }
+
     /// The form that is hashed.
     public static func normalized(_ password: String) -> String {
         password.precomposedStringWithCanonicalMapping

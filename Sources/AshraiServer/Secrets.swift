@@ -89,11 +89,6 @@ public final class Secrets: Sendable {
         return digest
     }
 
-    /// A password for a generated one-time login: 20 characters from an unambiguous alphabet.
-    public static func generatedPassword() -> String {
-        let alphabet = Array("abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789")
-        return String((0..<20).map { _ in alphabet[Int(randombytes_uniform(UInt32(alphabet.count)))] })
-    }
 }
 
 /// A libsodium failure (out of memory for the hash).

@@ -21,7 +21,7 @@ struct UsersAdd: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let password = passwordStdin ? try readPassword(prompt: "", fromStdin: true) : generatedPassword()
+        let password = passwordStdin ? try readPassword(prompt: "", fromStdin: true) : PasswordPolicy.generate()
         var params: JSONObject = ["username": .string(username), "password": .string(password), "role": .string(role)]
         if let displayName { params["display_name"] = .string(displayName) }
         if let agencyId { params["agency_id"] = .int(agencyId) }
@@ -32,11 +32,4 @@ struct UsersAdd: AsyncParsableCommand {
             }
         }
     }
-}
-
-/// 20 characters from an unambiguous alphabet, from the system's CSPRNG.
-func generatedPassword() -> String {
-    let alphabet = Array("abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789")
-    var generator = SystemRandomNumberGenerator()
-    return String((0..<20).map { _ in alphabet.randomElement(using: &generator)! })
 }

@@ -37,6 +37,14 @@ struct UsersSetRole: AsyncParsableCommand {
     }
 }
 
+/// Runs a users.* method that takes just the user's id and shows the user it returns.
+func runUserMethod(_ method: String, _ user: String, options: ClientOptions) async throws {
+    try await options.run { connection in
+        let id = try await resolveUserID(user, on: &connection)
+        options.show(try await connection.call(method, ["id": .int(id)])) { userTable([$0]) }
+    }
+}
+
 /// `ashrai users disable`.
 struct UsersDisable: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "disable", abstract: "Disable a login and end its sessions.")
@@ -44,12 +52,7 @@ struct UsersDisable: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
     @Argument(help: "User id or username.") var user: String
 
-    func run() async throws {
-        try await options.run { connection in
-            let id = try await resolveUserID(user, on: &connection)
-            options.show(try await connection.call("users.disable", ["id": .int(id)])) { userTable([$0]) }
-        }
-    }
+    func run() async throws { try await runUserMethod("users.disable", user, options: options) }
 }
 
 /// `ashrai users enable`.
@@ -59,12 +62,7 @@ struct UsersEnable: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
     @Argument(help: "User id or username.") var user: String
 
-    func run() async throws {
-        try await options.run { connection in
-            let id = try await resolveUserID(user, on: &connection)
-            options.show(try await connection.call("users.enable", ["id": .int(id)])) { userTable([$0]) }
-        }
-    }
+    func run() async throws { try await runUserMethod("users.enable", user, options: options) }
 }
 
 /// `ashrai users reset-password`.
@@ -78,7 +76,7 @@ struct UsersResetPassword: AsyncParsableCommand {
     @Flag(help: "Read the new password from standard input.") var passwordStdin = false
 
     func run() async throws {
-        let password = passwordStdin ? try readPassword(prompt: "", fromStdin: true) : generatedPassword()
+        let password = passwordStdin ? try readPassword(prompt: "", fromStdin: true) : PasswordPolicy.generate()
         try await options.run { connection in
             let id = try await resolveUserID(user, on: &connection)
             let result = try await connection.call("users.reset_password", ["id": .int(id), "password": .string(password)])

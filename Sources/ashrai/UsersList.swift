@@ -24,10 +24,6 @@ struct UsersShow: AsyncParsableCommand {
     @Argument(help: "User id or username.") var user: String
 
     func run() async throws {
-        try await options.run { connection in
-            let id = try await resolveUserID(user, on: &connection)
-            let result = try await connection.call("users.get", ["id": .int(id)])
-            options.show(result) { userTable([$0]) }
-        }
+        try await runUserMethod("users.get", user, options: options)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AshraiCore
 import AshraiServer
 import Foundation
 import Postgres
@@ -38,7 +39,7 @@ struct CreateAdmin: AsyncParsableCommand {
             guard let line = readLine(strippingNewline: true) else { throw ValidationError("no password on standard input") }
             password = line
         } else {
-            password = Secrets.generatedPassword()
+            password = PasswordPolicy.generate()
         }
         do {
             let outcome = try await AdminBootstrap.createOrReset(
