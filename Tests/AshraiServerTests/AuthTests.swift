@@ -123,16 +123,27 @@ struct AuthTests {
         }
     }
 
-    @Test("a token issued by one server works on a second server over the same database")
+    @Test("a token issued by one server works on a second server running over the same database")
     func secondInstance() async throws {
-        let user = try await withServerReturning { port in try await makeUser(port: port, role: .clerk) }
-        let token = try await withServerReturning { port in
-            try await LineClient.with(port: port) { try await $0.login(user.username, user.password) }
-        }
-        try await withServer { port in
-            try await LineClient.with(port: port) { client in
-                _ = try await client.result("auth.resume", ["token": .string(token)])
-                #expect(try await client.result("auth.whoami")["user"]?["username"]?.stringValue == user.username)
+        try await withServer { first in
+            try await withServer { second in
+                #expect(first != second)
+                let user = try await makeUser(port: first, role: .clerk)
+                let token = try await LineClient.with(port: first) { try await $0.login(user.username, user.password) }
+                try await LineClient.with(port: second) { client in
+                    _ = try await client.result("auth.resume", ["token": .string(token)])
+                    let me = try await client.result("auth.whoami")
+                    #expect(me["user"]?["username"]?.stringValue == user.username)
+                }
+                // A logout on the second ends the session on the first too.
+                try await LineClient.with(port: second) { client in
+                    _ = try await client.result("auth.resume", ["token": .string(token)])
+                    _ = try await client.result("auth.logout")
+                }
+                try await LineClient.with(port: first) { client in
+                    let reply = try await client.call("auth.resume", ["token": .string(token)])
+                    #expect(reply.errorCode == 401)
+                }
             }
         }
     }
@@ -202,14 +213,3 @@ struct AuthTests {
     }
 }
 
-/// Like `withServer`, returning a value.
-func withServerReturning<T: Sendable>(_ body: @escaping (Int) async throws -> T) async throws -> T {
-    let box = ResultBox<T>()
-    try await withServer { port in box.value = try await body(port) }
-    return try #require(box.value)
-}
-
-final class ResultBox<T: Sendable>: @unchecked Sendable {
-    // Written once inside `withServer` before it returns; read after. No concurrent access.
-    var value: T?
-}

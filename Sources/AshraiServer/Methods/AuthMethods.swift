@@ -42,6 +42,11 @@ enum AuthMethods {
                              data: ["retry_after": .string(rfc3339(lockedUntil))])
         }
         if throttle.throttles(addressFailuresInWindow: try state.decode(Int.self, column: "address_failures")) {
+            let current = context
+            try await services.transaction(current) { tx in
+                try await Audit.record(tx, context: current, method: "auth.login", entity: "login", entityID: nil,
+                                       details: ["outcome": "rate_limited", "username_key": .string(key)])
+            }
             throw RPCFailure(.rateLimited, "too many failed logins from this address; try again later")
         }
         let userRows = try await services.database.query("""
