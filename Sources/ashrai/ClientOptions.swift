@@ -103,6 +103,7 @@ extension ClientOptions {
             if let field = failure.data["field"]?.stringValue { message += " (param \(field))" }
             if let rule = failure.data["rule"]?.stringValue { message += " (rule \(rule))" }
             if failure.code == .unauthenticated { message += " — run `ashrai login`" }
+            if failure.data["reason"] == "password_change_required" { message += " — run `ashrai whoami --change-password`" }
             FileHandle.standardError.write(Data((message + "\n").utf8))
             throw ExitCode(Self.exitCode(for: failure.code))
         } catch let failure as ConnectionFailure {
