@@ -5,7 +5,7 @@ public struct Currency: Hashable, Sendable, CustomStringConvertible {
     /// The three-letter code, upper-case.
     public let code: String
     /// Digits after the decimal point (2 for ILS, USD, EUR; 0 for JPY; 3 for KWD).
-    public let minorUnits: Int
+    public private(set) var minorUnits: Int
 
     /// Creates a currency from a three-letter code; minor units from ISO 4217 where they are
     /// not 2. Returns nil unless the code is three ASCII letters.
@@ -24,6 +24,13 @@ public struct Currency: Hashable, Sendable, CustomStringConvertible {
         "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "RWF": 0, "TND": 3, "UGX": 0,
         "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
     ]
+
+    /// The same code with another number of decimals (for rates parsed like amounts).
+    public func withMinorUnits(_ digits: Int) -> Currency {
+        var copy = self
+        copy.minorUnits = digits
+        return copy
+    }
 
     /// Israeli new shekel, the default.
     public static let ils = Currency(code: "ILS")!

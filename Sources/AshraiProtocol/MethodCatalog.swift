@@ -55,13 +55,16 @@ public struct MethodSpec: Sendable {
 /// Every method the server dispatches — the one table the dispatcher, `rpc.discover`, the
 /// README's role matrix and the tests read. A method not here cannot be called.
 public enum MethodCatalog {
-    private static let everyone: MethodSpec.Access = .roles(Set(Role.allCases))
-    private static let staff: MethodSpec.Access = .roles([.admin, .manager, .clerk])
-    private static let adminOnly: MethodSpec.Access = .roles([.admin])
-    private static let managers: MethodSpec.Access = .roles([.admin, .manager])
+    static let everyone: MethodSpec.Access = .roles(Set(Role.allCases))
+    static let staff: MethodSpec.Access = .roles([.admin, .manager, .clerk])
+    static let adminOnly: MethodSpec.Access = .roles([.admin])
+    static let managers: MethodSpec.Access = .roles([.admin, .manager])
 
     /// All methods, in documentation order.
-    public static let all: [MethodSpec] = [
+    public static let all: [MethodSpec] = foundation + customerMethods + creditMethods
+
+    /// Server, auth, users, audit.
+    static let foundation: [MethodSpec] = [
         MethodSpec(name: "server.ping", summary: "Liveness: answers pong with the database's time.", access: .anyone,
                    params: [], result: Schema.object(["pong": Schema.bool, "database_time": Schema.instant], required: ["pong", "database_time"])),
         MethodSpec(name: "server.info", summary: "Name, version, protocol version and the server's time.", access: .anyone,

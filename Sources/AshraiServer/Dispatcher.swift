@@ -152,4 +152,8 @@ enum MethodHandlers {
         .merging(AuthMethods.handlers) { $1 }
         .merging(UserMethods.handlers) { $1 }
         .merging(AuditMethods.handlers) { $1 }
+        .merging(CustomerMethods.handlers) { $1 }
+        .merging(CreditMethods.handlers) { $1 }
+        .merging(HoldMethods.handlers) { $1 }
+        .merging(ReviewMethods.handlers) { $1 }
 }

@@ -26,8 +26,27 @@ public struct ServerSettings: Sendable {
     public var sessionIdleLifetime: Duration = .seconds(30 * 60)
     /// Login throttling rules.
     public var throttle = LoginThrottle()
+    /// Scorecard, grades, suggested terms and review intervals.
+    public var creditPolicy = CreditPolicy()
+    /// Terms for customers that have none set: limit 0 = cash only.
+    public var defaultTerms = DefaultTerms()
+    /// The business's currency (ISO 4217).
+    public var currency = Currency.ils
 
     /// Defaults.
+    public init() {}
+}
+
+/// Terms a customer without terms of its own gets.
+public struct DefaultTerms: Sendable, Equatable {
+    /// 0 means cash only.
+    public var creditLimit: Decimal = 0
+    /// Days to pay.
+    public var netDays = 30
+    /// Annual late interest, percent.
+    public var lateInterestRate: Decimal = 0
+
+    /// The defaults.
     public init() {}
 }
 

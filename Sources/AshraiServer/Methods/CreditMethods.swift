@@ -1,0 +1,293 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Postgres
+
+/// `credit.*`: risk data, assessments, versioned terms, the credit check.
+enum CreditMethods {
+    static let handlers: [String: MethodHandler] = [
+        "credit.financials.add": addFinancials, "credit.references.add": addReference, "credit.assess": assess,
+        "credit.assessments": assessments, "credit.terms.set": setTerms, "credit.terms.get": getTerms,
+        "credit.terms.history": termsHistory, "credit.check": check,
+    ]
+
+    static let statementFields = ["current_assets", "current_liabilities", "total_assets", "total_liabilities",
+                                  "retained_earnings", "ebit", "equity", "revenue"]
+
+    static func addFinancials(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let customerID = Int64(try params.id("customer_id"))
+        let periodEnd = try params.date("period_end")
+        var amounts: [String: Decimal] = [:]
+        for field in statementFields {
+            // Retained earnings, EBIT and equity may be negative (losses); the rest may not.
+            let negativeAllowed = ["retained_earnings", "ebit", "equity"].contains(field)
+            amounts[field] = try params.money(field, allowNegative: negativeAllowed)
+        }
+        let current = context
+        return try await services.transaction(current) { tx in
+            _ = try await CustomerRecord.require(customerID, on: tx)
+            let id = try await tx.query("""
+                INSERT INTO financial_statements (customer_id, period_end, current_assets, current_liabilities, total_assets,
+                    total_liabilities, retained_earnings, ebit, equity, revenue, created_by)
+                VALUES (\(customerID), \(periodEnd), \(amounts["current_assets"]!), \(amounts["current_liabilities"]!),
+                    \(amounts["total_assets"]!), \(amounts["total_liabilities"]!), \(amounts["retained_earnings"]!),
+                    \(amounts["ebit"]!), \(amounts["equity"]!), \(amounts["revenue"]!), \(current.session?.userID))
+                RETURNING id
+                """).scalar(Int64.self)
+            var after: JSONObject = ["id": .id(id), "period_end": .date(periodEnd)]
+            for (key, value) in amounts { after[key] = .money(value) }
+            try await Audit.record(tx, context: current, method: "credit.financials.add", entity: "customer",
+                                   entityID: String(customerID), after: .object(after))
+            return ["id": .id(id)]
+        }
+    }
+
+    static func addReference(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let customerID = Int64(try params.id("customer_id"))
+        let kind = try params.string("kind", maxLength: 20)
+        guard ["bureau_report", "trade_reference", "bank_reference"].contains(kind) else {
+            throw RPCFailure.invalidParams("kind", "kind must be one of: bureau_report, trade_reference, bank_reference")
+        }
+        let source = try params.text("source", maxLength: 200)
+        let receivedOn = try params.date("received_on")
+        let rating = try params.optionalInt("rating", range: 1...5)
+        let notes = try params.optionalString("notes", maxLength: 2000)
+        let current = context
+        return try await services.transaction(current) { tx in
+            _ = try await CustomerRecord.require(customerID, on: tx)
+            let id = try await tx.query("""
+                INSERT INTO credit_references (customer_id, kind, source, received_on, rating, notes, created_by)
+                VALUES (\(customerID), \(kind), \(source), \(receivedOn), \(rating), \(notes), \(current.session?.userID))
+                RETURNING id
+                """).scalar(Int64.self)
+            try await Audit.record(tx, context: current, method: "credit.references.add", entity: "customer", entityID: String(customerID),
+                                   after: ["id": .id(id), "kind": .string(kind), "source": .string(source), "received_on": .date(receivedOn),
+                                           "rating": rating.map { .int($0) } ?? .null])
+            return ["id": .id(id)]
+        }
+    }
+
+    /// What the ledger knows of how the customer paid. Until invoices exist (the ledger issue)
+    /// there is no history, which the scorecard reports as such.
+    static func paymentHistory(customerID: Int64, asOf: PostgresDate, on tx: PostgresConnection) async throws -> PaymentHistory {
+        PaymentHistory()
+    }
+
+    static func assessmentJSON(_ row: PostgresRow) throws -> JSONValue {
+        [
+            "id": .id(try row.decode(Int64.self, column: "id")),
+            "customer_id": .id(try row.decode(Int64.self, column: "customer_id")),
+            "as_of": .date(try row.decode(PostgresDate.self, column: "as_of")),
+            "score": .int(try row.decode(Int.self, column: "score")),
+            "grade": .string(try row.decode(String.self, column: "grade")),
+            "reasons": try row.decode(JSONValue.self, column: "reasons"),
+            "z_score": try row.decode(Decimal?.self, column: "z_score").map { .decimal($0) } ?? .null,
+            "z_zone": .optional(try row.decode(String?.self, column: "z_zone")),
+            "suggested_terms": [
+                "credit_limit": .money(try row.decode(Decimal.self, column: "suggested_limit")),
+                "net_days": .int(try row.decode(Int.self, column: "suggested_net_days")),
+            ],
+            "created_at": .string(rfc3339(try row.decode(Date.self, column: "created_at"))),
+        ]
+    }
+
+    static let assessmentColumns = "id, customer_id, as_of, score, grade, reasons, z_score, z_zone, suggested_limit, suggested_net_days, created_at"
+
+    static func assess(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let customerID = Int64(try params.id("customer_id"))
+        let requestedAsOf = try params.optionalDate("as_of")
+        let policy = services.settings.creditPolicy
+        let current = context
+        return try await services.transaction(current) { tx in
+            _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
+            let asOf: PostgresDate
+            if let requestedAsOf { asOf = requestedAsOf } else {
+                asOf = try await tx.query("SELECT current_date").scalar(PostgresDate.self)
+            }
+            let statementRows = try await tx.query("""
+                SELECT current_assets, current_liabilities, total_assets, total_liabilities, retained_earnings, ebit, equity, revenue
+                FROM financial_statements WHERE customer_id = \(customerID) AND period_end <= \(asOf)
+                ORDER BY period_end DESC, id DESC LIMIT 1
+                """)
+            let financials = try statementRows.first.map { row in
+                FinancialStatement(
+                    currentAssets: try row.decode(Decimal.self, column: "current_assets"),
+                    currentLiabilities: try row.decode(Decimal.self, column: "current_liabilities"),
+                    totalAssets: try row.decode(Decimal.self, column: "total_assets"),
+                    totalLiabilities: try row.decode(Decimal.self, column: "total_liabilities"),
+                    retainedEarnings: try row.decode(Decimal.self, column: "retained_earnings"),
+                    ebit: try row.decode(Decimal.self, column: "ebit"),
+                    equity: try row.decode(Decimal.self, column: "equity"),
+                    revenue: try row.decode(Decimal.self, column: "revenue"))
+            }
+            let ratings = try await tx.query("""
+                SELECT rating FROM credit_references WHERE customer_id = \(customerID) AND received_on <= \(asOf) AND rating IS NOT NULL
+                """).map { try $0.decode(Int.self, at: 0) }
+            let tenure = try await tx.query(
+                "SELECT greatest(0, \(asOf) - created_at::date) FROM customers WHERE id = \(customerID)").scalar(Int.self)
+            let history = try await paymentHistory(customerID: customerID, asOf: asOf, on: tx)
+            let result = CreditScorer.assess(
+                AssessmentInput(financials: financials, referenceRatings: ratings, history: history, tenureDays: tenure), policy: policy)
+            let reasons = JSONValue.array(result.reasons.map {
+                ["factor": .string($0.factor), "value": .string($0.value), "points": .int($0.points), "note": .string($0.note)]
+            })
+            let row = try await tx.query("""
+                INSERT INTO credit_assessments (customer_id, as_of, score, grade, reasons, z_score, z_zone, suggested_limit,
+                    suggested_net_days, created_by)
+                VALUES (\(customerID), \(asOf), \(result.score), \(result.grade.rawValue), \(reasons), \(result.altman?.score),
+                    \(result.altman?.zone.rawValue), \(result.suggestedTerms.creditLimit), \(result.suggestedTerms.netDays),
+                    \(current.session?.userID))
+                RETURNING \(unescaped: assessmentColumns)
+                """).one()
+            let months = policy.reviewMonths[result.grade] ?? 1
+            try await tx.query("""
+                UPDATE customers SET grade = \(result.grade.rawValue), score = \(result.score),
+                    next_review_on = coalesce(next_review_on, (\(asOf) + make_interval(months => \(months)))::date),
+                    updated_at = now(), version = version + 1
+                WHERE id = \(customerID)
+                """)
+            let json = try assessmentJSON(row)
+            try await Audit.record(tx, context: current, method: "credit.assess", entity: "customer", entityID: String(customerID),
+                                   after: ["score": .int(result.score), "grade": .string(result.grade.rawValue), "assessment_id": json["id"]!])
+            return json
+        }
+    }
+
+    static func assessments(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let customerID = Int64(try params.id("customer_id"))
+        let limit = try params.optionalInt("limit", range: 1...100) ?? 20
+        return try await services.database.withConnection { connection in
+            _ = try await CustomerRecord.require(customerID, on: connection)
+            let rows = try await connection.query("""
+                SELECT \(unescaped: assessmentColumns) FROM credit_assessments WHERE customer_id = \(customerID)
+                ORDER BY id DESC LIMIT \(limit)
+                """)
+            return ["assessments": .array(try rows.map(assessmentJSON))]
+        }
+    }
+
+    // MARK: - Terms
+
+    static let termsColumns = """
+        t.customer_id, t.version, t.credit_limit, t.net_days, t.late_interest_rate, t.early_discount_rate,
+        t.early_discount_days, t.currency, t.reason, u.username AS set_by, t.set_at
+        """
+
+    static func termsJSON(_ row: PostgresRow) throws -> JSONValue {
+        [
+            "customer_id": .id(try row.decode(Int64.self, column: "customer_id")),
+            "version": .int(try row.decode(Int.self, column: "version")),
+            "credit_limit": .money(try row.decode(Decimal.self, column: "credit_limit")),
+            "net_days": .int(try row.decode(Int.self, column: "net_days")),
+            "late_interest_rate": .decimal(try row.decode(Decimal.self, column: "late_interest_rate")),
+            "early_discount_rate": try row.decode(Decimal?.self, column: "early_discount_rate").map { .decimal($0) } ?? .null,
+            "early_discount_days": try row.decode(Int?.self, column: "early_discount_days").map { .int($0) } ?? .null,
+            "currency": .string(try row.decode(String.self, column: "currency")),
+            "reason": .string(try row.decode(String.self, column: "reason")),
+            "set_by": .optional(try row.decode(String?.self, column: "set_by")),
+            "set_at": .string(rfc3339(try row.decode(Date.self, column: "set_at"))),
+            "is_default": false,
+        ]
+    }
+
+    /// The terms in force: the newest version, else the configured defaults (version 0).
+    static func termsInForce(customerID: Int64, services: Services, on connection: PostgresConnection) async throws -> (json: JSONValue, limit: Decimal) {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: termsColumns) FROM credit_terms t LEFT JOIN users u ON u.id = t.set_by
+            WHERE t.customer_id = \(customerID) ORDER BY t.version DESC LIMIT 1
+            """)
+        if let row = rows.first { return (try termsJSON(row), try row.decode(Decimal.self, column: "credit_limit")) }
+        let defaults = services.settings.defaultTerms
+        let json: JSONValue = [
+            "customer_id": .id(customerID), "version": 0, "credit_limit": .money(defaults.creditLimit),
+            "net_days": .int(defaults.netDays), "late_interest_rate": .decimal(defaults.lateInterestRate),
+            "early_discount_rate": .null, "early_discount_days": .null, "currency": .string(services.settings.currency.code),
+            "reason": "default terms (none set for this customer)", "set_by": .null, "set_at": .null, "is_default": true,
+        ]
+        return (json, defaults.creditLimit)
+    }
+
+    static func setTerms(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let customerID = Int64(try params.id("customer_id"))
+        let currencyCode = try params.optionalString("currency", maxLength: 3) ?? services.settings.currency.code
+        guard let currency = Currency(code: currencyCode) else {
+            throw RPCFailure.invalidParams("currency", "currency must be an ISO 4217 code such as ILS")
+        }
+        let limit = try params.money("credit_limit", currency: currency)
+        guard let netDays = try params.optionalInt("net_days", range: 0...365) else {
+            throw RPCFailure.invalidParams("net_days", "net_days is required")
+        }
+        guard let interest = try params.optionalPercent("late_interest_rate") else {
+            throw RPCFailure.invalidParams("late_interest_rate", "late_interest_rate is required")
+        }
+        let discountRate = try params.optionalPercent("early_discount_rate")
+        let discountDays = try params.optionalInt("early_discount_days", range: 0...365)
+        if (discountRate == nil) != (discountDays == nil) {
+            throw RPCFailure.invalidParams(discountRate == nil ? "early_discount_rate" : "early_discount_days",
+                                           "early_discount_rate and early_discount_days go together")
+        }
+        if let discountDays, discountDays > netDays {
+            throw RPCFailure.invalidParams("early_discount_days", "early_discount_days cannot exceed net_days")
+        }
+        let reason = try params.text("reason")
+        let current = context
+        return try await services.transaction(current) { tx in
+            // The customer row lock serialises version numbers per customer.
+            _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
+            let before = try await termsInForce(customerID: customerID, services: services, on: tx).json
+            try await tx.query("""
+                INSERT INTO credit_terms (customer_id, version, credit_limit, net_days, late_interest_rate, early_discount_rate,
+                    early_discount_days, currency, reason, set_by)
+                SELECT \(customerID), coalesce(max(version), 0) + 1, \(limit), \(netDays), \(interest), \(discountRate),
+                    \(discountDays), \(currency.code), \(reason), \(current.session?.userID)
+                FROM credit_terms WHERE customer_id = \(customerID)
+                """)
+            let after = try await termsInForce(customerID: customerID, services: services, on: tx).json
+            try await Audit.record(tx, context: current, method: "credit.terms.set", entity: "customer", entityID: String(customerID),
+                                   before: before, after: after)
+            return after
+        }
+    }
+
+    static func getTerms(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let customerID = Int64(try params.id("customer_id"))
+        return try await services.database.withConnection { connection in
+            _ = try await CustomerRecord.require(customerID, on: connection)
+            return try await termsInForce(customerID: customerID, services: services, on: connection).json
+        }
+    }
+
+    static func termsHistory(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let customerID = Int64(try params.id("customer_id"))
+        return try await services.database.withConnection { connection in
+            _ = try await CustomerRecord.require(customerID, on: connection)
+            let rows = try await connection.query("""
+                SELECT \(unescaped: termsColumns) FROM credit_terms t LEFT JOIN users u ON u.id = t.set_by
+                WHERE t.customer_id = \(customerID) ORDER BY t.version DESC
+                """)
+            return ["versions": .array(try rows.map(termsJSON))]
+        }
+    }
+
+    /// The open balance the limit is measured against. Zero until the ledger issue adds invoices.
+    static func exposure(customerID: Int64, on connection: PostgresConnection) async throws -> Decimal {
+        0
+    }
+
+    static func check(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let customerID = Int64(try params.id("customer_id"))
+        let amount = try params.money("amount")
+        guard amount > 0 else { throw RPCFailure.invalidParams("amount", "amount must be positive") }
+        return try await services.database.withConnection { connection in
+            let customer = try await CustomerRecord.require(customerID, on: connection)
+            let limit = try await termsInForce(customerID: customerID, services: services, on: connection).limit
+            let exposure = try await exposure(customerID: customerID, on: connection)
+            let decision = CreditDecision.check(amount: amount, creditLimit: limit, exposure: exposure, status: customer.status)
+            return [
+                "allowed": .bool(decision.allowed), "credit_limit": .money(limit), "exposure": .money(exposure),
+                "available": .money(decision.available), "status": .string(customer.status),
+                "reasons": .array(decision.reasons.map(JSONValue.string)),
+            ]
+        }
+    }
+}

@@ -1,0 +1,278 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Postgres
+
+/// A customer row as the API shows it.
+struct CustomerRecord: Sendable {
+    static let columns = """
+        c.id, c.code, c.name, c.legal_id, c.email, c.phone, c.address, c.preferred_channel, c.language, c.notes,
+        c.status, c.closed_reason, c.grade, c.score, c.next_review_on, c.created_at, c.version
+        """
+    static let editable = ["code", "name", "legal_id", "email", "phone", "address", "preferred_channel", "language", "notes"]
+
+    var id: Int64
+    var fields: [String: String?]
+    var status: String
+    var grade: String?
+    var score: Int?
+    var nextReviewOn: PostgresDate?
+    var createdAt: Date
+    var version: Int
+
+    init(row: PostgresRow) throws {
+        id = try row.decode(Int64.self, column: "id")
+        var fields: [String: String?] = [:]
+        for name in Self.editable { fields[name] = try row.decode(String?.self, column: name) }
+        fields["closed_reason"] = try row.decode(String?.self, column: "closed_reason")
+        self.fields = fields
+        status = try row.decode(String.self, column: "status")
+        grade = try row.decode(String?.self, column: "grade")
+        score = try row.decode(Int?.self, column: "score")
+        nextReviewOn = try row.decode(PostgresDate?.self, column: "next_review_on")
+        createdAt = try row.decode(Date.self, column: "created_at")
+        version = try row.decode(Int.self, column: "version")
+    }
+
+    var json: JSONValue {
+        var object: JSONObject = ["id": .id(id)]
+        for name in Self.editable + ["closed_reason"] { object[name] = .optional(fields[name] ?? nil) }
+        object["status"] = .string(status)
+        object["grade"] = .optional(grade)
+        object["score"] = score.map { .int($0) } ?? .null
+        object["next_review_on"] = .date(nextReviewOn)
+        object["created_at"] = .string(rfc3339(createdAt))
+        object["version"] = .int(version)
+        return .object(object)
+    }
+
+    static func load(id: Int64, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> CustomerRecord? {
+        let rows = try await connection.query(
+            "SELECT \(unescaped: columns) FROM customers c WHERE c.id = \(id) \(unescaped: forUpdate ? "FOR UPDATE" : "")")
+        return try rows.first.map(CustomerRecord.init(row:))
+    }
+
+    /// Loads or throws 404.
+    static func require(_ id: Int64, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> CustomerRecord {
+        guard let customer = try await load(id: id, forUpdate: forUpdate, on: connection) else { throw RPCFailure.notFound("customer") }
+        return customer
+    }
+}
+
+/// `customers.*` and `customers.contacts.*`.
+enum CustomerMethods {
+    static let handlers: [String: MethodHandler] = [
+        "customers.create": create, "customers.get": get, "customers.update": update, "customers.close": close,
+        "customers.list": list, "customers.contacts.add": addContact, "customers.contacts.list": listContacts,
+        "customers.contacts.remove": removeContact,
+    ]
+
+    static let channels = ["email", "phone", "sms", "letter", "whatsapp", "in_person"]
+
+    /// Validates the editable fields present in `params`; a key given as null clears the field.
+    static func editableFields(_ params: Params) throws -> [String: String?] {
+        var fields: [String: String?] = [:]
+        let limits = ["code": 64, "name": 200, "legal_id": 64, "email": 254, "phone": 64, "address": 500,
+                      "preferred_channel": 20, "language": 2, "notes": 2000]
+        for name in CustomerRecord.editable where params.object[name] != nil {
+            guard let raw = try params.optionalString(name, maxLength: limits[name] ?? 2000) else {
+                if name == "name" || name == "language" { throw RPCFailure.invalidParams(name, "\(name) cannot be cleared") }
+                fields[name] = .some(nil)
+                continue
+            }
+            let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            switch name {
+            case "name" where value.isEmpty, "code" where value.isEmpty:
+                throw RPCFailure.invalidParams(name, "\(name) must not be empty")
+            case "email" where !value.isEmpty && !(value.contains("@") && !value.contains(" ") && !value.hasPrefix("@") && !value.hasSuffix("@")):
+                throw RPCFailure.invalidParams(name, "email must be an e-mail address")
+            case "preferred_channel" where !channels.contains(value):
+                throw RPCFailure.invalidParams(name, "preferred_channel must be one of: \(channels.joined(separator: ", "))")
+            case "language" where value != "he" && value != "en":
+                throw RPCFailure.invalidParams(name, "language must be he or en")
+            default:
+                break
+            }
+            fields[name] = .some(value.isEmpty ? nil : value)
+        }
+        return fields
+    }
+
+    static func duplicateCode(_ error: PostgresError) -> Bool { error.isUniqueViolation && error.constraint == "customers_code_key" }
+
+    static func create(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let fields = try editableFields(params)
+        let current = context
+        do {
+            return try await services.transaction(current) { tx in
+                let id = try await tx.query("""
+                    INSERT INTO customers (code, name, legal_id, email, phone, address, preferred_channel, language, notes)
+                    VALUES (\(fields["code"] ?? nil), \(fields["name"] ?? nil), \(fields["legal_id"] ?? nil), \(fields["email"] ?? nil),
+                            \(fields["phone"] ?? nil), \(fields["address"] ?? nil), \(fields["preferred_channel"] ?? nil),
+                            \((fields["language"] ?? nil) ?? "he"), \(fields["notes"] ?? nil))
+                    RETURNING id
+                    """).scalar(Int64.self)
+                let customer = try await CustomerRecord.require(id, on: tx)
+                try await Audit.record(tx, context: current, method: "customers.create", entity: "customer",
+                                       entityID: String(id), after: customer.json)
+                return customer.json
+            }
+        } catch let error as PostgresError where duplicateCode(error) {
+            throw RPCFailure.conflict("customer code is already in use", data: ["field": "code"])
+        }
+    }
+
+    static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("id"))
+        return try await services.database.withConnection { try await CustomerRecord.require(id, on: $0).json }
+    }
+
+    static func update(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("id"))
+        guard let version = try params.optionalInt("version") else { throw RPCFailure.invalidParams("version", "version is required") }
+        let changes = try editableFields(params)
+        let current = context
+        do {
+            return try await services.transaction(current) { tx in
+                let before = try await CustomerRecord.require(id, forUpdate: true, on: tx)
+                guard before.version == version else {
+                    throw RPCFailure.conflict("the customer was changed by someone else; reload and retry",
+                                              data: ["current_version": .int(before.version)])
+                }
+                var merged = before.fields
+                for (key, value) in changes { merged[key] = value }
+                try await tx.query("""
+                    UPDATE customers SET code = \(merged["code"] ?? nil), name = \(merged["name"] ?? nil),
+                        legal_id = \(merged["legal_id"] ?? nil), email = \(merged["email"] ?? nil), phone = \(merged["phone"] ?? nil),
+                        address = \(merged["address"] ?? nil), preferred_channel = \(merged["preferred_channel"] ?? nil),
+                        language = \(merged["language"] ?? nil), notes = \(merged["notes"] ?? nil),
+                        updated_at = now(), version = version + 1
+                    WHERE id = \(id)
+                    """)
+                let after = try await CustomerRecord.require(id, on: tx)
+                try await Audit.record(tx, context: current, method: "customers.update", entity: "customer",
+                                       entityID: String(id), before: before.json, after: after.json)
+                return after.json
+            }
+        } catch let error as PostgresError where duplicateCode(error) {
+            throw RPCFailure.conflict("customer code is already in use", data: ["field": "code"])
+        }
+    }
+
+    static func close(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("id"))
+        let reason = try params.text("reason")
+        let current = context
+        return try await services.transaction(current) { tx in
+            let before = try await CustomerRecord.require(id, forUpdate: true, on: tx)
+            guard before.status != "closed" else { throw RPCFailure.conflict("the customer is already closed") }
+            try await tx.query("""
+                UPDATE customers SET status = 'closed', closed_reason = \(reason), updated_at = now(), version = version + 1 WHERE id = \(id)
+                """)
+            let after = try await CustomerRecord.require(id, on: tx)
+            try await Audit.record(tx, context: current, method: "customers.close", entity: "customer",
+                                   entityID: String(id), before: before.json, after: after.json, details: ["reason": .string(reason)])
+            return after.json
+        }
+    }
+
+    /// `LIKE` pattern for a substring, with the wildcard characters of the input escaped.
+    static func containsPattern(_ text: String) -> String {
+        var escaped = ""
+        for character in text.lowercased() {
+            if character == "\\" || character == "%" || character == "_" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return "%" + escaped + "%"
+    }
+
+    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let query = try params.optionalString("query", maxLength: 200)?.trimmingCharacters(in: .whitespaces)
+        let status = try params.optionalString("status", maxLength: 10)
+        if let status, !["active", "on_hold", "closed"].contains(status) {
+            throw RPCFailure.invalidParams("status", "status must be one of: active, on_hold, closed")
+        }
+        let grade = try params.optionalChoice("grade", Grade.self)?.rawValue
+        let limit = try params.optionalInt("limit", range: 1...500) ?? 50
+        let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
+        let pattern = query.flatMap { $0.isEmpty ? nil : containsPattern($0) }
+        let rows = try await services.database.query("""
+            SELECT \(unescaped: CustomerRecord.columns) FROM customers c
+            WHERE c.id > \(after)
+              AND (\(pattern)::text IS NULL OR c.search_text LIKE \(pattern))
+              AND (\(status)::text IS NULL OR c.status = \(status))
+              AND (\(grade)::text IS NULL OR c.grade = \(grade))
+            ORDER BY c.id
+            LIMIT \(limit)
+            """)
+        let customers = try rows.map { try CustomerRecord(row: $0) }
+        let next: JSONValue = customers.count == limit ? .id(customers.last!.id) : .null
+        return ["customers": .array(customers.map(\.json)), "next_after": next]
+    }
+
+    static func contactJSON(_ row: PostgresRow) throws -> JSONValue {
+        [
+            "id": .id(try row.decode(Int64.self, column: "id")),
+            "customer_id": .id(try row.decode(Int64.self, column: "customer_id")),
+            "name": .string(try row.decode(String.self, column: "name")),
+            "role": .optional(try row.decode(String?.self, column: "role")),
+            "email": .optional(try row.decode(String?.self, column: "email")),
+            "phone": .optional(try row.decode(String?.self, column: "phone")),
+            "preferred_channel": .optional(try row.decode(String?.self, column: "preferred_channel")),
+        ]
+    }
+
+    static func addContact(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let customerID = Int64(try params.id("customer_id"))
+        let name = try params.text("name", maxLength: 200)
+        let role = try params.optionalString("role", maxLength: 100)
+        let email = try params.optionalString("email", maxLength: 254)
+        if let email, !email.contains("@") { throw RPCFailure.invalidParams("email", "email must be an e-mail address") }
+        let phone = try params.optionalString("phone", maxLength: 64)
+        let channel = try params.optionalString("preferred_channel", maxLength: 20)
+        if let channel, !channels.contains(channel) {
+            throw RPCFailure.invalidParams("preferred_channel", "preferred_channel must be one of: \(channels.joined(separator: ", "))")
+        }
+        let current = context
+        return try await services.transaction(current) { tx in
+            _ = try await CustomerRecord.require(customerID, on: tx)
+            let row = try await tx.query("""
+                INSERT INTO customer_contacts (customer_id, name, role, email, phone, preferred_channel)
+                VALUES (\(customerID), \(name), \(role), \(email), \(phone), \(channel))
+                RETURNING id, customer_id, name, role, email, phone, preferred_channel
+                """).one()
+            let contact = try contactJSON(row)
+            try await Audit.record(tx, context: current, method: "customers.contacts.add", entity: "customer",
+                                   entityID: String(customerID), after: contact)
+            return contact
+        }
+    }
+
+    static func listContacts(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let customerID = Int64(try params.id("customer_id"))
+        return try await services.database.withConnection { connection in
+            _ = try await CustomerRecord.require(customerID, on: connection)
+            let rows = try await connection.query("""
+                SELECT id, customer_id, name, role, email, phone, preferred_channel FROM customer_contacts
+                WHERE customer_id = \(customerID) AND removed_at IS NULL ORDER BY id
+                """)
+            return ["contacts": .array(try rows.map(contactJSON))]
+        }
+    }
+
+    static func removeContact(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("id"))
+        let current = context
+        return try await services.transaction(current) { tx in
+            let rows = try await tx.query("""
+                UPDATE customer_contacts SET removed_at = now() WHERE id = \(id) AND removed_at IS NULL
+                RETURNING id, customer_id, name, role, email, phone, preferred_channel
+                """)
+            guard let row = rows.first else { throw RPCFailure.notFound("contact") }
+            let contact = try contactJSON(row)
+            try await Audit.record(tx, context: current, method: "customers.contacts.remove", entity: "customer",
+                                   entityID: String(try row.decode(Int64.self, column: "customer_id")), before: contact)
+            return ["ok": true]
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Postgres
+
+extension Params {
+    /// A calendar day `YYYY-MM-DD`.
+    func optionalDate(_ name: String) throws(RPCFailure) -> PostgresDate? {
+        guard let text = try optionalString(name, maxLength: 10) else { return nil }
+        guard let date = PostgresDate(iso: text) else { throw .invalidParams(name, "\(name) must be a date YYYY-MM-DD") }
+        return date
+    }
+
+    /// A required calendar day.
+    func date(_ name: String) throws(RPCFailure) -> PostgresDate {
+        guard let date = try optionalDate(name) else { throw .invalidParams(name, "\(name) is required") }
+        return date
+    }
+
+    /// An amount as a decimal string (never a JSON number), at most `currency`'s decimals.
+    func optionalMoney(_ name: String, currency: Currency = .ils, allowNegative: Bool = false) throws(RPCFailure) -> Decimal? {
+        guard let value = object[name], !value.isNull else { return nil }
+        guard case .string(let text) = value else {
+            throw .invalidParams(name, "\(name) must be a decimal string such as \"1250.00\"")
+        }
+        let money: Money
+        do { money = try Money.parse(text, currency: currency) } catch {
+            switch error {
+            case .tooManyDecimals(let allowed): throw .invalidParams(name, "\(name) has more than \(allowed) decimals")
+            case .tooLarge: throw .invalidParams(name, "\(name) is too large")
+            case .notADecimal: throw .invalidParams(name, "\(name) must be a decimal string such as \"1250.00\"")
+            }
+        }
+        if !allowNegative, money.isNegative { throw .invalidParams(name, "\(name) must not be negative") }
+        return money.amount
+    }
+
+    /// A required amount.
+    func money(_ name: String, currency: Currency = .ils, allowNegative: Bool = false) throws(RPCFailure) -> Decimal {
+        guard let amount = try optionalMoney(name, currency: currency, allowNegative: allowNegative) else {
+            throw .invalidParams(name, "\(name) is required")
+        }
+        return amount
+    }
+
+    /// A percentage 0–100 as a decimal string with at most 4 decimals.
+    func optionalPercent(_ name: String) throws(RPCFailure) -> Decimal? {
+        guard let value = object[name], !value.isNull else { return nil }
+        guard case .string(let text) = value, let rate = try? Money.parse(text, currency: Currency.percent) else {
+            throw .invalidParams(name, "\(name) must be a percentage as a decimal string, e.g. \"12.5\"")
+        }
+        guard !rate.isNegative, rate.amount <= 100 else { throw .invalidParams(name, "\(name) must be between 0 and 100") }
+        return rate.amount
+    }
+
+    /// A trimmed, non-empty text.
+    func text(_ name: String, maxLength: Int = 2000) throws(RPCFailure) -> String {
+        let value = try string(name, maxLength: maxLength).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !value.isEmpty else { throw .invalidParams(name, "\(name) must not be empty") }
+        return value
+    }
+}
+
+extension Currency {
+    /// Four decimals: how rates are parsed.
+    static let percent = Currency(code: "XXX")!.withMinorUnits(4)
+}
+
+extension JSONValue {
+    /// A decimal as a JSON string.
+    static func decimal(_ value: Decimal) -> JSONValue { .string(PostgresNumeric.text(of: value)) }
+    /// Money as a JSON string with all minor digits.
+    static func money(_ value: Decimal, _ currency: Currency = .ils) -> JSONValue { .string(Money(value, currency).text) }
+    /// An optional string.
+    static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+    /// An id.
+    static func id(_ value: Int64) -> JSONValue { .number(String(value)) }
+    /// A date.
+    static func date(_ value: PostgresDate?) -> JSONValue { value.map { .string($0.description) } ?? .null }
+}
