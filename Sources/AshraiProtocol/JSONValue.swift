@@ -394,3 +394,10 @@ extension JSONValue {
         output += "\""
     }
 }
+
+extension JSONValue: ExpressibleByStringInterpolation {
+    /// `"text \(value)"` as a JSON string.
+    public init(stringInterpolation: DefaultStringInterpolation) {
+        self = .string(String(stringInterpolation: stringInterpolation))
+    }
+}

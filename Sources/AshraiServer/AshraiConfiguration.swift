@@ -1,3 +1,4 @@
+import AshraiCore
 import Configuration
 import Foundation
 import Logging
@@ -93,6 +94,7 @@ public struct AshraiConfiguration: Sendable {
         if let v = try integer("auth.idleMinutes", 1...1440) { result.server.sessionIdleLifetime = .seconds(v * 60) }
         if let v = try integer("auth.hashMemoryKib", 19_456...4_194_304) { result.passwordCost.memoryBytes = v * 1024 }
         if let v = try integer("auth.hashOperations", 2...100) { result.passwordCost.operations = v }
+        try loadCredit(reader: reader, into: &result.server, integer: integer)
         if let cert = reader.string(forKey: "tls.certificate"), !cert.isEmpty { result.tlsCertificate = cert }
         if let key = reader.string(forKey: "tls.key"), !key.isEmpty { result.tlsKey = key }
         if (result.tlsCertificate == nil) != (result.tlsKey == nil) {
@@ -105,6 +107,47 @@ public struct AshraiConfiguration: Sendable {
             result.logLevel = value
         }
         return result
+    }
+
+    /// `credit.*`: currency, default terms, scorecard weights, grade thresholds, suggested
+    /// terms and review intervals.
+    static func loadCredit(
+        reader: ConfigReader, into settings: inout ServerSettings, integer: (String, ClosedRange<Int>) throws -> Int?
+    ) throws {
+        func amount(_ key: String) throws -> Decimal? {
+            guard let text = reader.string(forKey: ConfigKey(key)) else { return nil }
+            guard let money = try? Money.parse(text, currency: Currency(code: "XXX")!.withMinorUnits(4)), !money.isNegative else {
+                throw Problem(description: "\(key) must be a non-negative decimal number")
+            }
+            return money.amount
+        }
+        if let code = reader.string(forKey: "credit.currency") {
+            guard let currency = Currency(code: code) else { throw Problem(description: "credit.currency must be an ISO 4217 code") }
+            settings.currency = currency
+        }
+        if let v = try amount("credit.defaultTerms.creditLimit") { settings.defaultTerms.creditLimit = v }
+        if let v = try integer("credit.defaultTerms.netDays", 0...365) { settings.defaultTerms.netDays = v }
+        if let v = try amount("credit.defaultTerms.lateInterestRate") { settings.defaultTerms.lateInterestRate = v }
+        var policy = settings.creditPolicy
+        if let v = try integer("credit.weights.altman", 0...100) { policy.altmanWeight = v }
+        if let v = try integer("credit.weights.liquidity", 0...100) { policy.liquidityWeight = v }
+        if let v = try integer("credit.weights.profitability", 0...100) { policy.profitabilityWeight = v }
+        if let v = try integer("credit.weights.references", 0...100) { policy.referencesWeight = v }
+        if let v = try integer("credit.weights.paymentHistory", 0...100) { policy.paymentHistoryWeight = v }
+        if let v = try integer("credit.weights.tenure", 0...100) { policy.tenureWeight = v }
+        guard policy.maximumPoints > 0 else { throw Problem(description: "credit.weights must not all be zero") }
+        for grade in Grade.allCases {
+            let key = grade.rawValue.lowercased()
+            if grade != .E, let v = try integer("credit.grades.\(key)", 0...100) { policy.gradeThresholds[grade] = v }
+            if let v = try amount("credit.suggested.\(key).creditLimit") { policy.suggestedTerms[grade]?.creditLimit = v }
+            if let v = try integer("credit.suggested.\(key).netDays", 0...365) { policy.suggestedTerms[grade]?.netDays = v }
+            if let v = try integer("credit.reviewMonths.\(key)", 1...60) { policy.reviewMonths[grade] = v }
+        }
+        let thresholds = [Grade.A, .B, .C, .D].map { policy.gradeThresholds[$0] ?? 0 }
+        guard thresholds == thresholds.sorted(by: >) else {
+            throw Problem(description: "credit.grades must descend: a ≥ b ≥ c ≥ d")
+        }
+        settings.creditPolicy = policy
     }
 
     /// Parses `host:port` (`[::1]:7420` for IPv6).

@@ -75,6 +75,9 @@ public final class RPCServer: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Input may close (a client's FIN after its last request, or ours at shutdown) while
+            // replies are still owed: keep the output open until they are written.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.writeBufferWaterMark,
                                 value: .init(low: settings.maxPendingOutputBytes / 2, high: settings.maxPendingOutputBytes))
             .bind(host: options.host, port: options.port) { channel in

@@ -1,4 +1,6 @@
+import AshraiCore
 import AshraiServer
+import AshraiTestSupport
 import Foundation
 import Testing
 
@@ -69,6 +71,38 @@ struct ConfigurationTests {
         }
         await #expect(throws: AshraiConfiguration.Problem.self) {
             try await AshraiConfiguration.load(configFile: nil, environment: ["ASHRAI_LOG_LEVEL": "loud"])
+        }
+    }
+}
+
+@Suite("credit policy configuration")
+struct CreditConfigurationTests {
+    @Test("the shipped Config/ashraid.yaml loads and equals the built-in defaults")
+    func shippedFile() async throws {
+        let path = TestDatabase.repositoryRootPath + "/Config/ashraid.yaml"
+        let config = try await AshraiConfiguration.load(configFile: path, environment: [:])
+        #expect(config.server.creditPolicy == CreditPolicy())
+        #expect(config.server.defaultTerms == DefaultTerms())
+        #expect(config.server.currency == .ils)
+    }
+
+    @Test("weights, thresholds and suggested terms come from the file; bad orders are refused")
+    func overrides() async throws {
+        let yaml = """
+            credit:
+              weights: { references: 40, altman: 15 }
+              grades: { a: 90, b: 70, c: 50, d: 30 }
+              suggested:
+                b: { creditLimit: "30000.50", netDays: 50 }
+              defaultTerms: { creditLimit: "1000", netDays: 14 }
+            """
+        let config = try await AshraiConfiguration.load(configFile: ConfigurationTests.file(yaml), environment: [:])
+        #expect(config.server.creditPolicy.referencesWeight == 40)
+        #expect(config.server.creditPolicy.gradeThresholds[.A] == 90)
+        #expect(config.server.creditPolicy.suggestedTerms[.B] == SuggestedTerms(creditLimit: Decimal(string: "30000.5")!, netDays: 50))
+        #expect(config.server.defaultTerms.creditLimit == 1000 && config.server.defaultTerms.netDays == 14)
+        await #expect(throws: AshraiConfiguration.Problem.self) {
+            try await AshraiConfiguration.load(configFile: ConfigurationTests.file("credit:\n  grades: { a: 40, b: 70 }\n"), environment: [:])
         }
     }
 }

@@ -142,7 +142,7 @@ enum CreditMethods {
             let months = policy.reviewMonths[result.grade] ?? 1
             try await tx.query("""
                 UPDATE customers SET grade = \(result.grade.rawValue), score = \(result.score),
-                    next_review_on = coalesce(next_review_on, (\(asOf) + make_interval(months => \(months)))::date),
+                    next_review_on = coalesce(next_review_on, (\(asOf) + make_interval(months => \(months)::int))::date),
                     updated_at = now(), version = version + 1
                 WHERE id = \(customerID)
                 """)

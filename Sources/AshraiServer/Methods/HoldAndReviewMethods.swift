@@ -114,7 +114,7 @@ enum ReviewMethods {
                 WITH r AS (
                     INSERT INTO credit_reviews (customer_id, reviewed_on, findings, decision, grade, next_review_on, reviewed_by)
                     SELECT \(customerID), d.day, \(findings), \(decision), \(customer.grade),
-                           coalesce(\(nextGiven)::date, (d.day + make_interval(months => \(months)))::date), \(current.session?.userID)
+                           coalesce(\(nextGiven)::date, (d.day + make_interval(months => \(months)::int))::date), \(current.session?.userID)
                     FROM (SELECT coalesce(\(reviewedOn)::date, current_date) AS day) d
                     RETURNING *
                 )
