@@ -276,8 +276,7 @@ enum CreditMethods {
 
     static func check(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
-        let amount = try params.money("amount")
-        guard amount > 0 else { throw RPCFailure.invalidParams("amount", "amount must be positive") }
+        let amount = try params.money("amount")   // 0 asks only for the figures
         return try await services.database.withConnection { connection in
             let customer = try await CustomerRecord.require(customerID, on: connection)
             let limit = try await termsInForce(customerID: customerID, services: services, on: connection).limit
