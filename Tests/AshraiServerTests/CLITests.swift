@@ -95,6 +95,15 @@ struct CLITests {
             #expect(invalid.status == 11)
             #expect(invalid.stderr.contains("param password"))
 
+            let customer = try await cli.run(["customers", "add", "מאפיית השכונה", "--code", Shared.unique("B"), "--json"])
+            #expect(customer.status == 0, "\(customer.stderr)")
+            let customerID = try #require(try JSONValue.parse(customer.stdout)["id"]?.intValue)
+            let show = try await cli.run(["customers", "show", String(customerID)])
+            #expect(show.status == 0, "\(show.stderr)")
+            #expect(show.stdout.contains("מאפיית השכונה") && show.stdout.contains("terms v0 (defaults)") && show.stdout.contains("not assessed yet"))
+            let refused = try await cli.run(["credit", "check", String(customerID), "100.00"])
+            #expect(refused.status == 8)   // default terms: cash only
+
             let logout = try await cli.run(["logout"])
             #expect(logout.status == 0)
             #expect(try await cli.run(["users", "list"]).status == 4)
