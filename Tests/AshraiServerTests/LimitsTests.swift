@@ -71,17 +71,22 @@ struct LimitsTests {
 
 @Suite("graceful shutdown")
 struct ShutdownTests {
-    @Test("on shutdown each connection finishes the request in flight, then closes, and the server returns")
-    func graceful() async throws {
+    /// A server whose shutdown the test triggers itself.
+    static func start(_ settings: ServerSettings = ServerSettings()) async throws -> (port: Int, group: ServiceGroup, running: Task<Void, any Error>) {
         let database = try await Shared.appClient.value
-        let services = Services(database: database, secrets: Shared.secrets, settings: ServerSettings(), version: "test")
+        let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test")
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let server = RPCServer(options: .init(host: "127.0.0.1", port: 0), services: services, logger: makeTestLogger(),
                                onRunning: { continuation.yield($0.port ?? 0) })
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: makeTestLogger())
         let running = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
+        return (try #require(await iterator.next()), group, running)
+    }
+
+    @Test("on shutdown each connection finishes the request in flight, then closes, and the server returns")
+    func graceful() async throws {
+        let (port, group, running) = try await Self.start()
         let replies = try await LineClient.with(port: port) { client -> [JSONValue] in
             _ = try await client.result("server.ping")
             // Ten requests in flight, then shutdown.
@@ -105,17 +110,9 @@ struct ShutdownTests {
 
     @Test("a long request in flight at shutdown (a batch of 2000 pings) is answered in full")
     func longRequestFinishes() async throws {
-        let database = try await Shared.appClient.value
         var settings = ServerSettings()
         settings.preLoginMaxLineBytes = 1 << 20   // the batch line is ~100 KB
-        let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test")
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let server = RPCServer(options: .init(host: "127.0.0.1", port: 0), services: services, logger: makeTestLogger(),
-                               onRunning: { continuation.yield($0.port ?? 0) })
-        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: makeTestLogger())
-        let running = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
+        let (port, group, running) = try await Self.start(settings)
         let reply = try await LineClient.with(port: port) { client -> JSONValue? in
             let batch = (1...2000).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"server.ping"}"# }.joined(separator: ",")
             try await client.send("[" + batch + "]")
