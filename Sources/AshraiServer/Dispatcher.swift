@@ -156,4 +156,5 @@ enum MethodHandlers {
         .merging(CreditMethods.handlers) { $1 }
         .merging(HoldMethods.handlers) { $1 }
         .merging(ReviewMethods.handlers) { $1 }
+        .merging(InvoiceMethods.handlers) { $1 }
 }

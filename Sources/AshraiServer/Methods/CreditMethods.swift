@@ -190,13 +190,37 @@ enum CreditMethods {
         ]
     }
 
+    /// Terms as the ledger uses them, plus their API form.
+    struct Terms {
+        var version: Int
+        var creditLimit: Decimal
+        var netDays: Int
+        var lateInterestRate: Decimal
+        var earlyDiscountRate: Decimal?
+        var earlyDiscountDays: Int?
+        var currency: Currency
+        var json: JSONValue
+        /// Compatibility for callers that only need the limit.
+        var limit: Decimal { creditLimit }
+    }
+
     /// The terms in force: the newest version, else the configured defaults (version 0).
-    static func termsInForce(customerID: Int64, services: Services, on connection: PostgresConnection) async throws -> (json: JSONValue, limit: Decimal) {
+    static func termsInForce(customerID: Int64, services: Services, on connection: PostgresConnection) async throws -> Terms {
         let rows = try await connection.query("""
             SELECT \(unescaped: termsColumns) FROM credit_terms t LEFT JOIN users u ON u.id = t.set_by
             WHERE t.customer_id = \(customerID) ORDER BY t.version DESC LIMIT 1
             """)
-        if let row = rows.first { return (try termsJSON(row), try row.decode(Decimal.self, column: "credit_limit")) }
+        if let row = rows.first {
+            return Terms(
+                version: try row.decode(Int.self, column: "version"),
+                creditLimit: try row.decode(Decimal.self, column: "credit_limit"),
+                netDays: try row.decode(Int.self, column: "net_days"),
+                lateInterestRate: try row.decode(Decimal.self, column: "late_interest_rate"),
+                earlyDiscountRate: try row.decode(Decimal?.self, column: "early_discount_rate"),
+                earlyDiscountDays: try row.decode(Int?.self, column: "early_discount_days"),
+                currency: Currency(code: try row.decode(String.self, column: "currency")) ?? services.settings.currency,
+                json: try termsJSON(row))
+        }
         let defaults = services.settings.defaultTerms
         let json: JSONValue = [
             "customer_id": .id(customerID), "version": 0, "credit_limit": .money(defaults.creditLimit),
@@ -204,7 +228,8 @@ enum CreditMethods {
             "early_discount_rate": .null, "early_discount_days": .null, "currency": .string(services.settings.currency.code),
             "reason": "default terms (none set for this customer)", "set_by": .null, "set_at": .null, "is_default": true,
         ]
-        return (json, defaults.creditLimit)
+        return Terms(version: 0, creditLimit: defaults.creditLimit, netDays: defaults.netDays, lateInterestRate: defaults.lateInterestRate,
+                     earlyDiscountRate: nil, earlyDiscountDays: nil, currency: services.settings.currency, json: json)
     }
 
     static func setTerms(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
@@ -269,9 +294,13 @@ enum CreditMethods {
         }
     }
 
-    /// The open balance the limit is measured against. Zero until the ledger issue adds invoices.
+    /// The open balance the limit is measured against: what is still owed on open and
+    /// partially paid invoices.
     static func exposure(customerID: Int64, on connection: PostgresConnection) async throws -> Decimal {
-        0
+        try await connection.query("""
+            SELECT coalesce(sum(amount - paid_amount - written_off_amount), 0) FROM invoices
+            WHERE customer_id = \(customerID) AND status IN ('open', 'partially_paid')
+            """).scalar(Decimal.self)
     }
 
     static func check(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {

@@ -1,0 +1,52 @@
+import AshraiProtocol
+import Foundation
+import Postgres
+
+/// Idempotency keys for writes that move money (Stripe's model).
+///
+/// The key is claimed by an `INSERT … ON CONFLICT DO NOTHING` inside the caller's transaction.
+/// A concurrent request with the same key blocks on the primary key until the first commits
+/// (then it finds the stored response) or rolls back (then it claims the key itself), so
+/// concurrent replays produce exactly one write. Keys are kept at least 30 days.
+enum Idempotency {
+    /// What to do with a request carrying a key.
+    enum Claim {
+        /// First time: do the work, then `store` the response.
+        case claimed
+        /// Seen before with the same params: answer this.
+        case replay(JSONValue)
+    }
+
+    /// A stable hash of the params (keys sorted, the key itself left out).
+    static func requestHash(_ params: Params) -> String {
+        var object = params.object
+        object["idempotency_key"] = nil
+        return Secrets.tokenHash(JSONValue.object(object).prettyEncoded()).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Claims `key` for `method`, or returns the earlier response; 409 if the key was used
+    /// with other params.
+    static func claim(method: String, key: String, params: Params, context: CallContext, on tx: PostgresConnection) async throws -> Claim {
+        let hash = requestHash(params)
+        let inserted = try await tx.query("""
+            INSERT INTO idempotency_keys (method, key, request_hash, user_id)
+            VALUES (\(method), \(key), \(hash), \(context.session?.userID))
+            ON CONFLICT (method, key) DO NOTHING
+            RETURNING 1
+            """)
+        if inserted.count == 1 { return .claimed }
+        let row = try await tx.query("SELECT request_hash, response FROM idempotency_keys WHERE method = \(method) AND key = \(key)").one()
+        guard try row.decode(String.self, column: "request_hash") == hash else {
+            throw RPCFailure.conflict("idempotency_key was already used with different params", data: ["field": "idempotency_key"])
+        }
+        guard let response = try row.decode(JSONValue?.self, column: "response") else {
+            throw RPCFailure.conflict("a request with this idempotency_key is still in progress; retry", data: ["retryable": true])
+        }
+        return .replay(response)
+    }
+
+    /// Stores the response of a claimed key (same transaction as the write).
+    static func store(method: String, key: String, response: JSONValue, on tx: PostgresConnection) async throws {
+        try await tx.query("UPDATE idempotency_keys SET response = \(response) WHERE method = \(method) AND key = \(key)")
+    }
+}

@@ -1,0 +1,175 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Postgres
+
+/// `invoices.*`.
+enum InvoiceMethods {
+    static let handlers: [String: MethodHandler] = [
+        "invoices.create": create, "invoices.get": get, "invoices.list": list, "invoices.void": void,
+    ]
+
+    static let columns = """
+        i.id, i.customer_id, i.number, i.issue_date, i.due_date, i.amount, i.currency, i.description, i.status,
+        i.paid_amount, i.written_off_amount, i.terms_version, i.credit_limit, i.net_days, i.late_interest_rate,
+        i.early_discount_rate, i.early_discount_days, i.override_reason, i.created_at, i.void_reason
+        """
+
+    static func invoiceJSON(_ row: PostgresRow) throws -> JSONValue {
+        let currency = Currency(code: try row.decode(String.self, column: "currency")) ?? .ils
+        let amount = try row.decode(Decimal.self, column: "amount")
+        let paid = try row.decode(Decimal.self, column: "paid_amount")
+        let writtenOff = try row.decode(Decimal.self, column: "written_off_amount")
+        let status = try row.decode(String.self, column: "status")
+        let open = status == "void" ? 0 : amount - paid - writtenOff
+        return [
+            "id": .id(try row.decode(Int64.self, column: "id")),
+            "customer_id": .id(try row.decode(Int64.self, column: "customer_id")),
+            "number": .string(try row.decode(String.self, column: "number")),
+            "issue_date": .date(try row.decode(PostgresDate.self, column: "issue_date")),
+            "due_date": .date(try row.decode(PostgresDate.self, column: "due_date")),
+            "amount": .money(amount, currency), "currency": .string(currency.code),
+            "description": .optional(try row.decode(String?.self, column: "description")),
+            "status": .string(status), "paid_amount": .money(paid, currency), "written_off_amount": .money(writtenOff, currency),
+            "open_amount": .money(open, currency),
+            "terms": [
+                "version": .int(try row.decode(Int.self, column: "terms_version")),
+                "credit_limit": .money(try row.decode(Decimal.self, column: "credit_limit"), currency),
+                "net_days": .int(try row.decode(Int.self, column: "net_days")),
+                "late_interest_rate": .decimal(try row.decode(Decimal.self, column: "late_interest_rate")),
+                "early_discount_rate": try row.decode(Decimal?.self, column: "early_discount_rate").map { .decimal($0) } ?? .null,
+                "early_discount_days": try row.decode(Int?.self, column: "early_discount_days").map { .int($0) } ?? .null,
+            ],
+            "override_reason": .optional(try row.decode(String?.self, column: "override_reason")),
+            "created_at": .string(rfc3339(try row.decode(Date.self, column: "created_at"))),
+            "void_reason": .optional(try row.decode(String?.self, column: "void_reason")),
+        ]
+    }
+
+    static func load(_ id: Int64, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> PostgresRow {
+        let rows = try await connection.query(
+            "SELECT \(unescaped: columns) FROM invoices i WHERE i.id = \(id) \(unescaped: forUpdate ? "FOR UPDATE" : "")")
+        guard let row = rows.first else { throw RPCFailure.notFound("invoice") }
+        return row
+    }
+
+    /// Issues an invoice. The customer row is locked for the whole decision, so concurrent
+    /// invoices for one customer are decided one after the other against the same limit:
+    /// exposure can never pass it without a manager's audited override.
+    static func create(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let customerID = Int64(try params.id("customer_id"))
+        let number = try params.text("number", maxLength: 64)
+        let issueDate = try params.date("issue_date")
+        let dueDate = try params.optionalDate("due_date")
+        if let dueDate, dueDate < issueDate { throw RPCFailure.invalidParams("due_date", "due_date cannot be before issue_date") }
+        let currencyCode = try params.optionalString("currency", maxLength: 3) ?? services.settings.currency.code
+        guard let currency = Currency(code: currencyCode) else {
+            throw RPCFailure.invalidParams("currency", "currency must be an ISO 4217 code such as ILS")
+        }
+        let amount = try params.money("amount", currency: currency)
+        guard amount > 0 else { throw RPCFailure.invalidParams("amount", "amount must be positive") }
+        let description = try params.optionalString("description", maxLength: 2000)
+        let overrideReason = try params.optionalString("override_reason", maxLength: 2000)?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let overrideReason, overrideReason.isEmpty { throw RPCFailure.invalidParams("override_reason", "override_reason must not be empty") }
+        if overrideReason != nil, let role = context.session?.role, role != .admin, role != .manager {
+            throw RPCFailure.forbidden("only a manager may exceed a credit limit")
+        }
+        let key = try params.optionalString("idempotency_key", maxLength: 200)
+        let current = context
+        do {
+            return try await services.transaction(current) { tx in
+                if let key, case .replay(let response) = try await Idempotency.claim(
+                    method: "invoices.create", key: key, params: params, context: current, on: tx) {
+                    return response
+                }
+                let customer = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
+                switch customer.status {
+                case "on_hold": throw RPCFailure.ruleViolated("customer_on_hold", "the customer is on credit hold")
+                case "closed": throw RPCFailure.ruleViolated("customer_closed", "the customer's account is closed")
+                default: break
+                }
+                let terms = try await CreditMethods.termsInForce(customerID: customerID, services: services, on: tx)
+                guard terms.currency == currency else {
+                    throw RPCFailure.ruleViolated("currency_mismatch", "the customer's terms are in \(terms.currency.code)")
+                }
+                let limit = terms.creditLimit
+                let exposure = try await CreditMethods.exposure(customerID: customerID, on: tx)
+                if exposure + amount > limit && overrideReason == nil {
+                    throw RPCFailure.ruleViolated(
+                        "credit_limit", "the invoice would take the customer over the credit limit",
+                        data: ["credit_limit": .money(limit, currency), "exposure": .money(exposure, currency),
+                               "amount": .money(amount, currency), "available": .money(max(0, limit - exposure), currency)])
+                }
+                let netDays = terms.netDays
+                let id = try await tx.query("""
+                    INSERT INTO invoices (customer_id, number, issue_date, due_date, amount, currency, description, terms_version,
+                        credit_limit, net_days, late_interest_rate, early_discount_rate, early_discount_days, override_reason, created_by)
+                    VALUES (\(customerID), \(number), \(issueDate), coalesce(\(dueDate)::date, \(issueDate)::date + \(netDays)::int),
+                        \(amount), \(currency.code), \(description), \(terms.version), \(limit), \(netDays),
+                        \(terms.lateInterestRate), \(terms.earlyDiscountRate), \(terms.earlyDiscountDays), \(exposure + amount > limit ? overrideReason : nil),
+                        \(current.session?.userID))
+                    RETURNING id
+                    """).scalar(Int64.self)
+                let invoice = try invoiceJSON(try await load(id, on: tx))
+                var details: JSONObject = [:]
+                if exposure + amount > limit {
+                    details = ["override": true, "credit_limit": .money(limit, currency), "exposure_before": .money(exposure, currency)]
+                }
+                try await Audit.record(tx, context: current, method: "invoices.create", entity: "invoice", entityID: String(id),
+                                       after: invoice, details: details)
+                if let key { try await Idempotency.store(method: "invoices.create", key: key, response: invoice, on: tx) }
+                return invoice
+            }
+        } catch let error as PostgresError where error.isUniqueViolation && error.constraint == "invoices_number_key" {
+            throw RPCFailure.conflict("invoice number is already in use", data: ["field": "number"])
+        }
+    }
+
+    static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("id"))
+        return try await services.database.withConnection { try invoiceJSON(try await load(id, on: $0)) }
+    }
+
+    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
+        let status = try params.optionalString("status", maxLength: 20)
+        if let status, !["open", "partially_paid", "paid", "written_off", "void"].contains(status) {
+            throw RPCFailure.invalidParams("status", "status must be one of: open, partially_paid, paid, written_off, void")
+        }
+        let overdueAsOf = try params.optionalDate("overdue_as_of")
+        let limit = try params.optionalInt("limit", range: 1...500) ?? 50
+        let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
+        let rows = try await services.database.query("""
+            SELECT \(unescaped: columns) FROM invoices i
+            WHERE i.id > \(after)
+              AND (\(customerID)::bigint IS NULL OR i.customer_id = \(customerID))
+              AND (\(status)::text IS NULL OR i.status = \(status))
+              AND (\(overdueAsOf)::date IS NULL OR (i.status IN ('open', 'partially_paid') AND i.due_date < \(overdueAsOf)))
+            ORDER BY i.id
+            LIMIT \(limit)
+            """)
+        let invoices = try rows.map(invoiceJSON)
+        let next: JSONValue = invoices.count == limit ? (invoices.last?["id"] ?? .null) : .null
+        return ["invoices": .array(invoices), "next_after": next]
+    }
+
+    static func void(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("id"))
+        let reason = try params.text("reason")
+        let current = context
+        return try await services.transaction(current) { tx in
+            let before = try invoiceJSON(try await load(id, forUpdate: true, on: tx))
+            guard before["status"] == "open", before["paid_amount"]?.stringValue.flatMap({ Decimal(string: $0) }) == 0 else {
+                throw RPCFailure.ruleViolated("invoice_not_voidable", "only an open invoice without payments can be voided")
+            }
+            try await tx.query("""
+                UPDATE invoices SET status = 'void', void_reason = \(reason), voided_by = \(current.session?.userID), voided_at = now()
+                WHERE id = \(id)
+                """)
+            let after = try invoiceJSON(try await load(id, on: tx))
+            try await Audit.record(tx, context: current, method: "invoices.void", entity: "invoice", entityID: String(id),
+                                   before: before, after: after)
+            return after
+        }
+    }
+}
