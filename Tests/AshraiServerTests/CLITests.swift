@@ -103,6 +103,16 @@ struct CLITests {
             #expect(show.stdout.contains("מאפיית השכונה") && show.stdout.contains("terms v0 (defaults)") && show.stdout.contains("not assessed yet"))
             let refused = try await cli.run(["credit", "check", String(customerID), "100.00"])
             #expect(refused.status == 8)   // default terms: cash only
+            let terms = try await cli.run(["credit", "terms", String(customerID), "--limit", "1000", "--net-days", "30",
+                                           "--interest", "0", "--reason", "first order"])
+            #expect(terms.status == 0, "\(terms.stderr)")
+            let invoiceNumber = Shared.unique("CLI")
+            let invoice = try await cli.run(["invoices", "add", String(customerID), invoiceNumber, "250.00", "--issue-date", "2026-11-01"])
+            #expect(invoice.status == 0, "\(invoice.stderr)")
+            let invoices = try await cli.run(["invoices", "list", "--customer", String(customerID)])
+            #expect(invoices.stdout.contains(invoiceNumber) && invoices.stdout.contains("2026-12-01"))
+            let tooMuch = try await cli.run(["invoices", "add", String(customerID), invoiceNumber + "-2", "800.00"])
+            #expect(tooMuch.status == 8 && tooMuch.stderr.contains("credit_limit"))
 
             let logout = try await cli.run(["logout"])
             #expect(logout.status == 0)
