@@ -9,7 +9,7 @@ extension Schema {
     /// An invoice as methods return it.
     public static let invoice = object([
         "id": id, "customer_id": id, "number": string, "issue_date": date, "due_date": date, "amount": money,
-        "currency": string, "description": nullable(string), "status": invoiceStatus, "paid_amount": money,
+        "currency": string, "description": nullable(string), "status": invoiceStatus, "paid_amount": money, "discount_amount": money,
         "written_off_amount": money, "open_amount": money,
         "terms": object(["version": ["type": "integer"], "credit_limit": money, "net_days": ["type": "integer"],
                          "late_interest_rate": percent, "early_discount_rate": nullable(percent),
@@ -17,6 +17,26 @@ extension Schema {
                         required: ["version", "credit_limit", "net_days", "late_interest_rate"]),
         "override_reason": nullable(string), "created_at": instant, "void_reason": nullable(string),
     ], required: ["id", "customer_id", "number", "issue_date", "due_date", "amount", "currency", "status", "open_amount", "terms"])
+}
+
+extension Schema {
+    /// A payment method.
+    public static let paymentMethod: JSONValue = ["type": "string", "enum": ["card", "bank_transfer", "cheque", "cash", "digital"]]
+    /// Requested allocation lines.
+    public static let allocationRequest: JSONValue = array(object(["invoice_id": id, "amount": money], required: ["invoice_id", "amount"]))
+    /// An allocation line.
+    public static let allocation = object(["id": id, "payment_id": id, "invoice_id": id, "amount": money, "discount": money,
+                                           "applied_on": date, "reversed": bool],
+                                          required: ["id", "payment_id", "invoice_id", "amount", "discount", "applied_on", "reversed"])
+    /// A payment.
+    public static let payment = object([
+        "id": id, "customer_id": id, "amount": money, "currency": string, "method": paymentMethod, "received_on": date,
+        "reference": nullable(string), "unapplied": money, "status": ["type": "string", "enum": ["recorded", "reversed"]],
+        "reverse_reason": nullable(string), "created_at": instant,
+    ], required: ["id", "customer_id", "amount", "currency", "method", "received_on", "unapplied", "status"])
+    /// What payment writes return.
+    public static let paymentResult = object(["payment": payment, "allocations": array(allocation), "unapplied": money],
+                                             required: ["payment", "allocations", "unapplied"])
 }
 
 extension MethodCatalog {
@@ -39,5 +59,26 @@ extension MethodCatalog {
                                          required: ["invoices", "next_after"])),
         MethodSpec(name: "invoices.void", summary: "Void an invoice that has no payments.", access: staff,
                    params: [.required("id", Schema.id), .required("reason", Schema.text)], result: Schema.invoice),
+        MethodSpec(name: "payments.record",
+                   summary: "Record money received; allocate as told or oldest due first; early-payment discounts as their own lines; the rest stays as unapplied credit.",
+                   access: staff,
+                   params: [.required("customer_id", Schema.id), .required("amount", Schema.money), .required("method", Schema.paymentMethod),
+                            .required("received_on", Schema.date), .optional("reference", Schema.string(maxLength: 200)),
+                            .optional("currency", Schema.string(maxLength: 3)), .optional("allocations", Schema.allocationRequest),
+                            .optional("idempotency_key", Schema.idempotencyKey)],
+                   result: Schema.paymentResult),
+        MethodSpec(name: "payments.apply", summary: "Apply a payment's unapplied credit to invoices.", access: staff,
+                   params: [.required("payment_id", Schema.id), .optional("allocations", Schema.allocationRequest),
+                            .optional("idempotency_key", Schema.idempotencyKey)],
+                   result: Schema.paymentResult),
+        MethodSpec(name: "payments.reverse", summary: "Reverse a payment (bounced cheque, charge-back): un-allocates and reopens invoices.",
+                   access: staff, params: [.required("id", Schema.id), .required("reason", Schema.text)], result: Schema.paymentResult),
+        MethodSpec(name: "payments.get", summary: "One payment with its allocations.", access: staff,
+                   params: [.required("id", Schema.id)], result: Schema.paymentResult),
+        MethodSpec(name: "payments.list", summary: "Payments, filtered; keyset-paginated by `after` (an id).", access: staff,
+                   params: [.optional("customer_id", Schema.id), .optional("from", Schema.date), .optional("to", Schema.date),
+                            .optional("limit", ["type": "integer", "minimum": 1, "maximum": 500]), .optional("after", Schema.id)],
+                   result: Schema.object(["payments": Schema.array(Schema.payment), "next_after": Schema.nullable(Schema.id)],
+                                         required: ["payments", "next_after"])),
     ]
 }

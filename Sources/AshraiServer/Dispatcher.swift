@@ -157,4 +157,5 @@ enum MethodHandlers {
         .merging(HoldMethods.handlers) { $1 }
         .merging(ReviewMethods.handlers) { $1 }
         .merging(InvoiceMethods.handlers) { $1 }
+        .merging(PaymentMethods.handlers) { $1 }
 }

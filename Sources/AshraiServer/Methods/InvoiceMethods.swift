@@ -11,7 +11,7 @@ enum InvoiceMethods {
 
     static let columns = """
         i.id, i.customer_id, i.number, i.issue_date, i.due_date, i.amount, i.currency, i.description, i.status,
-        i.paid_amount, i.written_off_amount, i.terms_version, i.credit_limit, i.net_days, i.late_interest_rate,
+        i.paid_amount, i.discount_amount, i.written_off_amount, i.terms_version, i.credit_limit, i.net_days, i.late_interest_rate,
         i.early_discount_rate, i.early_discount_days, i.override_reason, i.created_at, i.void_reason
         """
 
@@ -19,9 +19,10 @@ enum InvoiceMethods {
         let currency = Currency(code: try row.decode(String.self, column: "currency")) ?? .ils
         let amount = try row.decode(Decimal.self, column: "amount")
         let paid = try row.decode(Decimal.self, column: "paid_amount")
+        let discount = try row.decode(Decimal.self, column: "discount_amount")
         let writtenOff = try row.decode(Decimal.self, column: "written_off_amount")
         let status = try row.decode(String.self, column: "status")
-        let open = status == "void" ? 0 : amount - paid - writtenOff
+        let open = status == "void" ? 0 : amount - paid - discount - writtenOff
         return [
             "id": .id(try row.decode(Int64.self, column: "id")),
             "customer_id": .id(try row.decode(Int64.self, column: "customer_id")),
@@ -30,7 +31,7 @@ enum InvoiceMethods {
             "due_date": .date(try row.decode(PostgresDate.self, column: "due_date")),
             "amount": .money(amount, currency), "currency": .string(currency.code),
             "description": .optional(try row.decode(String?.self, column: "description")),
-            "status": .string(status), "paid_amount": .money(paid, currency), "written_off_amount": .money(writtenOff, currency),
+            "status": .string(status), "paid_amount": .money(paid, currency), "discount_amount": .money(discount, currency), "written_off_amount": .money(writtenOff, currency),
             "open_amount": .money(open, currency),
             "terms": [
                 "version": .int(try row.decode(Int.self, column: "terms_version")),
