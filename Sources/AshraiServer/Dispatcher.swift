@@ -158,4 +158,5 @@ enum MethodHandlers {
         .merging(ReviewMethods.handlers) { $1 }
         .merging(InvoiceMethods.handlers) { $1 }
         .merging(PaymentMethods.handlers) { $1 }
+        .merging(ReportMethods.handlers) { $1 }
 }

@@ -57,3 +57,22 @@ struct AllocationTests {
         #expect(ok.unapplied == 40)
     }
 }
+
+@Suite("aging buckets")
+struct AgingBucketTests {
+    @Test("boundaries: due today is current, day 30 is 1-30, day 31 is 31-60, day 91 is 90+")
+    func boundaries() throws {
+        let buckets = try #require(AgingBuckets())
+        #expect(buckets.labels == ["current", "1-30", "31-60", "61-90", "90+"])
+        #expect(buckets.index(daysPastDue: -5) == 0)
+        #expect(buckets.index(daysPastDue: 0) == 0)
+        #expect(buckets.index(daysPastDue: 1) == 1)
+        #expect(buckets.index(daysPastDue: 30) == 1)
+        #expect(buckets.index(daysPastDue: 31) == 2)
+        #expect(buckets.index(daysPastDue: 90) == 3)
+        #expect(buckets.index(daysPastDue: 91) == 4)
+        #expect(AgingBuckets([60, 30]) == nil)
+        #expect(AgingBuckets([0]) == nil)
+        #expect(AgingBuckets([7, 14])?.labels == ["current", "1-7", "8-14", "14+"])
+    }
+}

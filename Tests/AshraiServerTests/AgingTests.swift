@@ -1,0 +1,64 @@
+import AshraiCore
+import AshraiProtocol
+import AshraiServer
+import AshraiTestSupport
+import Foundation
+import Testing
+
+@Suite("aging")
+struct AgingTests {
+    @Test("buckets at their boundaries: 0 days current, 30 in 1-30, 31 in 31-60, 90 in 61-90, 91 in 90+")
+    func boundaries() async throws {
+        try await withServer { port in
+            try await asRole(.manager, port: port) { client in
+                let id = try #require(try await client.result("customers.create", ["name": .string(Shared.unique("Aged"))])["id"])
+                _ = try await client.result("credit.terms.set", ["customer_id": id, "credit_limit": "100000", "net_days": 0,
+                                                                 "late_interest_rate": "0", "reason": "t"])
+                // as_of 2026-12-31; due dates chosen for 0, 30, 31, 90 and 91 days past due.
+                let due = ["2026-12-31": "10.00", "2026-12-01": "20.00", "2026-11-30": "30.00", "2026-10-02": "40.00", "2026-10-01": "50.00"]
+                for (date, amount) in due {
+                    _ = try await client.result("invoices.create", ["customer_id": id, "number": .string(Shared.unique("AG")),
+                                                                    "issue_date": .string(date), "due_date": .string(date), "amount": .string(amount)])
+                }
+                let report = try await client.result("reports.aging", ["as_of": "2026-12-31", "customer_id": id])
+                #expect(report["buckets"] == ["current", "1-30", "31-60", "61-90", "90+"])
+                let row = try #require(report["rows"]?.arrayValue?.first)
+                #expect(row["amounts"] == ["current": "10.00", "1-30": "20.00", "31-60": "30.00", "61-90": "40.00", "90+": "50.00"])
+                #expect(row["total"] == "150.00" && row["invoices"] == 5)
+                #expect(report["totals"]?["total"] == "150.00")
+                let custom = try await client.result("reports.aging", ["as_of": "2026-12-31", "customer_id": id, "buckets": [45]])
+                #expect(custom["rows"]?.arrayValue?.first?["amounts"] == ["current": "10.00", "1-45": "50.00", "45+": "90.00"])
+                let overdueOnly = try await client.result("reports.aging", ["as_of": "2026-12-31", "customer_id": id, "min_overdue_days": 31])
+                #expect(overdueOnly["totals"]?["total"] == "120.00")
+                #expect(try await client.call("reports.aging", ["buckets": [60, 30]])["error"]?["data"]?["field"] == "buckets")
+            }
+        }
+    }
+
+    @Test("as_of in the past gives the past picture: later payments and later invoices do not count")
+    func pastPicture() async throws {
+        try await withServer { port in
+            try await asRole(.manager, port: port) { client in
+                let id = try #require(try await client.result("customers.create", ["name": .string(Shared.unique("Past"))])["id"])
+                _ = try await client.result("credit.terms.set", ["customer_id": id, "credit_limit": "100000", "net_days": 30,
+                                                                 "late_interest_rate": "0", "reason": "t"])
+                _ = try await client.result("invoices.create", ["customer_id": id, "number": .string(Shared.unique("PP")),
+                                                                "issue_date": "2026-01-01", "amount": "500.00"])   // due 2026-01-31
+                _ = try await client.result("invoices.create", ["customer_id": id, "number": .string(Shared.unique("PP")),
+                                                                "issue_date": "2026-06-01", "amount": "70.00"])
+                _ = try await client.result("payments.record", ["customer_id": id, "amount": "200.00", "method": "cash",
+                                                                "received_on": "2026-03-15"])
+                _ = try await client.result("payments.record", ["customer_id": id, "amount": "300.00", "method": "cash",
+                                                                "received_on": "2026-05-01"])
+                func total(_ asOf: String) async throws -> JSONValue? {
+                    try await client.result("reports.aging", ["as_of": .string(asOf), "customer_id": id])["totals"]?["total"]
+                }
+                #expect(try await total("2026-02-28") == "500.00")   // nothing paid yet
+                #expect(try await total("2026-03-15") == "300.00")   // the first payment, received that day
+                #expect(try await total("2026-05-31") == "0.00")     // paid off; the June invoice not issued yet
+                let now = try await client.result("reports.aging", ["customer_id": id])
+                #expect(now["totals"]?["total"] == "70.00")
+            }
+        }
+    }
+}
