@@ -34,6 +34,10 @@ extension Schema {
         "reference": nullable(string), "unapplied": money, "status": ["type": "string", "enum": ["recorded", "reversed"]],
         "reverse_reason": nullable(string), "created_at": instant,
     ], required: ["id", "customer_id", "amount", "currency", "method", "received_on", "unapplied", "status"])
+    /// A write-off.
+    public static let writeoff = object(["id": id, "invoice_id": id, "customer_id": id, "amount": money, "reason": string,
+                                         "written_off_on": date, "created_by": nullable(string)],
+                                        required: ["id", "invoice_id", "customer_id", "amount", "reason", "written_off_on"])
     /// What payment writes return.
     public static let paymentResult = object(["payment": payment, "allocations": array(allocation), "unapplied": money],
                                              required: ["payment", "allocations", "unapplied"])
@@ -91,6 +95,13 @@ extension MethodCatalog {
                        "totals": Schema.object(["amounts": ["type": "object", "additionalProperties": Schema.money], "total": Schema.money,
                                                 "invoices": ["type": "integer"]], required: ["amounts", "total", "invoices"]),
                    ], required: ["as_of", "buckets", "rows", "totals"])),
+        MethodSpec(name: "writeoffs.create", summary: "Write off an invoice's open remainder (or part of it) as bad debt.", access: managers,
+                   params: [.required("invoice_id", Schema.id), .optional("amount", Schema.money), .required("reason", Schema.text),
+                            .optional("written_off_on", Schema.date)],
+                   result: Schema.object(["writeoff": Schema.writeoff, "invoice": Schema.invoice], required: ["writeoff", "invoice"])),
+        MethodSpec(name: "writeoffs.list", summary: "Write-offs, newest first, with their total.", access: managers,
+                   params: [.optional("customer_id", Schema.id), .optional("from", Schema.date), .optional("to", Schema.date)],
+                   result: Schema.object(["writeoffs": Schema.array(Schema.writeoff), "total": Schema.money], required: ["writeoffs", "total"])),
         MethodSpec(name: "payments.list", summary: "Payments, filtered; keyset-paginated by `after` (an id).", access: staff,
                    params: [.optional("customer_id", Schema.id), .optional("from", Schema.date), .optional("to", Schema.date),
                             .optional("limit", ["type": "integer", "minimum": 1, "maximum": 500]), .optional("after", Schema.id)],

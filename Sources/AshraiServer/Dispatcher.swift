@@ -159,4 +159,5 @@ enum MethodHandlers {
         .merging(InvoiceMethods.handlers) { $1 }
         .merging(PaymentMethods.handlers) { $1 }
         .merging(ReportMethods.handlers) { $1 }
+        .merging(WriteoffMethods.handlers) { $1 }
 }

@@ -142,3 +142,49 @@ struct Aging: AsyncParsableCommand {
         }
     }
 }
+
+/// `ashrai writeoffs …`.
+struct Writeoffs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Bad debt write-offs (manager).", subcommands: [WriteoffsCreate.self, WriteoffsList.self])
+}
+
+struct WriteoffsCreate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Write off an invoice's open remainder (or --amount).")
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "Invoice id.") var invoice: Int
+    @Option(help: "Why.") var reason: String
+    @Option(help: "Part of the open amount.") var amount: String?
+
+    func run() async throws {
+        var params: JSONObject = ["invoice_id": .int(invoice), "reason": .string(reason)]
+        if let amount { params["amount"] = .string(amount) }
+        try await options.run { connection in
+            options.show(try await connection.call("writeoffs.create", params)) { r in
+                "wrote off \(r["writeoff"]?["amount"]?.cell ?? "?") of invoice \(r["invoice"]?["number"]?.cell ?? "?"); status \(r["invoice"]?["status"]?.cell ?? "?")"
+            }
+        }
+    }
+}
+
+struct WriteoffsList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Write-offs with their total.")
+    @OptionGroup var options: ClientOptions
+    @Option var customer: Int?
+    @Option var from: String?
+    @Option var to: String?
+
+    func run() async throws {
+        var params: JSONObject = [:]
+        if let customer { params["customer_id"] = .int(customer) }
+        if let from { params["from"] = .string(from) }
+        if let to { params["to"] = .string(to) }
+        try await options.run { connection in
+            options.show(try await connection.call("writeoffs.list", params)) { r in
+                Table(headers: ["ID", "INVOICE", "CUSTOMER", "ON", "AMOUNT", "BY", "REASON"],
+                      rows: (r["writeoffs"]?.arrayValue ?? []).map { w in
+                          ["id", "invoice_id", "customer_id", "written_off_on", "amount", "created_by", "reason"].map { w[$0]?.cell ?? "-" }
+                      }).render() + "\ntotal \(r["total"]?.cell ?? "0.00")"
+            }
+        }
+    }
+}

@@ -62,3 +62,34 @@ struct AgingTests {
         }
     }
 }
+
+@Suite("write-offs")
+struct WriteoffTests {
+    @Test("write off the open remainder: never more than open; exposure and aging follow; a past aging still shows it")
+    func writeoff() async throws {
+        try await withServer { port in
+            try await asRole(.manager, port: port) { client in
+                let id = try #require(try await client.result("customers.create", ["name": .string(Shared.unique("Bad"))])["id"])
+                _ = try await client.result("credit.terms.set", ["customer_id": id, "credit_limit": "100000", "net_days": 30,
+                                                                 "late_interest_rate": "0", "reason": "t"])
+                let invoice = try await client.result("invoices.create", ["customer_id": id, "number": .string(Shared.unique("W")),
+                                                                          "issue_date": "2026-01-01", "amount": "1000.00"])
+                _ = try await client.result("payments.record", ["customer_id": id, "amount": "400.00", "method": "cash",
+                                                                "received_on": "2026-02-01"])
+                let tooMuch = try await client.call("writeoffs.create", ["invoice_id": invoice["id"]!, "amount": "600.01", "reason": "x"])
+                #expect(tooMuch["error"]?["data"]?["field"] == "amount")
+                let result = try await client.result("writeoffs.create", ["invoice_id": invoice["id"]!, "reason": "customer bankrupt",
+                                                                          "written_off_on": "2026-06-30"])
+                #expect(result["writeoff"]?["amount"] == "600.00")
+                #expect(result["invoice"]?["status"] == "written_off" && result["invoice"]?["open_amount"] == "0.00")
+                #expect(try await client.result("credit.check", ["customer_id": id, "amount": "0"])["exposure"] == "0.00")
+                #expect(try await client.result("reports.aging", ["customer_id": id])["totals"]?["total"] == "0.00")
+                #expect(try await client.result("reports.aging", ["customer_id": id, "as_of": "2026-06-29"])["totals"]?["total"] == "600.00")
+                let listed = try await client.result("writeoffs.list", ["customer_id": id])
+                #expect(listed["total"] == "600.00")
+                let again = try await client.call("writeoffs.create", ["invoice_id": invoice["id"]!, "reason": "again"])
+                #expect(again["error"]?["data"]?["rule"] == "invoice_not_open")
+            }
+        }
+    }
+}

@@ -38,7 +38,9 @@ enum ReportMethods {
                 WITH open AS (
                     SELECT i.customer_id,
                            \(asOf)::date - i.due_date AS days,
-                           i.amount - i.written_off_amount - CASE WHEN \(asOf >= today) THEN i.paid_amount + i.discount_amount
+                           i.amount - CASE WHEN \(asOf >= today) THEN i.written_off_amount
+                               ELSE coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.written_off_on <= \(asOf)), 0) END
+                           - CASE WHEN \(asOf >= today) THEN i.paid_amount + i.discount_amount
                                ELSE coalesce((SELECT sum(a.amount + a.discount) FROM allocations a JOIN payments p ON p.id = a.payment_id
                                               WHERE a.invoice_id = i.id AND p.received_on <= \(asOf)
                                                 AND (a.reversed_at IS NULL OR a.reversed_at::date > \(asOf))), 0) END AS open_amount
