@@ -16,6 +16,7 @@ extension Schema {
                          "early_discount_days": nullable(["type": "integer"])],
                         required: ["version", "credit_limit", "net_days", "late_interest_rate"]),
         "override_reason": nullable(string), "created_at": instant, "void_reason": nullable(string),
+        "accrued_interest": money,
     ], required: ["id", "customer_id", "number", "issue_date", "due_date", "amount", "currency", "status", "open_amount", "terms"])
 }
 
@@ -102,6 +103,22 @@ extension MethodCatalog {
         MethodSpec(name: "writeoffs.list", summary: "Write-offs, newest first, with their total.", access: managers,
                    params: [.optional("customer_id", Schema.id), .optional("from", Schema.date), .optional("to", Schema.date)],
                    result: Schema.object(["writeoffs": Schema.array(Schema.writeoff), "total": Schema.money], required: ["writeoffs", "total"])),
+        MethodSpec(name: "statements.get",
+                   summary: "What the business sends a customer: opening balance, every invoice, payment, discount, reversal and write-off in date order with a running balance, accrued late interest, closing balance.",
+                   access: staff,
+                   params: [.required("customer_id", Schema.id), .optional("from", Schema.date), .optional("to", Schema.date),
+                            .optional("as_of", Schema.date)],
+                   result: Schema.object([
+                       "customer": Schema.customer, "from": Schema.nullable(Schema.date), "to": Schema.date, "as_of": Schema.date,
+                       "opening_balance": Schema.money, "closing_balance": Schema.money,
+                       "lines": Schema.array(Schema.object(["date": Schema.date, "kind": ["type": "string", "enum": ["invoice", "payment", "discount", "reversal", "writeoff"]],
+                                                            "reference": Schema.id, "description": Schema.string, "debit": Schema.money,
+                                                            "credit": Schema.money, "balance": Schema.money],
+                                                           required: ["date", "kind", "reference", "description", "debit", "credit", "balance"])),
+                       "accrued_interest": Schema.object(["total": Schema.money, "invoices": Schema.array(Schema.object(
+                           ["invoice_id": Schema.id, "number": Schema.nullable(Schema.string), "interest": Schema.money],
+                           required: ["invoice_id", "interest"]))], required: ["total", "invoices"]),
+                   ], required: ["customer", "to", "as_of", "opening_balance", "lines", "closing_balance", "accrued_interest"])),
         MethodSpec(name: "payments.list", summary: "Payments, filtered; keyset-paginated by `after` (an id).", access: staff,
                    params: [.optional("customer_id", Schema.id), .optional("from", Schema.date), .optional("to", Schema.date),
                             .optional("limit", ["type": "integer", "minimum": 1, "maximum": 500]), .optional("after", Schema.id)],

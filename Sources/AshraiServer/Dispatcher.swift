@@ -160,4 +160,5 @@ enum MethodHandlers {
         .merging(PaymentMethods.handlers) { $1 }
         .merging(ReportMethods.handlers) { $1 }
         .merging(WriteoffMethods.handlers) { $1 }
+        .merging(StatementMethods.handlers) { $1 }
 }

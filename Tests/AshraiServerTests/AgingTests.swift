@@ -93,3 +93,33 @@ struct WriteoffTests {
         }
     }
 }
+
+@Suite("statements and interest")
+struct StatementTests {
+    @Test("statement: opening balance, movements with a running balance, interest by hand (400×12%×30 + 600×12%×60)/365 = 15.78")
+    func statement() async throws {
+        try await withServer { port in
+            try await asRole(.manager, port: port) { client in
+                let id = try #require(try await client.result("customers.create", ["name": .string(Shared.unique("Stmt"))])["id"])
+                _ = try await client.result("credit.terms.set", ["customer_id": id, "credit_limit": "100000", "net_days": 30,
+                                                                 "late_interest_rate": "12", "reason": "t"])
+                let invoice = try await client.result("invoices.create", ["customer_id": id, "number": .string(Shared.unique("ST")),
+                                                                          "issue_date": "2026-01-01", "amount": "1000.00"])   // due 01-31
+                _ = try await client.result("payments.record", ["customer_id": id, "amount": "400.00", "method": "bank_transfer",
+                                                                "received_on": "2026-03-02"])   // 30 days late
+                let result = try await client.result("statements.get", ["customer_id": id, "from": "2026-02-01", "to": "2026-04-01"])
+                #expect(result["opening_balance"] == "1000.00")
+                let lines = result["lines"]?.arrayValue ?? []
+                #expect(lines.map { $0["kind"]?.stringValue } == ["payment"])
+                #expect(lines.first?["credit"] == "400.00" && lines.first?["balance"] == "600.00")
+                #expect(result["closing_balance"] == "600.00")
+                #expect(result["accrued_interest"]?["total"] == "15.78")
+                let whole = try await client.result("statements.get", ["customer_id": id, "as_of": "2026-04-01"])
+                #expect(whole["opening_balance"] == "0.00" && whole["lines"]?.arrayValue?.count == 2)
+                // Interest is shown per invoice too (as of today: it only grows).
+                let shown = try await client.result("invoices.get", ["id": invoice["id"]!])
+                #expect((Decimal(string: shown["accrued_interest"]?.stringValue ?? "0") ?? 0) > Decimal(string: "15.78")!)
+            }
+        }
+    }
+}

@@ -126,9 +126,19 @@ enum InvoiceMethods {
         }
     }
 
+    /// One invoice with its late interest accrued to today (computed, never stored).
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        return try await services.database.withConnection { try invoiceJSON(try await load(id, on: $0)) }
+        return try await services.database.withConnection { connection in
+            var invoice = try invoiceJSON(try await load(id, on: connection))
+            let today = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
+            let interest = try await StatementMethods.accruedInterest(invoiceIDs: [id], asOf: today, on: connection)[id] ?? 0
+            if case .object(var object) = invoice {
+                object["accrued_interest"] = .money(interest)
+                invoice = .object(object)
+            }
+            return invoice
+        }
     }
 
     static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
