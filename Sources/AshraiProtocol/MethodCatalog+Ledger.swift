@@ -45,7 +45,23 @@ extension Schema {
 }
 
 extension MethodCatalog {
+    /// A batch import method.
+    static func importMethod(_ name: String, _ what: String, access: MethodSpec.Access = staff) -> MethodSpec {
+        MethodSpec(name: name,
+                   summary: "Import up to 1000 \(what) per call, each row as its single-row method would; per-row results; atomic: all or nothing; dry_run: check only.",
+                   access: access,
+                   params: [.required("rows", Schema.array(["type": "object"])), .optional("dry_run", Schema.bool), .optional("atomic", Schema.bool)],
+                   result: Schema.object(["results": Schema.array(Schema.object(["index": ["type": "integer"], "ok": Schema.bool,
+                                                                                 "id": Schema.nullable(Schema.id), "error": ["type": "object"]],
+                                                                                required: ["index", "ok"])),
+                                          "created": ["type": "integer"], "failed": ["type": "integer"], "committed": Schema.bool],
+                                         required: ["results", "created", "failed", "committed"]))
+    }
+
     static let ledgerMethods: [MethodSpec] = [
+        importMethod("customers.import", "customers (columns as customers.create)"),
+        importMethod("invoices.import", "invoices (columns as invoices.create; customer_code may replace customer_id)"),
+        importMethod("payments.import", "payments (columns as payments.record; customer_code may replace customer_id)"),
         MethodSpec(name: "invoices.create",
                    summary: "Issue an invoice; the credit decision is made here under a lock on the customer. Over the limit is 422 credit_limit unless a manager gives override_reason.",
                    access: staff,

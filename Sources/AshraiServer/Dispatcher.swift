@@ -161,4 +161,5 @@ enum MethodHandlers {
         .merging(ReportMethods.handlers) { $1 }
         .merging(WriteoffMethods.handlers) { $1 }
         .merging(StatementMethods.handlers) { $1 }
+        .merging(ImportMethods.handlers) { $1 }
 }

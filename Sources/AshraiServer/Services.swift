@@ -69,6 +69,15 @@ public struct Services: Sendable {
         self.version = version
     }
 
+    /// Runs `body` inside `existing` (a batch import's transaction, which takes care of
+    /// savepoints) or, without one, in a new request transaction.
+    public func transaction<Result>(
+        _ context: CallContext, joining existing: PostgresConnection?, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        if let existing { return try await body(existing) }
+        return try await transaction(context, body)
+    }
+
     /// A transaction for a request: `ashrai.user_id` is set for row-level security, and
     /// serialization failures are retried. Writes record their audit rows inside `body`.
     public func transaction<Result>(

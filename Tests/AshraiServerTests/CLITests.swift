@@ -114,6 +114,28 @@ struct CLITests {
             let tooMuch = try await cli.run(["invoices", "add", String(customerID), invoiceNumber + "-2", "800.00"])
             #expect(tooMuch.status == 8 && tooMuch.stderr.contains("credit_limit"))
 
+            // CSV import: Excel's BOM, CRLF, quoted fields with commas, quotes and a newline, Hebrew, one bad row.
+            let tag = Shared.unique("csv").replacingOccurrences(of: "-", with: "")
+            let csv = "\u{FEFF}code,name,email,notes\r\n"
+                + "\(tag)-1,\"כהן, לוי ושות׳\",a@example.com,\"said \"\"call me\"\"\nnext week\"\r\n"
+                + "\(tag)-2,,b@example.com,\r\n"
+                + "\(tag)-3,Plain Ltd,not-an-email,\r\n"
+                + "\(tag)-4,\"מאפייה\",d@example.com,\r\n"
+            let file = home + "/customers.csv"
+            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+            try csv.write(toFile: file, atomically: true, encoding: .utf8)
+            let imported = try await cli.run(["import", "customers", file])
+            #expect(imported.status == 11)
+            #expect(imported.stdout.contains("imported 2 of 4"))
+            #expect(imported.stderr.contains("line 4:") && imported.stderr.contains("(name)"))   // the record after the 2-line one
+            #expect(imported.stderr.contains("line 5:") && imported.stderr.contains("(email)"))
+            let found = try await cli.run(["customers", "list", tag, "--json"])
+            let names = try JSONValue.parse(found.stdout)["customers"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+            #expect(names == ["כהן, לוי ושות׳", "מאפייה"])
+            let exported = try await cli.run(["export", "invoices", "--csv", "--customer", String(customerID)])
+            #expect(exported.status == 0)
+            #expect(exported.stdout.hasPrefix("id,customer_id,number") && exported.stdout.contains(invoiceNumber))
+
             let logout = try await cli.run(["logout"])
             #expect(logout.status == 0)
             #expect(try await cli.run(["users", "list"]).status == 4)

@@ -116,7 +116,7 @@ struct ShutdownTests {
         let reply = try await LineClient.with(port: port) { client -> JSONValue? in
             let batch = (1...2000).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"server.ping"}"# }.joined(separator: ",")
             try await client.send("[" + batch + "]")
-            try await Task.sleep(for: .milliseconds(150))
+            try await Task.sleep(for: .milliseconds(400))
             await group.triggerGracefulShutdown()
             return try await client.receive()
         }

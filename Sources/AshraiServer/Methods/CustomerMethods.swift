@@ -101,10 +101,16 @@ enum CustomerMethods {
     static func duplicateCode(_ error: PostgresError) -> Bool { error.isUniqueViolation && error.constraint == "customers_code_key" }
 
     static func create(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        try await create(services: services, context: context, params: params, joining: nil)
+    }
+
+    /// The single-row core, also used row by row by the batch import inside its transaction.
+    static func create(services: Services, context: CallContext, params: Params, joining existing: PostgresConnection?) async throws -> JSONValue {
+        guard params.has("name") else { throw RPCFailure.invalidParams("name", "name is required") }
         let fields = try editableFields(params)
         let current = context
         do {
-            return try await services.transaction(current) { tx in
+            return try await services.transaction(current, joining: existing) { tx in
                 let id = try await tx.query("""
                     INSERT INTO customers (code, name, legal_id, email, phone, address, preferred_channel, language, notes)
                     VALUES (\(fields["code"] ?? nil), \(fields["name"] ?? nil), \(fields["legal_id"] ?? nil), \(fields["email"] ?? nil),

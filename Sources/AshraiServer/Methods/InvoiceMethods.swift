@@ -58,6 +58,11 @@ enum InvoiceMethods {
     /// invoices for one customer are decided one after the other against the same limit:
     /// exposure can never pass it without a manager's audited override.
     static func create(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        try await create(services: services, context: context, params: params, joining: nil)
+    }
+
+    /// The single-row core, also used row by row by the batch import inside its transaction.
+    static func create(services: Services, context: CallContext, params: Params, joining existing: PostgresConnection?) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let number = try params.text("number", maxLength: 64)
         let issueDate = try params.date("issue_date")
@@ -78,7 +83,7 @@ enum InvoiceMethods {
         let key = try params.optionalString("idempotency_key", maxLength: 200)
         let current = context
         do {
-            return try await services.transaction(current) { tx in
+            return try await services.transaction(current, joining: existing) { tx in
                 if let key, case .replay(let response) = try await Idempotency.claim(
                     method: "invoices.create", key: key, params: params, context: current, on: tx) {
                     return response

@@ -138,6 +138,11 @@ enum PaymentMethods {
     }
 
     static func record(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        try await record(services: services, context: context, params: params, joining: nil)
+    }
+
+    /// The single-row core, also used row by row by the batch import inside its transaction.
+    static func record(services: Services, context: CallContext, params: Params, joining existing: PostgresConnection?) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let currencyCode = try params.optionalString("currency", maxLength: 3) ?? services.settings.currency.code
         guard let currency = Currency(code: currencyCode) else {
@@ -152,7 +157,7 @@ enum PaymentMethods {
         let requested = try requestedLines(params, currency: currency)
         let key = try params.optionalString("idempotency_key", maxLength: 200)
         let current = context
-        return try await services.transaction(current) { tx in
+        return try await services.transaction(current, joining: existing) { tx in
             if let key, case .replay(let response) = try await Idempotency.claim(
                 method: "payments.record", key: key, params: params, context: current, on: tx) {
                 return response

@@ -1,0 +1,161 @@
+import AshraiClient
+import AshraiProtocol
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ashrai import customers|invoices|payments FILE.csv`.
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import a CSV (header row mapped by name): customers, invoices or payments. Bad rows are reported by line; good rows are kept unless --atomic.")
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case customers, invoices, payments }
+
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "customers, invoices or payments.") var kind: Kind
+    @Argument(help: "The CSV file (UTF-8; Excel's BOM is fine).") var file: String
+    @Flag(help: "Check every row, keep nothing.") var dryRun = false
+    @Flag(help: "All or nothing: one bad row keeps the whole batch out.") var atomic = false
+    @Option(help: "Rows per call (1–1000).") var batch: Int = 500
+
+    static let columns: [Kind: [String]] = [
+        .customers: ["code", "name", "legal_id", "email", "phone", "address", "preferred_channel", "language", "notes"],
+        .invoices: ["customer_id", "customer_code", "number", "issue_date", "due_date", "amount", "currency", "description"],
+        .payments: ["customer_id", "customer_code", "amount", "method", "received_on", "reference", "currency", "idempotency_key"],
+    ]
+    static let integerColumns: Set<String> = ["customer_id"]
+
+    func validate() throws {
+        guard (1...1000).contains(batch) else { throw ValidationError("--batch must be 1–1000") }
+        if atomic && batch < 1000 {
+            // All or nothing only holds within one call; say so rather than pretend.
+        }
+    }
+
+    func run() async throws {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch { throw ValidationError("cannot read \(file)") }
+        let records: [CSV.Record]
+        do { records = try CSV.parse(data) } catch { throw ValidationError("\(error)") }
+        guard let header = records.first else { throw ValidationError("\(file) is empty") }
+        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let known = Self.columns[kind]!
+        if let unknown = names.first(where: { !known.contains($0) }) {
+            throw ValidationError("unknown column \"\(unknown)\"; \(kind.rawValue) take: \(known.joined(separator: ", "))")
+        }
+        let rows: [(line: Int, object: JSONObject)] = records.dropFirst().map { record in
+            var object = JSONObject()
+            for (index, name) in names.enumerated() where index < record.fields.count {
+                let value = record.fields[index]
+                if value.isEmpty { continue }
+                if Self.integerColumns.contains(name), let number = Int(value) { object[name] = .int(number) } else { object[name] = .string(value) }
+            }
+            return (record.line, object)
+        }
+        if atomic && rows.count > 1000 {
+            throw ValidationError("--atomic covers one call: at most 1000 rows (this file has \(rows.count))")
+        }
+        let batchSize = atomic ? 1000 : batch
+        let showProgress = isatty(STDERR_FILENO) == 1
+        var created = 0
+        var failures: [(line: Int, message: String)] = []
+        let started = ContinuousClock.now
+        try await options.run { connection in
+            var done = 0
+            for start in stride(from: 0, to: rows.count, by: batchSize) {
+                let slice = Array(rows[start..<min(start + batchSize, rows.count)])
+                let result = try await connection.call("\(kind.rawValue).import", [
+                    "rows": .array(slice.map { .object($0.object) }), "dry_run": .bool(dryRun), "atomic": .bool(atomic),
+                ])
+                created += result["created"]?.intValue ?? 0
+                for item in result["results"]?.arrayValue ?? [] where item["ok"] != true {
+                    let index = item["index"]?.intValue ?? 0
+                    var message = item["error"]?["message"]?.stringValue ?? "failed"
+                    if let field = item["error"]?["data"]?["field"]?.stringValue { message += " (\(field))" }
+                    if let rule = item["error"]?["data"]?["rule"]?.stringValue { message += " (rule \(rule))" }
+                    failures.append((slice[index].line, message))
+                }
+                done += slice.count
+                if showProgress {
+                    let width = 30
+                    let filled = rows.isEmpty ? width : width * done / rows.count
+                    FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(done)/\(rows.count)".utf8))
+                }
+            }
+        }
+        if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+        for failure in failures {
+            FileHandle.standardError.write(Data("line \(failure.line): \(failure.message)\n".utf8))
+        }
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let verb = dryRun ? "checked" : (atomic && !failures.isEmpty ? "nothing imported;" : "imported")
+        print("\(verb) \(dryRun ? rows.count - failures.count : created) of \(rows.count) \(kind.rawValue), \(failures.count) failed, in \(String(format: "%.2f", seconds)) s (\(String(format: "%.0f", Double(rows.count) / max(seconds, 0.001))) rows/s)")
+        if !failures.isEmpty { throw ExitCode(11) }
+    }
+}
+
+/// `ashrai export aging|invoices|statement --csv`.
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Export aging, invoices or a statement as CSV (UTF-8) to standard output.")
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case aging, invoices, statement }
+
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "aging, invoices or statement.") var kind: Kind
+    @Flag(help: "CSV (the only format).") var csv = false
+    @Option(help: "Customer id (statement; optional filter for invoices and aging).") var customer: Int?
+    @Option(help: "As of YYYY-MM-DD (aging, statement).") var asOf: String?
+    @Flag(help: "Start with a BOM so Excel reads UTF-8.") var bom = false
+
+    func run() async throws {
+        var lines: [String] = []
+        try await options.run { connection in
+            switch kind {
+            case .aging:
+                var params: JSONObject = [:]
+                if let asOf { params["as_of"] = .string(asOf) }
+                if let customer { params["customer_id"] = .int(customer) }
+                let report = try await connection.call("reports.aging", params)
+                let labels = (report["buckets"]?.arrayValue ?? []).map(\.cell)
+                lines.append(CSV.line(["customer_id", "code", "name"] + labels + ["total", "invoices"]))
+                for row in report["rows"]?.arrayValue ?? [] {
+                    lines.append(CSV.line([row["customer_id"]?.cell ?? "", row["code"]?.cell ?? "", row["name"]?.cell ?? ""]
+                        + labels.map { row["amounts"]?[$0]?.cell ?? "0.00" } + [row["total"]?.cell ?? "", row["invoices"]?.cell ?? ""]))
+                }
+            case .invoices:
+                let columns = ["id", "customer_id", "number", "issue_date", "due_date", "amount", "currency", "open_amount", "status", "description"]
+                lines.append(CSV.line(columns))
+                var after: Int?
+                while true {
+                    var params: JSONObject = ["limit": 500]
+                    if let after { params["after"] = .int(after) }
+                    if let customer { params["customer_id"] = .int(customer) }
+                    let page = try await connection.call("invoices.list", params)
+                    for invoice in page["invoices"]?.arrayValue ?? [] {
+                        lines.append(CSV.line(columns.map { invoice[$0].map { $0 == .null ? "" : $0.cell } ?? "" }))
+                    }
+                    guard let next = page["next_after"]?.intValue else { break }
+                    after = next
+                }
+            case .statement:
+                guard let customer else { throw ValidationError("--customer is required for a statement") }
+                var params: JSONObject = ["customer_id": .int(customer)]
+                if let asOf { params["as_of"] = .string(asOf) }
+                let statement = try await connection.call("statements.get", params)
+                lines.append(CSV.line(["date", "kind", "reference", "description", "debit", "credit", "balance"]))
+                lines.append(CSV.line(["", "opening", "", "opening balance", "", "", statement["opening_balance"]?.cell ?? "0.00"]))
+                for line in statement["lines"]?.arrayValue ?? [] {
+                    lines.append(CSV.line(["date", "kind", "reference", "description", "debit", "credit", "balance"].map { line[$0]?.cell ?? "" }))
+                }
+                lines.append(CSV.line(["", "closing", "", "closing balance", "", "", statement["closing_balance"]?.cell ?? "0.00"]))
+            }
+        }
+        var output = lines.joined(separator: "\r\n") + "\r\n"
+        if bom { output = "\u{FEFF}" + output }
+        FileHandle.standardOutput.write(Data(output.utf8))
+    }
+}
