@@ -97,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "ashrai-bench",
             dependencies: [
-                "AshraiClient", "AshraiProtocol", "Postgres",
+                "AshraiClient", "AshraiProtocol", "AshraiServer", "Postgres",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import AshraiClient
 import AshraiProtocol
+import AshraiServer
 import ArgumentParser
 import Foundation
 import Histogram
@@ -20,6 +21,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Concurrent connections.") var connections = 8
     @Option(help: "Seconds per workload.") var seconds = 10
     @Option(help: "Database URL for the libpq baseline (the application role).") var databaseURL: String
+    @Flag(help: "Measure reports.aging (through the daemon vs. the same SQL bare) instead of ping/whoami.") var aging = false
+    @Option(help: "Runs per aging measurement (the median is printed).") var runs = 5
 
     struct Row {
         var name: String
@@ -33,6 +36,10 @@ struct Bench: AsyncParsableCommand {
         guard let (host, port) = ServerEndpoint.parse(server) else { throw ValidationError("--server must be host:port") }
         let endpoint = ServerEndpoint(host: host, port: port)
         let password = passwordStdin ? (readLine(strippingNewline: true) ?? "") : ""
+        if aging {
+            try await measureAging(endpoint: endpoint, password: password)
+            return
+        }
         let duration = Duration.seconds(seconds)
         var rows: [Row] = []
         rows.append(try await measure("server.ping", duration: duration) { deadline in
@@ -54,6 +61,45 @@ struct Bench: AsyncParsableCommand {
         })
         await pool.shutdown()
         print(Self.table(rows, connections: connections))
+    }
+
+    /// reports.aging through the daemon beside the same statement run bare through libpq.
+    func measureAging(endpoint: ServerEndpoint, password: String) async throws {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let pool = PostgresClient(configuration: try PostgresConfiguration(url: databaseURL), maxConnections: 1, logger: logger)
+        let today = try await pool.query("SELECT current_date").scalar(PostgresDate.self)
+        let past = PostgresDate(daysSinceEpoch: today.daysSinceEpoch - 90)
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        var lines = ["| aging as of | through ashraid (ms) | bare SQL via libpq (ms) | ratio | customers | invoices |", "|---|---:|---:|---:|---:|---:|"]
+        for asOf in [today, past] {
+            var daemon: [Double] = []
+            var bare: [Double] = []
+            var customers = 0
+            var invoices = 0
+            try await RPCConnection.with(endpoint) { connection in
+                _ = try await connection.call("auth.login", ["username": .string(username), "password": .string(password)])
+                for _ in 0..<runs {
+                    let start = ContinuousClock.now
+                    let report = try await connection.call("reports.aging", ["as_of": .string(asOf.description)])
+                    daemon.append(Self.milliseconds(ContinuousClock.now - start))
+                    customers = report["rows"]?.arrayValue?.count ?? 0
+                    invoices = report["totals"]?["invoices"]?.intValue ?? 0
+                }
+            }
+            for _ in 0..<runs {
+                let start = ContinuousClock.now
+                _ = try await pool.query(ReportMethods.agingQuery(asOf: asOf, today: today, customerID: nil, minOverdueDays: nil, bounds: [30, 60, 90]))
+                bare.append(Self.milliseconds(ContinuousClock.now - start))
+            }
+            lines.append("| \(asOf)\(asOf == today ? " (today)" : "") | \(String(format: "%.0f", median(daemon))) | \(String(format: "%.0f", median(bare))) | \(String(format: "%.2f", median(daemon) / median(bare))) | \(customers) | \(invoices) |")
+        }
+        await pool.shutdown()
+        print(lines.joined(separator: "\n"))
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
     }
 
     /// Calls `operation` until the deadline, recording each latency in microseconds.

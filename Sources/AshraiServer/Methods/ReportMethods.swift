@@ -4,37 +4,14 @@ import Foundation
 import Postgres
 
 /// `reports.*`.
-enum ReportMethods {
+public enum ReportMethods {
     static let handlers: [String: MethodHandler] = ["reports.aging": aging]
 
-    /// Aging in one set-based statement: the open amount of every invoice as of the date,
-    /// bucketed by days past due in SQL, summed per customer and bucket. For today (or later)
-    /// the settled amounts kept on the invoice are used; for a past date the allocations of
-    /// payments received by then (and not reversed by then) are summed instead.
-    static func aging(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
-        let requestedAsOf = try params.optionalDate("as_of")
-        var bounds = [30, 60, 90]
-        if let value = params.object["buckets"], !value.isNull {
-            guard case .array(let items) = value, let ints = Optional(items.compactMap(\.intValue)), ints.count == items.count else {
-                throw RPCFailure.invalidParams("buckets", "buckets must be an array of day counts, e.g. [30, 60, 90]")
-            }
-            bounds = ints
-        }
-        guard let buckets = AgingBuckets(bounds), bounds.count <= 10, bounds.allSatisfy({ $0 <= 3650 }) else {
-            throw RPCFailure.invalidParams("buckets", "buckets must be 1–10 ascending positive day counts up to 3650")
-        }
-        let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
-        let groupBy = try params.optionalString("group_by", maxLength: 10) ?? "customer"
-        guard groupBy == "customer" || groupBy == "none" else { throw RPCFailure.invalidParams("group_by", "group_by must be customer or none") }
-        let minOverdue = try params.optionalInt("min_overdue_days", range: 0...36500)
+    /// The aging statement (shared with `make bench`, which runs it bare for comparison).
+    public static func agingQuery(asOf: PostgresDate, today: PostgresDate, customerID: Int64?, minOverdueDays minOverdue: Int?,
+                                  bounds: [Int]) -> PostgresQuery {
         let boundsText = "{" + bounds.map(String.init).joined(separator: ",") + "}"
-        let rows = try await services.database.withConnection { connection -> PostgresRows in
-            let asOf: PostgresDate
-            if let requestedAsOf { asOf = requestedAsOf } else {
-                asOf = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
-            }
-            let today = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
-            return try await connection.query("""
+        return """
                 WITH open AS (
                     SELECT i.customer_id,
                            \(asOf)::date - i.due_date AS days,
@@ -61,7 +38,37 @@ enum ReportMethods {
                 FROM bucketed b JOIN customers c ON c.id = b.customer_id
                 GROUP BY b.customer_id, c.code, c.name, b.bucket
                 ORDER BY b.customer_id, b.bucket
-                """)
+                """
+    }
+
+    /// Aging in one set-based statement: the open amount of every invoice as of the date,
+    /// bucketed by days past due in SQL, summed per customer and bucket. For today (or later)
+    /// the settled amounts kept on the invoice are used; for a past date the allocations of
+    /// payments received by then (and not reversed by then) are summed instead.
+    static func aging(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let requestedAsOf = try params.optionalDate("as_of")
+        var bounds = [30, 60, 90]
+        if let value = params.object["buckets"], !value.isNull {
+            guard case .array(let items) = value, let ints = Optional(items.compactMap(\.intValue)), ints.count == items.count else {
+                throw RPCFailure.invalidParams("buckets", "buckets must be an array of day counts, e.g. [30, 60, 90]")
+            }
+            bounds = ints
+        }
+        guard let buckets = AgingBuckets(bounds), bounds.count <= 10, bounds.allSatisfy({ $0 <= 3650 }) else {
+            throw RPCFailure.invalidParams("buckets", "buckets must be 1–10 ascending positive day counts up to 3650")
+        }
+        let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
+        let groupBy = try params.optionalString("group_by", maxLength: 10) ?? "customer"
+        guard groupBy == "customer" || groupBy == "none" else { throw RPCFailure.invalidParams("group_by", "group_by must be customer or none") }
+        let minOverdue = try params.optionalInt("min_overdue_days", range: 0...36500)
+        let rows = try await services.database.withConnection { connection -> PostgresRows in
+            let asOf: PostgresDate
+            if let requestedAsOf { asOf = requestedAsOf } else {
+                asOf = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
+            }
+            let today = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
+            return try await connection.query(agingQuery(asOf: asOf, today: today, customerID: customerID,
+                                                         minOverdueDays: minOverdue, bounds: bounds))
         }
         let labels = buckets.labels
         struct Line { var code: String?; var name: String; var amounts: [Decimal]; var invoices: Int }
