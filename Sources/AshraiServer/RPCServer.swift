@@ -83,15 +83,16 @@ public final class RPCServer: Service, Sendable {
             .bind(host: options.host, port: options.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let limit = LineLimit(settings.preLoginMaxLineBytes)
+                    let activity = ConnectionActivity()
                     if let tlsContext {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
                     }
                     let idle = TimeAmount.seconds(settings.idleTimeout.components.seconds)
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
-                    try channel.pipeline.syncOperations.addHandler(IdleCloser())
+                    try channel.pipeline.syncOperations.addHandler(IdleCloser(activity: activity))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(BoundedLineDecoder(limit: limit)))
                     let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    return (wrapped, limit)
+                    return (wrapped, limit, activity)
                 }
             }
         if let address = serverChannel.channel.localAddress {
@@ -101,9 +102,9 @@ public final class RPCServer: Service, Sendable {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await serverChannel.executeThenClose { inbound in
-                    for try await (connection, limit) in inbound {
+                    for try await (connection, limit, activity) in inbound {
                         let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).oldValue
-                        group.addTask { await self.serve(connection, limit: limit, id: id) }
+                        group.addTask { await self.serve(connection, limit: limit, activity: activity, id: id) }
                     }
                 }
             }
@@ -119,7 +120,7 @@ public final class RPCServer: Service, Sendable {
         logger.info("server stopped")
     }
 
-    private func serve(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, limit: LineLimit, id: Int) async {
+    private func serve(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, limit: LineLimit, activity: ConnectionActivity, id: Int) async {
         let open = openConnections.wrappingAdd(1, ordering: .relaxed).newValue
         liveChannels.withLock { $0[id] = channel.channel }
         defer {
@@ -169,9 +170,10 @@ public final class RPCServer: Service, Sendable {
                         var bytes = line.readBytes(length: line.readableBytes) ?? []
                         if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
                         guard !bytes.isEmpty else { continue }
-                        if let reply = await dispatcher.handle(line: bytes, context: &context) {
-                            try await send(reply)
-                        }
+                        activity.isBusy = true
+                        let reply = await dispatcher.handle(line: bytes, context: &context)
+                        activity.isBusy = false
+                        if let reply { try await send(reply) }
                         let loggedIn = context.session != nil
                         limit.set(loggedIn ? settings.maxLineBytes : settings.preLoginMaxLineBytes)
                         if loggedIn, !authenticated.load(ordering: .relaxed) {
@@ -236,13 +238,26 @@ struct BoundedLineDecoder: ByteToMessageDecoder {
     }
 }
 
-/// Closes a connection that sent nothing for the idle timeout.
+/// Whether a connection is processing a request (so the idle timeout leaves it alone).
+final class ConnectionActivity: Sendable {
+    private let busy = Atomic<Bool>(false)
+    var isBusy: Bool {
+        get { busy.load(ordering: .relaxed) }
+        set { busy.store(newValue, ordering: .relaxed) }
+    }
+}
+
+/// Closes a connection that sent nothing for the idle timeout — unless a request of its is
+/// still running (a long report is not idleness).
 final class IdleCloser: ChannelInboundHandler, Sendable {
     typealias InboundIn = NIOAny
+    let activity: ConnectionActivity
+
+    init(activity: ConnectionActivity) { self.activity = activity }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
+            if !activity.isBusy { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }

@@ -8,37 +8,61 @@ public enum ReportMethods {
     static let handlers: [String: MethodHandler] = ["reports.aging": aging]
 
     /// The aging statement (shared with `make bench`, which runs it bare for comparison).
+    ///
+    /// Invoices are reduced to (customer, bucket) sums before customers are joined, so the
+    /// join and the output stay small. Bucket = 0 when not yet due, else 1 + the number of
+    /// bounds the days past due exceed (the same rule as `AgingBuckets.index`). For a past
+    /// date, what was settled and written off by then is summed set-wise (hash joins), never
+    /// per invoice.
     public static func agingQuery(asOf: PostgresDate, today: PostgresDate, customerID: Int64?, minOverdueDays minOverdue: Int?,
                                   bounds: [Int]) -> PostgresQuery {
-        let boundsText = "{" + bounds.map(String.init).joined(separator: ",") + "}"
-        return """
-                WITH open AS (
-                    SELECT i.customer_id,
-                           \(asOf)::date - i.due_date AS days,
-                           i.amount - CASE WHEN \(asOf >= today) THEN i.written_off_amount
-                               ELSE coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.written_off_on <= \(asOf)), 0) END
-                           - CASE WHEN \(asOf >= today) THEN i.paid_amount + i.discount_amount
-                               ELSE coalesce((SELECT sum(a.amount + a.discount) FROM allocations a JOIN payments p ON p.id = a.payment_id
-                                              WHERE a.invoice_id = i.id AND p.received_on <= \(asOf)
-                                                AND (a.reversed_at IS NULL OR a.reversed_at::date > \(asOf))), 0) END AS open_amount
-                    FROM invoices i
-                    WHERE i.issue_date <= \(asOf)
-                      AND (i.status IN ('open', 'partially_paid') OR (\(asOf < today) AND i.status <> 'void')
-                           OR (i.status = 'void' AND i.voided_at::date > \(asOf)))
-                      AND (\(customerID)::bigint IS NULL OR i.customer_id = \(customerID))
-                ), bucketed AS (
-                    SELECT customer_id, open_amount,
-                           CASE WHEN days <= 0 THEN 0
-                                ELSE 1 + (SELECT count(*) FROM unnest(\(boundsText)::int[]) AS b(bound) WHERE days > b.bound) END AS bucket
-                    FROM open
-                    WHERE open_amount > 0 AND (\(minOverdue)::int IS NULL OR days >= \(minOverdue))
-                )
-                SELECT b.customer_id, c.code, c.name, b.bucket, sum(b.open_amount) AS amount, count(*) AS invoices,
-                       \(asOf)::date AS as_of
-                FROM bucketed b JOIN customers c ON c.id = b.customer_id
-                GROUP BY b.customer_id, c.code, c.name, b.bucket
-                ORDER BY b.customer_id, b.bucket
-                """
+        let past = asOf < today
+        var query = PostgresQuery(unsafeSQL: "")
+        var binds: [PostgresBindValue] = []
+        func bind(_ value: some PostgresEncodable) -> String {
+            binds.append((try? value.postgresBind()) ?? .null(.unspecified))
+            return "$\(binds.count)"
+        }
+        let asOfParam = bind(asOf)
+        let pastParam = bind(past)
+        let customerParam = bind(customerID)
+        let minParam = bind(minOverdue)
+        let bucketTerms = bounds.map { "((\(asOfParam)::date - i.due_date) > \(bind($0))::int)::int" }.joined(separator: " + ")
+        query.sql = """
+            WITH settled AS (
+                SELECT a.invoice_id, sum(a.amount + a.discount) AS amount
+                FROM allocations a JOIN payments p ON p.id = a.payment_id
+                WHERE \(pastParam)::boolean AND p.received_on <= \(asOfParam)::date
+                  AND (a.reversed_at IS NULL OR a.reversed_at::date > \(asOfParam)::date)
+                GROUP BY a.invoice_id
+            ), written AS (
+                SELECT w.invoice_id, sum(w.amount) AS amount FROM writeoffs w
+                WHERE \(pastParam)::boolean AND w.written_off_on <= \(asOfParam)::date
+                GROUP BY w.invoice_id
+            ), open AS (
+                SELECT i.customer_id, i.due_date,
+                       i.amount - CASE WHEN \(pastParam)::boolean THEN coalesce(s.amount, 0) + coalesce(w.amount, 0)
+                                       ELSE i.paid_amount + i.discount_amount + i.written_off_amount END AS open_amount
+                FROM invoices i
+                LEFT JOIN settled s ON s.invoice_id = i.id
+                LEFT JOIN written w ON w.invoice_id = i.id
+                WHERE i.issue_date <= \(asOfParam)::date
+                  AND (i.status IN ('open', 'partially_paid') OR (\(pastParam)::boolean AND i.status <> 'void')
+                       OR (i.status = 'void' AND i.voided_at::date > \(asOfParam)::date))
+                  AND (\(customerParam)::bigint IS NULL OR i.customer_id = \(customerParam)::bigint)
+            ), aggregated AS (
+                SELECT i.customer_id,
+                       CASE WHEN \(asOfParam)::date - i.due_date <= 0 THEN 0 ELSE 1 + \(bucketTerms) END AS bucket,
+                       sum(i.open_amount) AS amount, count(*) AS invoices
+                FROM open i
+                WHERE i.open_amount > 0 AND (\(minParam)::int IS NULL OR \(asOfParam)::date - i.due_date >= \(minParam)::int)
+                GROUP BY 1, 2
+            )
+            SELECT a.customer_id, c.code, c.name, a.bucket, a.amount, a.invoices, \(asOfParam)::date AS as_of
+            FROM aggregated a JOIN customers c ON c.id = a.customer_id
+            """
+        query.binds = binds
+        return query
     }
 
     /// Aging in one set-based statement: the open amount of every invoice as of the date,
