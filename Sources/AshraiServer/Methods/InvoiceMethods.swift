@@ -68,12 +68,7 @@ enum InvoiceMethods {
         let issueDate = try params.date("issue_date")
         let dueDate = try params.optionalDate("due_date")
         if let dueDate, dueDate < issueDate { throw RPCFailure.invalidParams("due_date", "due_date cannot be before issue_date") }
-        let currencyCode = try params.optionalString("currency", maxLength: 3) ?? services.settings.currency.code
-        guard let currency = Currency(code: currencyCode) else {
-            throw RPCFailure.invalidParams("currency", "currency must be an ISO 4217 code such as ILS")
-        }
-        let amount = try params.money("amount", currency: currency)
-        guard amount > 0 else { throw RPCFailure.invalidParams("amount", "amount must be positive") }
+        let (amount, currency) = try params.positiveAmount(defaultCurrency: services.settings.currency)
         let description = try params.optionalString("description", maxLength: 2000)
         let overrideReason = try params.optionalString("override_reason", maxLength: 2000)?.trimmingCharacters(in: .whitespacesAndNewlines)
         if let overrideReason, overrideReason.isEmpty { throw RPCFailure.invalidParams("override_reason", "override_reason must not be empty") }

@@ -43,6 +43,17 @@ extension Params {
         return amount
     }
 
+    /// `currency` (default the business's) and a positive `amount` in it: what every money-moving write takes.
+    func positiveAmount(defaultCurrency: Currency) throws(RPCFailure) -> (Decimal, Currency) {
+        let code = try optionalString("currency", maxLength: 3) ?? defaultCurrency.code
+        guard let currency = Currency(code: code) else {
+            throw .invalidParams("currency", "currency must be an ISO 4217 code such as ILS")
+        }
+        let amount = try money("amount", currency: currency)
+        guard amount > 0 else { throw .invalidParams("amount", "amount must be positive") }
+        return (amount, currency)
+    }
+
     /// A percentage 0–100 as a decimal string with at most 4 decimals.
     func optionalPercent(_ name: String) throws(RPCFailure) -> Decimal? {
         guard let value = object[name], !value.isNull else { return nil }

@@ -144,12 +144,7 @@ enum PaymentMethods {
     /// The single-row core, also used row by row by the batch import inside its transaction.
     static func record(services: Services, context: CallContext, params: Params, joining existing: PostgresConnection?) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
-        let currencyCode = try params.optionalString("currency", maxLength: 3) ?? services.settings.currency.code
-        guard let currency = Currency(code: currencyCode) else {
-            throw RPCFailure.invalidParams("currency", "currency must be an ISO 4217 code such as ILS")
-        }
-        let amount = try params.money("amount", currency: currency)
-        guard amount > 0 else { throw RPCFailure.invalidParams("amount", "amount must be positive") }
+        let (amount, currency) = try params.positiveAmount(defaultCurrency: services.settings.currency)
         let method = try params.string("method", maxLength: 20)
         guard methods.contains(method) else { throw RPCFailure.invalidParams("method", "method must be one of: \(methods.joined(separator: ", "))") }
         let receivedOn = try params.date("received_on")
