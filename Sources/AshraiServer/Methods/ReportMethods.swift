@@ -28,6 +28,11 @@ public enum ReportMethods {
         let customerParam = bind(customerID)
         let minParam = bind(minOverdue)
         let bucketTerms = bounds.map { "((\(asOfParam)::date - i.due_date) > \(bind($0))::int)::int" }.joined(separator: " + ")
+        // One text column per bucket (b0 = current …), pivoted in SQL: exact numeric sums
+        // printed with two decimals, so Swift copies strings and never parses amounts.
+        let bucketColumns = (0...(bounds.count + 1)).map {
+            "coalesce(sum(a.amount) FILTER (WHERE a.bucket = \($0)), 0)::numeric(18,2)::text AS b\($0)"
+        }.joined(separator: ", ")
         query.sql = """
             WITH settled AS (
                 SELECT a.invoice_id, sum(a.amount + a.discount) AS amount
@@ -58,8 +63,11 @@ public enum ReportMethods {
                 WHERE i.open_amount > 0 AND (\(minParam)::int IS NULL OR \(asOfParam)::date - i.due_date >= \(minParam)::int)
                 GROUP BY 1, 2
             )
-            SELECT a.customer_id, c.code, c.name, a.bucket, a.amount, a.invoices, \(asOfParam)::date AS as_of
+            SELECT a.customer_id, c.code, c.name, \(bucketColumns),
+                   coalesce(sum(a.amount), 0)::numeric(18,2)::text AS total, coalesce(sum(a.invoices), 0) AS invoices, \(asOfParam)::date AS as_of
             FROM aggregated a JOIN customers c ON c.id = a.customer_id
+            GROUP BY GROUPING SETS ((a.customer_id, c.code, c.name), ())
+            ORDER BY (a.customer_id IS NULL) DESC, sum(a.amount) DESC, a.customer_id
             """
         query.binds = binds
         return query
@@ -95,44 +103,26 @@ public enum ReportMethods {
                                                          minOverdueDays: minOverdue, bounds: bounds))
         }
         let labels = buckets.labels
-        struct Line { var code: String?; var name: String; var amounts: [Decimal]; var invoices: Int }
-        var lines: [Int64: Line] = [:]
-        var order: [Int64] = []
         var asOfText = requestedAsOf?.description
+        var jsonRows: [JSONValue] = []
+        var totals: JSONValue = ["amounts": .object(JSONObject(labels.map { ($0, JSONValue.string("0.00")) })), "total": "0.00", "invoices": 0]
         for row in rows {
-            let id = try row.decode(Int64.self, column: "customer_id")
-            if lines[id] == nil {
-                lines[id] = Line(code: try row.decode(String?.self, column: "code"), name: try row.decode(String.self, column: "name"),
-                                 amounts: Array(repeating: 0, count: labels.count), invoices: 0)
-                order.append(id)
-            }
-            let bucket = try row.decode(Int.self, column: "bucket")
-            lines[id]!.amounts[bucket] += try row.decode(Decimal.self, column: "amount")
-            lines[id]!.invoices += try row.decode(Int.self, column: "invoices")
+            let amounts = JSONValue.object(JSONObject(try labels.indices.map { (labels[$0], JSONValue.string(try row.decode(String.self, at: 3 + $0))) }))
+            let total = JSONValue.string(try row.decode(String.self, column: "total"))
+            let invoices = JSONValue.int(try row.decode(Int.self, column: "invoices"))
             asOfText = try row.decode(PostgresDate.self, column: "as_of").description
+            guard let id = try row.decode(Int64?.self, at: 0) else {
+                totals = ["amounts": amounts, "total": total, "invoices": invoices]   // the grand-total row
+                continue
+            }
+            if groupBy == "customer" {
+                jsonRows.append(["customer_id": .id(id), "code": .optional(try row.decode(String?.self, at: 1)),
+                                 "name": .string(try row.decode(String.self, at: 2)), "amounts": amounts, "total": total, "invoices": invoices])
+            }
         }
         if asOfText == nil {
             asOfText = try await services.database.query("SELECT current_date").scalar(PostgresDate.self).description
         }
-        func amounts(_ values: [Decimal]) -> JSONValue {
-            .object(JSONObject(zip(labels, values).map { ($0, JSONValue.money($1)) }))
-        }
-        var totals = Array(repeating: Decimal(0), count: labels.count)
-        var totalInvoices = 0
-        var jsonRows: [JSONValue] = []
-        // Largest balance first.
-        for id in order.sorted(by: { lines[$0]!.amounts.reduce(0, +) > lines[$1]!.amounts.reduce(0, +) }) {
-            let line = lines[id]!
-            for (index, value) in line.amounts.enumerated() { totals[index] += value }
-            totalInvoices += line.invoices
-            if groupBy == "customer" {
-                jsonRows.append(["customer_id": .id(id), "code": .optional(line.code), "name": .string(line.name),
-                                 "amounts": amounts(line.amounts), "total": .money(line.amounts.reduce(0, +)), "invoices": .int(line.invoices)])
-            }
-        }
-        return [
-            "as_of": .string(asOfText ?? ""), "buckets": .array(labels.map(JSONValue.string)), "rows": .array(jsonRows),
-            "totals": ["amounts": amounts(totals), "total": .money(totals.reduce(0, +)), "invoices": .int(totalInvoices)],
-        ]
+        return ["as_of": .string(asOfText ?? ""), "buckets": .array(labels.map(JSONValue.string)), "rows": .array(jsonRows), "totals": totals]
     }
 }
