@@ -123,3 +123,28 @@ struct StatementTests {
         }
     }
 }
+
+@Suite("payment history in the score")
+struct PaymentHistoryScoreTests {
+    @Test("paying 600 on time and 400 twenty days late scores 60 % of the history points (9 of 15)")
+    func history() async throws {
+        try await withServer { port in
+            try await asRole(.manager, port: port) { client in
+                let id = try #require(try await client.result("customers.create", ["name": .string(Shared.unique("Hist"))])["id"])
+                _ = try await client.result("credit.terms.set", ["customer_id": id, "credit_limit": "100000", "net_days": 30,
+                                                                 "late_interest_rate": "0", "reason": "t"])
+                _ = try await client.result("invoices.create", ["customer_id": id, "number": .string(Shared.unique("H")),
+                                                                "issue_date": "2026-01-01", "amount": "600.00"])   // due 01-31
+                _ = try await client.result("invoices.create", ["customer_id": id, "number": .string(Shared.unique("H")),
+                                                                "issue_date": "2026-02-01", "amount": "400.00"])   // due 03-03
+                _ = try await client.result("payments.record", ["customer_id": id, "amount": "600.00", "method": "cash", "received_on": "2026-01-30"])
+                _ = try await client.result("payments.record", ["customer_id": id, "amount": "400.00", "method": "cash", "received_on": "2026-03-23"])
+                let result = try await client.result("credit.assess", ["customer_id": id, "as_of": "2026-06-01"])
+                let reason = try #require(result["reasons"]?.arrayValue?.first { $0["factor"] == "payment_history" })
+                #expect(reason["points"] == 9)
+                #expect(reason["value"] == "60% on time")
+                #expect(reason["note"]?.stringValue?.contains("worst 20 days") == true)
+            }
+        }
+    }
+}

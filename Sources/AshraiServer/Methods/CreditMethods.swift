@@ -67,10 +67,28 @@ enum CreditMethods {
         }
     }
 
-    /// What the ledger knows of how the customer paid. Until invoices exist (the ledger issue)
-    /// there is no history, which the scorecard reports as such.
+    /// How the customer has paid us, from the ledger as of a day: every allocation of a
+    /// payment received by then (not reversed by then), weighted by amount — the share paid by
+    /// the due date, the average and worst delay. Promises and disputes arrive with the
+    /// collections issue and count 0 until then.
     static func paymentHistory(customerID: Int64, asOf: PostgresDate, on tx: PostgresConnection) async throws -> PaymentHistory {
-        PaymentHistory()
+        let row = try await tx.query("""
+            SELECT count(DISTINCT a.invoice_id) AS invoices,
+                   coalesce(sum(a.amount), 0) AS paid,
+                   coalesce(sum(a.amount) FILTER (WHERE p.received_on <= i.due_date), 0) AS on_time,
+                   coalesce(sum(a.amount * greatest(0, p.received_on - i.due_date)), 0) AS weighted_days,
+                   coalesce(max(greatest(0, p.received_on - i.due_date)), 0) AS worst
+            FROM allocations a JOIN payments p ON p.id = a.payment_id JOIN invoices i ON i.id = a.invoice_id
+            WHERE i.customer_id = \(customerID) AND p.received_on <= \(asOf)
+              AND (a.reversed_at IS NULL OR a.reversed_at::date > \(asOf)) AND a.amount > 0
+            """).one()
+        let paid = try row.decode(Decimal.self, column: "paid")
+        guard paid > 0 else { return PaymentHistory() }
+        return PaymentHistory(
+            settledInvoices: try row.decode(Int.self, column: "invoices"),
+            shareOnTime: try row.decode(Decimal.self, column: "on_time") / paid,
+            weightedDaysLate: try row.decode(Decimal.self, column: "weighted_days") / paid,
+            worstDelayDays: try row.decode(Int.self, column: "worst"))
     }
 
     static func assessmentJSON(_ row: PostgresRow) throws -> JSONValue {
