@@ -119,12 +119,18 @@ struct Export: AsyncParsableCommand {
                 var params: JSONObject = [:]
                 if let asOf { params["as_of"] = .string(asOf) }
                 if let customer { params["customer_id"] = .int(customer) }
-                let report = try await connection.call("reports.aging", params)
-                let labels = (report["buckets"]?.arrayValue ?? []).map(\.cell)
-                lines.append(CSV.line(["customer_id", "code", "name"] + labels + ["total", "invoices"]))
-                for row in report["rows"]?.arrayValue ?? [] {
-                    lines.append(CSV.line([row["customer_id"]?.cell ?? "", row["code"]?.cell ?? "", row["name"]?.cell ?? ""]
-                        + labels.map { row["amounts"]?[$0]?.cell ?? "0.00" } + [row["total"]?.cell ?? "", row["invoices"]?.cell ?? ""]))
+                var offset: Int? = 0
+                while let current = offset {
+                    params["limit"] = 10_000
+                    params["offset"] = .int(current)
+                    let report = try await connection.call("reports.aging", params)
+                    let labels = (report["buckets"]?.arrayValue ?? []).map(\.cell)
+                    if current == 0 { lines.append(CSV.line(["customer_id", "code", "name"] + labels + ["total", "invoices"])) }
+                    for row in report["rows"]?.arrayValue ?? [] {
+                        lines.append(CSV.line([row["customer_id"]?.cell ?? "", row["code"]?.cell ?? "", row["name"]?.cell ?? ""]
+                            + labels.map { row["amounts"]?[$0]?.cell ?? "0.00" } + [row["total"]?.cell ?? "", row["invoices"]?.cell ?? ""]))
+                    }
+                    offset = report["next_offset"]?.intValue
                 }
             case .invoices:
                 let columns = ["id", "customer_id", "number", "issue_date", "due_date", "amount", "currency", "open_amount", "status", "description"]

@@ -116,6 +116,8 @@ struct Aging: AsyncParsableCommand {
     @Option(help: "Bucket bounds in days, e.g. 30,60,90.") var buckets: String?
     @Option(help: "Only this customer.") var customer: Int?
     @Option(help: "Only invoices at least this many days past due.") var minOverdueDays: Int?
+    @Option(help: "Customer rows per page.") var limit: Int = 100
+    @Option(help: "Skip this many customer rows (from the previous page).") var offset: Int?
 
     func run() async throws {
         var params: JSONObject = [:]
@@ -127,6 +129,8 @@ struct Aging: AsyncParsableCommand {
         }
         if let customer { params["customer_id"] = .int(customer) }
         if let minOverdueDays { params["min_overdue_days"] = .int(minOverdueDays) }
+        params["limit"] = .int(limit)
+        if let offset { params["offset"] = .int(offset) }
         try await options.run { connection in
             options.show(try await connection.call("reports.aging", params)) { report in
                 let labels = (report["buckets"]?.arrayValue ?? []).map(\.cell)
@@ -138,6 +142,7 @@ struct Aging: AsyncParsableCommand {
                 rows.append(["", "TOTAL"] + labels.map { totals["amounts"]?[$0]?.cell ?? "0.00" } + [totals["total"]?.cell ?? "-", totals["invoices"]?.cell ?? "-"])
                 return "aging as of \(report["as_of"]?.cell ?? "?")\n"
                     + Table(headers: ["CODE", "CUSTOMER"] + labels.map { $0.uppercased() } + ["TOTAL", "INVOICES"], rows: rows).render()
+                    + (report["next_offset"]?.intValue.map { "\nmore customers: --offset \($0)" } ?? "")
             }
         }
     }

@@ -15,7 +15,7 @@ public enum ReportMethods {
     /// date, what was settled and written off by then is summed set-wise (hash joins), never
     /// per invoice.
     public static func agingQuery(asOf: PostgresDate, today: PostgresDate, customerID: Int64?, minOverdueDays minOverdue: Int?,
-                                  bounds: [Int]) -> PostgresQuery {
+                                  bounds: [Int], limit: Int = 1000, offset: Int = 0) -> PostgresQuery {
         let past = asOf < today
         var query = PostgresQuery(unsafeSQL: "")
         var binds: [PostgresBindValue] = []
@@ -33,6 +33,7 @@ public enum ReportMethods {
         let bucketColumns = (0...(bounds.count + 1)).map {
             "coalesce(sum(a.amount) FILTER (WHERE a.bucket = \($0)), 0)::numeric(18,2)::text AS b\($0)"
         }.joined(separator: ", ")
+        let outputColumns = "customer_id, code, name, " + (0...(bounds.count + 1)).map { "b\($0)" }.joined(separator: ", ") + ", total, invoices"
         query.sql = """
             WITH settled AS (
                 SELECT a.invoice_id, sum(a.amount + a.discount) AS amount
@@ -63,11 +64,17 @@ public enum ReportMethods {
                 WHERE i.open_amount > 0 AND (\(minParam)::int IS NULL OR \(asOfParam)::date - i.due_date >= \(minParam)::int)
                 GROUP BY 1, 2
             )
-            SELECT a.customer_id, c.code, c.name, \(bucketColumns),
-                   coalesce(sum(a.amount), 0)::numeric(18,2)::text AS total, coalesce(sum(a.invoices), 0) AS invoices, \(asOfParam)::date AS as_of
-            FROM aggregated a JOIN customers c ON c.id = a.customer_id
-            GROUP BY GROUPING SETS ((a.customer_id, c.code, c.name), ())
-            ORDER BY (a.customer_id IS NULL) DESC, sum(a.amount) DESC, a.customer_id
+            , grouped AS (
+                SELECT a.customer_id, c.code, c.name, \(bucketColumns),
+                       coalesce(sum(a.amount), 0)::numeric(18,2)::text AS total, coalesce(sum(a.invoices), 0) AS invoices,
+                       sum(a.amount) AS sort_total
+                FROM aggregated a JOIN customers c ON c.id = a.customer_id
+                GROUP BY GROUPING SETS ((a.customer_id, c.code, c.name), ())
+            )
+            (SELECT \(outputColumns), \(asOfParam)::date AS as_of FROM grouped WHERE customer_id IS NULL)
+            UNION ALL
+            (SELECT \(outputColumns), \(asOfParam)::date AS as_of FROM grouped WHERE customer_id IS NOT NULL
+             ORDER BY sort_total DESC, customer_id LIMIT \(bind(limit + 1))::int OFFSET \(bind(offset))::int)
             """
         query.binds = binds
         return query
@@ -93,6 +100,10 @@ public enum ReportMethods {
         let groupBy = try params.optionalString("group_by", maxLength: 10) ?? "customer"
         guard groupBy == "customer" || groupBy == "none" else { throw RPCFailure.invalidParams("group_by", "group_by must be customer or none") }
         let minOverdue = try params.optionalInt("min_overdue_days", range: 0...36500)
+        // The grand total always comes first (and counts every customer); the customer rows
+        // are a page, largest balance first.
+        let limit = try params.optionalInt("limit", range: 1...100_000) ?? 1000
+        let offset = try params.optionalInt("offset", range: 0...10_000_000) ?? 0
         let rows = try await services.database.withConnection { connection -> PostgresRows in
             let asOf: PostgresDate
             if let requestedAsOf { asOf = requestedAsOf } else {
@@ -100,7 +111,7 @@ public enum ReportMethods {
             }
             let today = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
             return try await connection.query(agingQuery(asOf: asOf, today: today, customerID: customerID,
-                                                         minOverdueDays: minOverdue, bounds: bounds))
+                                                         minOverdueDays: minOverdue, bounds: bounds, limit: limit, offset: offset))
         }
         let labels = buckets.labels
         var asOfText = requestedAsOf?.description
@@ -123,6 +134,10 @@ public enum ReportMethods {
         if asOfText == nil {
             asOfText = try await services.database.query("SELECT current_date").scalar(PostgresDate.self).description
         }
-        return ["as_of": .string(asOfText ?? ""), "buckets": .array(labels.map(JSONValue.string)), "rows": .array(jsonRows), "totals": totals]
+        // The query returns the total row, then up to limit + 1 customers (one more tells whether a next page exists).
+        let hasMore = jsonRows.count > limit
+        if hasMore { jsonRows.removeLast() }
+        return ["as_of": .string(asOfText ?? ""), "buckets": .array(labels.map(JSONValue.string)), "rows": .array(jsonRows),
+                "totals": totals, "next_offset": hasMore ? .int(offset + limit) : .null]
     }
 }
