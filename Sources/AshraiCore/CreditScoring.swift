@@ -295,3 +295,30 @@ public struct CreditDecision: Sendable, Equatable {
         return CreditDecision(allowed: reasons.isEmpty, available: available, reasons: reasons)
     }
 }
+
+/// The credit decision on one new invoice (the same rule for `invoices.create` and bulk imports).
+public enum InvoiceDecision: Equatable, Sendable {
+    /// Issue it; `overLimit` when a manager's override took it past the limit.
+    case allowed(overLimit: Bool)
+    /// Refuse it by rule.
+    case refused(rule: String, message: String)
+
+    /// Decides: on hold and closed refuse; another currency than the terms' refuses; past the
+    /// limit refuses unless there is an override (whose author the caller has checked).
+    public static func decide(status: String, currency: String, termsCurrency: String, creditLimit: Decimal,
+                              exposure: Decimal, amount: Decimal, hasOverride: Bool) -> InvoiceDecision {
+        switch status {
+        case "on_hold": return .refused(rule: "customer_on_hold", message: "the customer is on credit hold")
+        case "closed": return .refused(rule: "customer_closed", message: "the customer's account is closed")
+        default: break
+        }
+        guard currency == termsCurrency else {
+            return .refused(rule: "currency_mismatch", message: "the customer's terms are in \(termsCurrency)")
+        }
+        let overLimit = exposure + amount > creditLimit
+        if overLimit && !hasOverride {
+            return .refused(rule: "credit_limit", message: "the invoice would take the customer over the credit limit")
+        }
+        return .allowed(overLimit: overLimit)
+    }
+}

@@ -84,22 +84,20 @@ enum InvoiceMethods {
                     return response
                 }
                 let customer = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-                switch customer.status {
-                case "on_hold": throw RPCFailure.ruleViolated("customer_on_hold", "the customer is on credit hold")
-                case "closed": throw RPCFailure.ruleViolated("customer_closed", "the customer's account is closed")
-                default: break
-                }
                 let terms = try await CreditMethods.termsInForce(customerID: customerID, services: services, on: tx)
-                guard terms.currency == currency else {
-                    throw RPCFailure.ruleViolated("currency_mismatch", "the customer's terms are in \(terms.currency.code)")
-                }
                 let limit = terms.creditLimit
                 let exposure = try await CreditMethods.exposure(customerID: customerID, on: tx)
-                if exposure + amount > limit && overrideReason == nil {
+                switch InvoiceDecision.decide(status: customer.status, currency: currency.code, termsCurrency: terms.currency.code,
+                                              creditLimit: limit, exposure: exposure, amount: amount, hasOverride: overrideReason != nil) {
+                case .refused(let rule, let message) where rule == "credit_limit":
                     throw RPCFailure.ruleViolated(
-                        "credit_limit", "the invoice would take the customer over the credit limit",
+                        rule, message,
                         data: ["credit_limit": .money(limit, currency), "exposure": .money(exposure, currency),
                                "amount": .money(amount, currency), "available": .money(max(0, limit - exposure), currency)])
+                case .refused(let rule, let message):
+                    throw RPCFailure.ruleViolated(rule, message)
+                case .allowed:
+                    break
                 }
                 let netDays = terms.netDays
                 let id = try await tx.query("""
