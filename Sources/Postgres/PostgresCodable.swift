@@ -231,3 +231,33 @@ extension PostgresBindValue {
         }
     }
 }
+
+// MARK: - Arrays (for set-based writes through unnest)
+
+/// A PostgreSQL array literal of text elements, every element quoted (`{"a","b\"c",NULL}`),
+/// bound as one text parameter and cast in SQL (`$1::numeric[]`). Elements with NUL are refused.
+public struct PostgresArray: PostgresEncodable {
+    /// The elements' text forms; nil is NULL.
+    public var elements: [String?]
+
+    /// Wraps elements.
+    public init(_ elements: [String?]) { self.elements = elements }
+
+    public func postgresBind() throws -> PostgresBindValue {
+        var text = "{"
+        for (index, element) in elements.enumerated() {
+            if index > 0 { text += "," }
+            guard let element else { text += "NULL"; continue }
+            guard !element.utf8.contains(0) else {
+                throw PostgresError(code: .invalidParameter, message: "array element contains a NUL byte")
+            }
+            text += "\""
+            for character in element.unicodeScalars {
+                if character == "\"" || character == "\\" { text += "\\" }
+                text.unicodeScalars.append(character)
+            }
+            text += "\""
+        }
+        return .text(text + "}", .unspecified)
+    }
+}

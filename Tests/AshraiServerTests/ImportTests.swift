@@ -57,3 +57,48 @@ struct ImportTests {
         }
     }
 }
+
+@Suite("bulk invoice import")
+struct BulkInvoiceImportTests {
+    @Test("the set-based path decides like invoices.create: running exposure, duplicates, hold; audits every row; atomic and dry_run keep nothing")
+    func bulk() async throws {
+        try await withServer { port in
+            try await asRole(.manager, port: port) { client in
+                let code = Shared.unique("BK")
+                let id = try #require(try await client.result("customers.create", ["name": "Bulk", "code": .string(code)])["id"])
+                _ = try await client.result("credit.terms.set", ["customer_id": id, "credit_limit": "250.00", "net_days": 10,
+                                                                 "late_interest_rate": "5", "reason": "t"])
+                let number = Shared.unique("BN")
+                let rows: JSONValue = [
+                    ["customer_code": .string(code), "number": .string(number + "-1"), "issue_date": "2026-11-01", "amount": "100.00"],
+                    ["customer_id": id, "number": .string(number + "-2"), "issue_date": "2026-11-01", "amount": "100.00"],
+                    ["customer_id": id, "number": .string(number + "-3"), "issue_date": "2026-11-01", "amount": "100.00"],   // over 250
+                    ["customer_id": id, "number": .string(number + "-1"), "issue_date": "2026-11-01", "amount": "10.00"],    // duplicate
+                    ["customer_id": id, "number": .string(number + "-4"), "issue_date": "2026-11-01", "amount": "50.00"],
+                    ["customer_id": id, "number": .string(number + "-5"), "issue_date": "2026-11-01", "amount": "-1"],
+                ]
+                let dry = try await client.result("invoices.import", ["rows": rows, "dry_run": true])
+                #expect(dry["committed"] == false && dry["failed"] == 3)
+                let atomic = try await client.result("invoices.import", ["rows": rows, "atomic": true])
+                #expect(atomic["committed"] == false)
+                #expect(try await client.result("invoices.list", ["customer_id": id])["invoices"]?.arrayValue?.isEmpty == true)
+                let result = try await client.result("invoices.import", ["rows": rows])
+                let items = result["results"]?.arrayValue ?? []
+                #expect(items.map { $0["ok"] } == [true, true, false, false, true, false])
+                #expect(items[2]["error"]?["data"]?["rule"] == "credit_limit")
+                #expect(items[3]["error"]?["code"] == 409)
+                #expect(items[5]["error"]?["data"]?["field"] == "amount")
+                let first = try #require(items[0]["id"]?.intValue)
+                let invoice = try await client.result("invoices.get", ["id": .int(first)])
+                #expect(invoice["due_date"] == "2026-11-11" && invoice["terms"]?["late_interest_rate"] == "5")
+                #expect(try await client.result("credit.check", ["customer_id": id, "amount": "0"])["exposure"] == "250.00")
+                let audit = try await client.result("audit.list", ["entity": "invoice", "entity_id": .string(String(first))])
+                #expect(audit["entries"]?.arrayValue?.first?["method"] == "invoices.import")
+                _ = try await client.result("holds.place", ["customer_id": id, "reason": "r"])
+                let held = try await client.result("invoices.import", ["rows": [["customer_id": id, "number": .string(number + "-9"),
+                                                                                  "issue_date": "2026-11-01", "amount": "1.00"]]])
+                #expect(held["results"]?.arrayValue?.first?["error"]?["data"]?["rule"] == "customer_on_hold")
+            }
+        }
+    }
+}

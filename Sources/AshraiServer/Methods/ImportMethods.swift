@@ -18,6 +18,11 @@ enum ImportMethods {
         },
         "invoices.import": { services, context, params in
             let context = context
+            if case .array(let rows)? = params.object["rows"], !rows.isEmpty, rows.count <= maxRows, BulkInvoices.applies(to: rows) {
+                return try await BulkInvoices.run(services: services, context: context, rows: rows,
+                                                  dryRun: try params.optionalBool("dry_run") ?? false,
+                                                  atomic: try params.optionalBool("atomic") ?? false)
+            }
             return try await run(services: services, context: context, params: params) { row, tx in
                 try await InvoiceMethods.create(services: services, context: context, params: try resolveCustomer(row, on: tx), joining: tx)
             }

@@ -1,0 +1,178 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Postgres
+
+/// The set-based path of `invoices.import`: the same validation and the same credit rule
+/// (`InvoiceDecision`) as `invoices.create`, but a constant number of statements per batch
+/// instead of a dozen per row. The batch's customers are locked (in id order) for the whole
+/// decision, exposures are read once and carried forward row by row in file order, and the
+/// accepted rows and their audit records are written by one `INSERT … FROM unnest(…)`.
+enum BulkInvoices {
+    struct Row {
+        var index: Int
+        var customerID: Int64?
+        var customerCode: String?
+        var number: String
+        var issueDate: PostgresDate
+        var dueDate: PostgresDate?
+        var amount: Decimal
+        var currency: Currency
+        var description: String?
+        var overrideReason: String?
+    }
+
+    /// Whether the batch can take this path (per-row idempotency keys need the single-row path).
+    static func applies(to rows: [JSONValue]) -> Bool {
+        !rows.contains { $0["idempotency_key"] != nil }
+    }
+
+    static func parse(_ object: JSONObject, index: Int, services: Services, context: CallContext) throws -> Row {
+        let params = Params(object)
+        for key in object.keys where !["customer_id", "customer_code", "number", "issue_date", "due_date", "amount", "currency",
+                                       "description", "override_reason"].contains(key) {
+            throw RPCFailure.invalidParams(key, "unknown column \(key)")
+        }
+        let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
+        let customerCode = try params.optionalString("customer_code", maxLength: 64)
+        guard customerID != nil || customerCode != nil else { throw RPCFailure.invalidParams("customer_id", "customer_id or customer_code is required") }
+        let number = try params.text("number", maxLength: 64)
+        let issueDate = try params.date("issue_date")
+        let dueDate = try params.optionalDate("due_date")
+        if let dueDate, dueDate < issueDate { throw RPCFailure.invalidParams("due_date", "due_date cannot be before issue_date") }
+        let (amount, currency) = try params.positiveAmount(defaultCurrency: services.settings.currency)
+        let description = try params.optionalString("description", maxLength: 2000)
+        let overrideReason = try params.optionalString("override_reason", maxLength: 2000)?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if overrideReason != nil, let role = context.session?.role, role != .admin, role != .manager {
+            throw RPCFailure.forbidden("only a manager may exceed a credit limit")
+        }
+        return Row(index: index, customerID: customerID, customerCode: customerCode, number: number, issueDate: issueDate,
+                   dueDate: dueDate, amount: amount, currency: currency, description: description,
+                   overrideReason: overrideReason.flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    static func run(services: Services, context: CallContext, rows: [JSONValue], dryRun: Bool, atomic: Bool) async throws -> JSONValue {
+        var results = [JSONValue?](repeating: nil, count: rows.count)
+        func fail(_ index: Int, _ failure: RPCFailure) { results[index] = ["index": .int(index), "ok": false, "error": failure.errorObject] }
+        var parsed: [Row] = []
+        for (index, value) in rows.enumerated() {
+            guard case .object(let object) = value else { fail(index, .invalidParams("row", "row must be an object")); continue }
+            do { parsed.append(try parse(object, index: index, services: services, context: context)) } catch let failure as RPCFailure {
+                fail(index, failure)
+            }
+        }
+        let committed = try await services.transaction(context) { tx -> Bool in
+            // Customers by code, then lock every customer of the batch in id order.
+            let codes = Set(parsed.compactMap { $0.customerID == nil ? $0.customerCode?.lowercased() : nil })
+            var idByCode: [String: Int64] = [:]
+            if !codes.isEmpty {
+                for row in try await tx.query("""
+                    SELECT id, lower(code) AS code FROM customers WHERE code IS NOT NULL AND lower(code) = ANY(\(PostgresArray(Array(codes)))::text[])
+                    """) { idByCode[try row.decode(String.self, column: "code")] = try row.decode(Int64.self, column: "id") }
+            }
+            for index in parsed.indices where parsed[index].customerID == nil {
+                parsed[index].customerID = parsed[index].customerCode.flatMap { idByCode[$0.lowercased()] }
+            }
+            let ids = Array(Set(parsed.compactMap(\.customerID))).sorted()
+            let idArray = PostgresArray(ids.map { String($0) })
+            var status: [Int64: String] = [:]
+            for row in try await tx.query("SELECT id, status FROM customers WHERE id = ANY(\(idArray)::bigint[]) ORDER BY id FOR UPDATE") {
+                status[try row.decode(Int64.self, column: "id")] = try row.decode(String.self, column: "status")
+            }
+            var terms: [Int64: (version: Int, limit: Decimal, netDays: Int, rate: Decimal, discount: Decimal?, discountDays: Int?, currency: String)] = [:]
+            for row in try await tx.query("""
+                SELECT DISTINCT ON (customer_id) customer_id, version, credit_limit, net_days, late_interest_rate, early_discount_rate,
+                       early_discount_days, currency
+                FROM credit_terms WHERE customer_id = ANY(\(idArray)::bigint[]) ORDER BY customer_id, version DESC
+                """) {
+                terms[try row.decode(Int64.self, column: "customer_id")] = (
+                    try row.decode(Int.self, column: "version"), try row.decode(Decimal.self, column: "credit_limit"),
+                    try row.decode(Int.self, column: "net_days"), try row.decode(Decimal.self, column: "late_interest_rate"),
+                    try row.decode(Decimal?.self, column: "early_discount_rate"), try row.decode(Int?.self, column: "early_discount_days"),
+                    try row.decode(String.self, column: "currency"))
+            }
+            var exposure: [Int64: Decimal] = [:]
+            for row in try await tx.query("""
+                SELECT customer_id, sum(amount - paid_amount - discount_amount - written_off_amount) AS open FROM invoices
+                WHERE customer_id = ANY(\(idArray)::bigint[]) AND status IN ('open', 'partially_paid') GROUP BY customer_id
+                """) { exposure[try row.decode(Int64.self, column: "customer_id")] = try row.decode(Decimal.self, column: "open") }
+            var taken = Set(try await tx.query("""
+                SELECT lower(number) FROM invoices WHERE lower(number) = ANY(\(PostgresArray(parsed.map { $0.number.lowercased() }))::text[])
+                """).map { try $0.decode(String.self, at: 0) })
+            let defaults = services.settings.defaultTerms
+            var accepted: [(row: Row, due: PostgresDate, terms: (version: Int, limit: Decimal, netDays: Int, rate: Decimal, discount: Decimal?, discountDays: Int?, currency: String), overLimit: Bool)] = []
+            for row in parsed {
+                guard let customerID = row.customerID, let customerStatus = status[customerID] else {
+                    fail(row.index, row.customerCode != nil && row.customerID == nil
+                         ? .invalidParams("customer_code", "no customer with code \(row.customerCode!)") : .notFound("customer"))
+                    continue
+                }
+                guard taken.insert(row.number.lowercased()).inserted else {
+                    fail(row.index, .conflict("invoice number is already in use", data: ["field": "number"]))
+                    continue
+                }
+                let t = terms[customerID] ?? (0, defaults.creditLimit, defaults.netDays, defaults.lateInterestRate, nil, nil, services.settings.currency.code)
+                let current = exposure[customerID] ?? 0
+                switch InvoiceDecision.decide(status: customerStatus, currency: row.currency.code, termsCurrency: t.currency,
+                                              creditLimit: t.limit, exposure: current, amount: row.amount, hasOverride: row.overrideReason != nil) {
+                case .refused(let rule, let message):
+                    taken.remove(row.number.lowercased())
+                    fail(row.index, .ruleViolated(rule, message))
+                case .allowed(let overLimit):
+                    exposure[customerID] = current + row.amount
+                    let due = row.dueDate ?? PostgresDate(daysSinceEpoch: row.issueDate.daysSinceEpoch + t.netDays)
+                    accepted.append((row, due, t, overLimit))
+                }
+            }
+            let failed = results.compactMap { $0 }.count
+            guard !dryRun, !(atomic && failed > 0), !accepted.isEmpty else {
+                for item in accepted { results[item.row.index] = ["index": .int(item.row.index), "ok": true, "id": .null] }
+                return false
+            }
+            func column(_ values: [String?]) -> PostgresArray { PostgresArray(values) }
+            let inserted = try await tx.query("""
+                WITH r AS (
+                    SELECT * FROM unnest(\(column(accepted.map { String($0.row.customerID!) }))::bigint[],
+                        \(column(accepted.map { $0.row.number }))::text[], \(column(accepted.map { $0.row.issueDate.description }))::date[],
+                        \(column(accepted.map { $0.due.description }))::date[], \(column(accepted.map { PostgresNumeric.text(of: $0.row.amount) }))::numeric[],
+                        \(column(accepted.map { $0.row.currency.code }))::text[], \(column(accepted.map { $0.row.description }))::text[],
+                        \(column(accepted.map { String($0.terms.version) }))::int[], \(column(accepted.map { PostgresNumeric.text(of: $0.terms.limit) }))::numeric[],
+                        \(column(accepted.map { String($0.terms.netDays) }))::int[], \(column(accepted.map { PostgresNumeric.text(of: $0.terms.rate) }))::numeric[],
+                        \(column(accepted.map { $0.terms.discount.map(PostgresNumeric.text(of:)) }))::numeric[],
+                        \(column(accepted.map { $0.terms.discountDays.map(String.init) }))::int[],
+                        \(column(accepted.map { $0.overLimit ? $0.row.overrideReason : nil }))::text[])
+                    AS r(customer_id, number, issue_date, due_date, amount, currency, description, terms_version, credit_limit,
+                         net_days, late_interest_rate, early_discount_rate, early_discount_days, override_reason)
+                ), ins AS (
+                    INSERT INTO invoices (customer_id, number, issue_date, due_date, amount, currency, description, terms_version,
+                        credit_limit, net_days, late_interest_rate, early_discount_rate, early_discount_days, override_reason, created_by)
+                    SELECT customer_id, number, issue_date, due_date, amount, currency, description, terms_version, credit_limit,
+                           net_days, late_interest_rate, early_discount_rate, early_discount_days, override_reason, \(context.session?.userID)
+                    FROM r
+                    RETURNING id, customer_id, number, issue_date, due_date, amount, currency, override_reason
+                ), audit AS (
+                    INSERT INTO audit_log (actor_user_id, actor_username, action, entity_type, entity_id, after, context)
+                    SELECT \(context.session?.userID), \(context.session?.username), 'invoices.import', 'invoice', ins.id::text,
+                           jsonb_build_object('id', ins.id, 'customer_id', ins.customer_id, 'number', ins.number,
+                                              'issue_date', ins.issue_date, 'due_date', ins.due_date, 'amount', ins.amount::text,
+                                              'currency', ins.currency, 'override_reason', ins.override_reason),
+                           \(JSONValue.object(["connection_id": .int(context.connectionID), "bulk": true]))
+                    FROM ins
+                )
+                SELECT id, lower(number) AS number FROM ins
+                """)
+            var idByNumber: [String: Int64] = [:]
+            for row in inserted { idByNumber[try row.decode(String.self, column: "number")] = try row.decode(Int64.self, column: "id") }
+            for item in accepted {
+                results[item.row.index] = ["index": .int(item.row.index), "ok": true,
+                                           "id": idByNumber[item.row.number.lowercased()].map(JSONValue.id) ?? .null]
+            }
+            return true
+        }
+        let failed = results.filter { $0?["ok"] == false }.count
+        return [
+            "results": .array(results.map { $0 ?? .null }), "created": .int(committed ? rows.count - failed : 0),
+            "failed": .int(failed), "committed": .bool(committed),
+        ]
+    }
+}
