@@ -19,7 +19,7 @@ struct Import: AsyncParsableCommand {
     @Argument(help: "The CSV file (UTF-8; Excel's BOM is fine).") var file: String
     @Flag(help: "Check every row, keep nothing.") var dryRun = false
     @Flag(help: "All or nothing: one bad row keeps the whole batch out.") var atomic = false
-    @Option(help: "Rows per call (1–1000).") var batch: Int = 500
+    @Option(help: "Rows per call (1–5000).") var batch: Int = 1000
 
     static let columns: [Kind: [String]] = [
         .customers: ["code", "name", "legal_id", "email", "phone", "address", "preferred_channel", "language", "notes"],
@@ -29,7 +29,7 @@ struct Import: AsyncParsableCommand {
     static let integerColumns: Set<String> = ["customer_id"]
 
     func validate() throws {
-        guard (1...1000).contains(batch) else { throw ValidationError("--batch must be 1–1000") }
+        guard (1...5000).contains(batch) else { throw ValidationError("--batch must be 1–5000") }
         if atomic && batch < 1000 {
             // All or nothing only holds within one call; say so rather than pretend.
         }

@@ -35,7 +35,7 @@ enum ImportMethods {
         },
     ]
 
-    static let maxRows = 1000
+    static let maxRows = 5000
 
     /// Thrown to roll a batch back while still answering with its results.
     struct Discard: Error { let response: JSONValue }
