@@ -48,7 +48,7 @@ extension MethodCatalog {
     /// A batch import method.
     static func importMethod(_ name: String, _ what: String, access: MethodSpec.Access = staff) -> MethodSpec {
         MethodSpec(name: name,
-                   summary: "Import up to 1000 \(what) per call, each row as its single-row method would; per-row results; atomic: all or nothing; dry_run: check only.",
+                   summary: "Import up to 5000 \(what) per call, each row as its single-row method would; per-row results; atomic: all or nothing; dry_run: check only.",
                    access: access,
                    params: [.required("rows", Schema.array(["type": "object"])), .optional("dry_run", Schema.bool), .optional("atomic", Schema.bool)],
                    result: Schema.object(["results": Schema.array(Schema.object(["index": ["type": "integer"], "ok": Schema.bool,

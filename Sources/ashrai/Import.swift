@@ -30,9 +30,6 @@ struct Import: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...5000).contains(batch) else { throw ValidationError("--batch must be 1–5000") }
-        if atomic && batch < 1000 {
-            // All or nothing only holds within one call; say so rather than pretend.
-        }
     }
 
     func run() async throws {
@@ -55,10 +52,11 @@ struct Import: AsyncParsableCommand {
             }
             return (record.line, object)
         }
-        if atomic && rows.count > 1000 {
-            throw ValidationError("--atomic covers one call: at most 1000 rows (this file has \(rows.count))")
+        // All or nothing holds within one call, so --atomic sends the file as one batch.
+        if atomic && rows.count > 5000 {
+            throw ValidationError("--atomic covers one call: at most 5000 rows (this file has \(rows.count))")
         }
-        let batchSize = atomic ? 1000 : batch
+        let batchSize = atomic ? 5000 : batch
         let showProgress = isatty(STDERR_FILENO) == 1
         var created = 0
         var failures: [(line: Int, message: String)] = []
