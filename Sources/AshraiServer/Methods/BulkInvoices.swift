@@ -36,19 +36,10 @@ enum BulkInvoices {
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         let customerCode = try params.optionalString("customer_code", maxLength: 64)
         guard customerID != nil || customerCode != nil else { throw RPCFailure.invalidParams("customer_id", "customer_id or customer_code is required") }
-        let number = try params.text("number", maxLength: 64)
-        let issueDate = try params.date("issue_date")
-        let dueDate = try params.optionalDate("due_date")
-        if let dueDate, dueDate < issueDate { throw RPCFailure.invalidParams("due_date", "due_date cannot be before issue_date") }
-        let (amount, currency) = try params.positiveAmount(defaultCurrency: services.settings.currency)
-        let description = try params.optionalString("description", maxLength: 2000)
-        let overrideReason = try params.optionalString("override_reason", maxLength: 2000)?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if overrideReason != nil, let role = context.session?.role, role != .admin, role != .manager {
-            throw RPCFailure.forbidden("only a manager may exceed a credit limit")
-        }
-        return Row(index: index, customerID: customerID, customerCode: customerCode, number: number, issueDate: issueDate,
-                   dueDate: dueDate, amount: amount, currency: currency, description: description,
-                   overrideReason: overrideReason.flatMap { $0.isEmpty ? nil : $0 })
+        let fields = try InvoiceMethods.Fields(params, services: services, context: context)
+        return Row(index: index, customerID: customerID, customerCode: customerCode, number: fields.number, issueDate: fields.issueDate,
+                   dueDate: fields.dueDate, amount: fields.amount, currency: fields.currency, description: fields.description,
+                   overrideReason: fields.overrideReason)
     }
 
     static func run(services: Services, context: CallContext, rows: [JSONValue], dryRun: Bool, atomic: Bool) async throws -> JSONValue {

@@ -54,6 +54,33 @@ enum InvoiceMethods {
         return row
     }
 
+    /// An invoice's fields from params, validated once for `invoices.create` and the bulk import.
+    struct Fields {
+        var number: String
+        var issueDate: PostgresDate
+        var dueDate: PostgresDate?
+        var amount: Decimal
+        var currency: Currency
+        var description: String?
+        var overrideReason: String?
+
+        init(_ params: Params, services: Services, context: CallContext) throws {
+            number = try params.text("number", maxLength: 64)
+            issueDate = try params.date("issue_date")
+            dueDate = try params.optionalDate("due_date")
+            if let dueDate, dueDate < issueDate { throw RPCFailure.invalidParams("due_date", "due_date cannot be before issue_date") }
+            (amount, currency) = try params.positiveAmount(defaultCurrency: services.settings.currency)
+            description = try params.optionalString("description", maxLength: 2000)
+            overrideReason = try params.optionalString("override_reason", maxLength: 2000)?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let overrideReason, overrideReason.isEmpty {
+                throw RPCFailure.invalidParams("override_reason", "override_reason must not be empty")
+            }
+            if overrideReason != nil, let role = context.session?.role, role != .admin, role != .manager {
+                throw RPCFailure.forbidden("only a manager may exceed a credit limit")
+            }
+        }
+    }
+
     /// Issues an invoice. The customer row is locked for the whole decision, so concurrent
     /// invoices for one customer are decided one after the other against the same limit:
     /// exposure can never pass it without a manager's audited override.
@@ -64,17 +91,9 @@ enum InvoiceMethods {
     /// The single-row core, also used row by row by the batch import inside its transaction.
     static func create(services: Services, context: CallContext, params: Params, joining existing: PostgresConnection?) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
-        let number = try params.text("number", maxLength: 64)
-        let issueDate = try params.date("issue_date")
-        let dueDate = try params.optionalDate("due_date")
-        if let dueDate, dueDate < issueDate { throw RPCFailure.invalidParams("due_date", "due_date cannot be before issue_date") }
-        let (amount, currency) = try params.positiveAmount(defaultCurrency: services.settings.currency)
-        let description = try params.optionalString("description", maxLength: 2000)
-        let overrideReason = try params.optionalString("override_reason", maxLength: 2000)?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let overrideReason, overrideReason.isEmpty { throw RPCFailure.invalidParams("override_reason", "override_reason must not be empty") }
-        if overrideReason != nil, let role = context.session?.role, role != .admin, role != .manager {
-            throw RPCFailure.forbidden("only a manager may exceed a credit limit")
-        }
+        let fields = try Fields(params, services: services, context: context)
+        let (number, issueDate, dueDate, amount, currency, description, overrideReason) =
+            (fields.number, fields.issueDate, fields.dueDate, fields.amount, fields.currency, fields.description, fields.overrideReason)
         let key = try params.optionalString("idempotency_key", maxLength: 200)
         let current = context
         do {
