@@ -6,11 +6,8 @@ import Postgres
 /// Sessions live in PostgreSQL, so any daemon on the same database accepts a token, and a
 /// logout or a disabled user takes effect on the next request everywhere.
 enum SessionStore {
-    /// The user columns every session query reads.
-    static let userColumns = """
-        u.id AS user_id, u.username, u.display_name, u.role, u.agency_id, u.must_change_password,
-        u.disabled_at IS NOT NULL AS disabled, u.created_at
-        """
+    /// The user columns every session query reads (the same as a `UserRecord`'s).
+    static let userColumns = UserRecord.columns
 
     /// Creates a session; returns the token (shown once, never stored) and the session.
     static func create(userID: Int64, services: Services, context: CallContext, on tx: PostgresConnection) async throws -> (String, SessionInfo) {

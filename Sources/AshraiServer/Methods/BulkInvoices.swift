@@ -13,13 +13,7 @@ enum BulkInvoices {
         var index: Int
         var customerID: Int64?
         var customerCode: String?
-        var number: String
-        var issueDate: PostgresDate
-        var dueDate: PostgresDate?
-        var amount: Decimal
-        var currency: Currency
-        var description: String?
-        var overrideReason: String?
+        var fields: InvoiceMethods.Fields
     }
 
     /// Whether the batch can take this path (per-row idempotency keys need the single-row path).
@@ -36,10 +30,8 @@ enum BulkInvoices {
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         let customerCode = try params.optionalString("customer_code", maxLength: 64)
         guard customerID != nil || customerCode != nil else { throw RPCFailure.invalidParams("customer_id", "customer_id or customer_code is required") }
-        let fields = try InvoiceMethods.Fields(params, services: services, context: context)
-        return Row(index: index, customerID: customerID, customerCode: customerCode, number: fields.number, issueDate: fields.issueDate,
-                   dueDate: fields.dueDate, amount: fields.amount, currency: fields.currency, description: fields.description,
-                   overrideReason: fields.overrideReason)
+        return Row(index: index, customerID: customerID, customerCode: customerCode,
+                   fields: try InvoiceMethods.Fields(params, services: services, context: context))
     }
 
     static func run(services: Services, context: CallContext, rows: [JSONValue], dryRun: Bool, atomic: Bool) async throws -> JSONValue {
@@ -88,7 +80,7 @@ enum BulkInvoices {
                 WHERE customer_id = ANY(\(idArray)::bigint[]) AND status IN ('open', 'partially_paid') GROUP BY customer_id
                 """) { exposure[try row.decode(Int64.self, column: "customer_id")] = try row.decode(Decimal.self, column: "open") }
             var taken = Set(try await tx.query("""
-                SELECT lower(number) FROM invoices WHERE lower(number) = ANY(\(PostgresArray(parsed.map { $0.number.lowercased() }))::text[])
+                SELECT lower(number) FROM invoices WHERE lower(number) = ANY(\(PostgresArray(parsed.map { $0.fields.number.lowercased() }))::text[])
                 """).map { try $0.decode(String.self, at: 0) })
             let defaults = services.settings.defaultTerms
             var accepted: [(row: Row, due: PostgresDate, terms: (version: Int, limit: Decimal, netDays: Int, rate: Decimal, discount: Decimal?, discountDays: Int?, currency: String), overLimit: Bool)] = []
@@ -98,20 +90,20 @@ enum BulkInvoices {
                          ? .invalidParams("customer_code", "no customer with code \(row.customerCode!)") : .notFound("customer"))
                     continue
                 }
-                guard taken.insert(row.number.lowercased()).inserted else {
+                guard taken.insert(row.fields.number.lowercased()).inserted else {
                     fail(row.index, .conflict("invoice number is already in use", data: ["field": "number"]))
                     continue
                 }
                 let t = terms[customerID] ?? (0, defaults.creditLimit, defaults.netDays, defaults.lateInterestRate, nil, nil, services.settings.currency.code)
                 let current = exposure[customerID] ?? 0
-                switch InvoiceDecision.decide(status: customerStatus, currency: row.currency.code, termsCurrency: t.currency,
-                                              creditLimit: t.limit, exposure: current, amount: row.amount, hasOverride: row.overrideReason != nil) {
+                switch InvoiceDecision.decide(status: customerStatus, currency: row.fields.currency.code, termsCurrency: t.currency,
+                                              creditLimit: t.limit, exposure: current, amount: row.fields.amount, hasOverride: row.fields.overrideReason != nil) {
                 case .refused(let rule, let message):
-                    taken.remove(row.number.lowercased())
+                    taken.remove(row.fields.number.lowercased())
                     fail(row.index, .ruleViolated(rule, message))
                 case .allowed(let overLimit):
-                    exposure[customerID] = current + row.amount
-                    let due = row.dueDate ?? PostgresDate(daysSinceEpoch: row.issueDate.daysSinceEpoch + t.netDays)
+                    exposure[customerID] = current + row.fields.amount
+                    let due = row.fields.dueDate ?? PostgresDate(daysSinceEpoch: row.fields.issueDate.daysSinceEpoch + t.netDays)
                     accepted.append((row, due, t, overLimit))
                 }
             }
@@ -124,14 +116,14 @@ enum BulkInvoices {
             let inserted = try await tx.query("""
                 WITH r AS (
                     SELECT * FROM unnest(\(column(accepted.map { String($0.row.customerID!) }))::bigint[],
-                        \(column(accepted.map { $0.row.number }))::text[], \(column(accepted.map { $0.row.issueDate.description }))::date[],
-                        \(column(accepted.map { $0.due.description }))::date[], \(column(accepted.map { PostgresNumeric.text(of: $0.row.amount) }))::numeric[],
-                        \(column(accepted.map { $0.row.currency.code }))::text[], \(column(accepted.map { $0.row.description }))::text[],
+                        \(column(accepted.map { $0.row.fields.number }))::text[], \(column(accepted.map { $0.row.fields.issueDate.description }))::date[],
+                        \(column(accepted.map { $0.due.description }))::date[], \(column(accepted.map { PostgresNumeric.text(of: $0.row.fields.amount) }))::numeric[],
+                        \(column(accepted.map { $0.row.fields.currency.code }))::text[], \(column(accepted.map { $0.row.fields.description }))::text[],
                         \(column(accepted.map { String($0.terms.version) }))::int[], \(column(accepted.map { PostgresNumeric.text(of: $0.terms.limit) }))::numeric[],
                         \(column(accepted.map { String($0.terms.netDays) }))::int[], \(column(accepted.map { PostgresNumeric.text(of: $0.terms.rate) }))::numeric[],
                         \(column(accepted.map { $0.terms.discount.map(PostgresNumeric.text(of:)) }))::numeric[],
                         \(column(accepted.map { $0.terms.discountDays.map(String.init) }))::int[],
-                        \(column(accepted.map { $0.overLimit ? $0.row.overrideReason : nil }))::text[])
+                        \(column(accepted.map { $0.overLimit ? $0.row.fields.overrideReason : nil }))::text[])
                     AS r(customer_id, number, issue_date, due_date, amount, currency, description, terms_version, credit_limit,
                          net_days, late_interest_rate, early_discount_rate, early_discount_days, override_reason)
                 ), ins AS (
@@ -156,7 +148,7 @@ enum BulkInvoices {
             for row in inserted { idByNumber[try row.decode(String.self, column: "number")] = try row.decode(Int64.self, column: "id") }
             for item in accepted {
                 results[item.row.index] = ["index": .int(item.row.index), "ok": true,
-                                           "id": idByNumber[item.row.number.lowercased()].map(JSONValue.id) ?? .null]
+                                           "id": idByNumber[item.row.fields.number.lowercased()].map(JSONValue.id) ?? .null]
             }
             return true
         }
