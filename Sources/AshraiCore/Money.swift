@@ -82,8 +82,25 @@ public struct Money: Hashable, Sendable, CustomStringConvertible {
         }
         guard fractionCount <= currency.minorUnits else { throw .tooManyDecimals(allowed: currency.minorUnits) }
         guard integer.drop(while: { $0 == UInt8(ascii: "0") }).count <= 18 else { throw .tooLarge }
-        guard let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else { throw .notADecimal }
-        return Money(value, currency)
+        // Exact already (the decimals fit the minor unit), so no rounding: digits → mantissa.
+        var mantissa: UInt64 = 0
+        var digits = 0
+        for byte in bytes where byte != UInt8(ascii: ".") {
+            if mantissa == 0 && byte == UInt8(ascii: "0") { continue }
+            digits += 1
+            mantissa = mantissa &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
+        }
+        if digits > 19 {   // more than UInt64 holds exactly: the slow, general parser
+            guard let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else { throw .notADecimal }
+            return Money(value, currency)
+        }
+        let negative = text.utf8.first == UInt8(ascii: "-") && mantissa != 0
+        return Money(exactly: Decimal(sign: negative ? .minus : .plus, exponent: -fractionCount, significand: Decimal(mantissa)), currency)
+    }
+
+    private init(exactly amount: Decimal, _ currency: Currency) {
+        self.amount = amount
+        self.currency = currency
     }
 
     /// Rounds half-even (banker's rounding) to `scale` decimals.

@@ -135,6 +135,7 @@ public enum PostgresNumeric {
     /// Parses `numeric` text: an optional sign, digits, an optional fraction. At most 38
     /// significant digits (Decimal's exact range); `NaN` and infinities are refused.
     public static func decimal(from text: String) throws -> Decimal {
+        if let value = fastDecimal(text.utf8) { return value }
         var digits = 0
         var sawPoint = false
         for (offset, byte) in text.utf8.enumerated() {
@@ -160,6 +161,38 @@ public enum PostgresNumeric {
             throw PostgresDecodingFailure("not a decimal number")
         }
         return value
+    }
+
+    /// The common case without Foundation's string parser (about 1 µs a value, the largest
+    /// cost of decoding a batch's terms): `-?digits(.digits)?` with at most 19 significant
+    /// digits, built as mantissa × 10^−scale. Anything else returns nil for the general path.
+    static func fastDecimal(_ bytes: String.UTF8View) -> Decimal? {
+        var mantissa: UInt64 = 0
+        var significant = 0
+        var scale = 0
+        var sawPoint = false
+        var sawDigit = false
+        var negative = false
+        for (offset, byte) in bytes.enumerated() {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                sawDigit = true
+                if sawPoint { scale += 1 }
+                if mantissa == 0 && byte == UInt8(ascii: "0") { continue }
+                significant += 1
+                guard significant <= 19 else { return nil }
+                mantissa = mantissa &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
+            case UInt8(ascii: "."):
+                guard !sawPoint else { return nil }
+                sawPoint = true
+            case UInt8(ascii: "-") where offset == 0:
+                negative = true
+            default:
+                return nil
+            }
+        }
+        guard sawDigit else { return nil }
+        return Decimal(sign: negative && mantissa != 0 ? .minus : .plus, exponent: -scale, significand: Decimal(mantissa))
     }
 }
 

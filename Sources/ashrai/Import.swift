@@ -20,6 +20,8 @@ struct Import: AsyncParsableCommand {
     @Flag(help: "Check every row, keep nothing.") var dryRun = false
     @Flag(help: "All or nothing: one bad row keeps the whole batch out.") var atomic = false
     @Option(help: "Rows per call (1–5000).") var batch: Int = 1000
+    @Option(help: "Calls in flight at once, each on its own connection (1–8). Batches may then commit in any order, so with a tight credit limit which row is refused can differ between runs; use 1 for file order.")
+    var parallel: Int = 4
 
     static let columns: [Kind: [String]] = [
         .customers: ["code", "name", "legal_id", "email", "phone", "address", "preferred_channel", "language", "notes"],
@@ -30,6 +32,7 @@ struct Import: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...5000).contains(batch) else { throw ValidationError("--batch must be 1–5000") }
+        guard (1...8).contains(parallel) else { throw ValidationError("--parallel must be 1–8") }
     }
 
     func run() async throws {
@@ -57,34 +60,41 @@ struct Import: AsyncParsableCommand {
             throw ValidationError("--atomic covers one call: at most 5000 rows (this file has \(rows.count))")
         }
         let batchSize = atomic ? 5000 : batch
-        let showProgress = isatty(STDERR_FILENO) == 1
-        var created = 0
-        var failures: [(line: Int, message: String)] = []
+        let progress = ImportProgress(total: rows.count, visible: isatty(STDERR_FILENO) == 1)
+        let batches = stride(from: 0, to: rows.count, by: batchSize).map { Array(rows[$0..<min($0 + batchSize, rows.count)]) }
+        let method = "\(kind.rawValue).import", flags: JSONObject = ["dry_run": .bool(dryRun), "atomic": .bool(atomic)]
         let started = ContinuousClock.now
-        try await options.run { connection in
-            var done = 0
-            for start in stride(from: 0, to: rows.count, by: batchSize) {
-                let slice = Array(rows[start..<min(start + batchSize, rows.count)])
-                let result = try await connection.call("\(kind.rawValue).import", [
-                    "rows": .array(slice.map { .object($0.object) }), "dry_run": .bool(dryRun), "atomic": .bool(atomic),
-                ])
-                created += result["created"]?.intValue ?? 0
-                for item in result["results"]?.arrayValue ?? [] where item["ok"] != true {
-                    let index = item["index"]?.intValue ?? 0
-                    var message = item["error"]?["message"]?.stringValue ?? "failed"
-                    if let field = item["error"]?["data"]?["field"]?.stringValue { message += " (\(field))" }
-                    if let rule = item["error"]?["data"]?["rule"]?.stringValue { message += " (rule \(rule))" }
-                    failures.append((slice[index].line, message))
-                }
-                done += slice.count
-                if showProgress {
-                    let width = 30
-                    let filled = rows.isEmpty ? width : width * done / rows.count
-                    FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(done)/\(rows.count)".utf8))
+        // Workers take the next batch until none is left; each result is kept with its batch.
+        let answers = try await withThrowingTaskGroup(of: [(batch: Int, result: JSONValue)].self) { group in
+            for _ in 0..<max(1, min(parallel, batches.count)) {
+                group.addTask { [options] in
+                    var mine: [(batch: Int, result: JSONValue)] = []
+                    try await options.run { connection in
+                        while let index = await progress.nextBatch(of: batches.count) {
+                            var params = flags
+                            params["rows"] = .array(batches[index].map { .object($0.object) })
+                            mine.append((index, try await connection.call(method, params)))
+                            await progress.advance(by: batches[index].count)
+                        }
+                    }
+                    return mine
                 }
             }
+            return try await group.reduce(into: []) { $0 += $1 }
         }
-        if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+        var created = 0
+        var failures: [(line: Int, message: String)] = []
+        for (index, result) in answers {
+            created += result["created"]?.intValue ?? 0
+            for item in result["results"]?.arrayValue ?? [] where item["ok"] != true {
+                var message = item["error"]?["message"]?.stringValue ?? "failed"
+                if let field = item["error"]?["data"]?["field"]?.stringValue { message += " (\(field))" }
+                if let rule = item["error"]?["data"]?["rule"]?.stringValue { message += " (rule \(rule))" }
+                failures.append((batches[index][item["index"]?.intValue ?? 0].line, message))
+            }
+        }
+        failures.sort { $0.line < $1.line }
+        await progress.finish()
         for failure in failures {
             FileHandle.standardError.write(Data("line \(failure.line): \(failure.message)\n".utf8))
         }
@@ -93,6 +103,37 @@ struct Import: AsyncParsableCommand {
         let verb = dryRun ? "checked" : (atomic && !failures.isEmpty ? "nothing imported;" : "imported")
         print("\(verb) \(dryRun ? rows.count - failures.count : created) of \(rows.count) \(kind.rawValue), \(failures.count) failed, in \(String(format: "%.2f", seconds)) s (\(String(format: "%.0f", Double(rows.count) / max(seconds, 0.001))) rows/s)")
         if !failures.isEmpty { throw ExitCode(11) }
+    }
+}
+
+/// Hands out batch numbers to the import's workers and draws the progress bar on a terminal.
+actor ImportProgress {
+    let total: Int
+    let visible: Bool
+    private var done = 0
+    private var next = 0
+
+    init(total: Int, visible: Bool) {
+        self.total = total
+        self.visible = visible
+    }
+
+    func nextBatch(of count: Int) -> Int? {
+        guard next < count else { return nil }
+        defer { next += 1 }
+        return next
+    }
+
+    func advance(by rows: Int) {
+        done += rows
+        guard visible else { return }
+        let width = 30
+        let filled = total == 0 ? width : width * done / total
+        FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(done)/\(total)".utf8))
+    }
+
+    func finish() {
+        if visible { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }
 

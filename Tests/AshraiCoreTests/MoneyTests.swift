@@ -15,6 +15,17 @@ struct MoneyTests {
         #expect(try Money.parse("1.234", currency: Currency(code: "KWD")!).text == "1.234")
     }
 
+    @Test("parsed amounts equal Foundation's reading of the same text (value, text and hash)")
+    func parseAgreesWithFoundation() throws {
+        for text in ["0", "0.00", "-0.05", "1250", "1250.50", "100.10", "999999999999999999.99", "12345678901234567.8", "000123.40"] {
+            let expected = try #require(Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")))
+            let money = try Money.parse(text)
+            #expect(money.amount == expected, "\(text)")
+            #expect(money.amount.hashValue == expected.hashValue, "\(text)")
+            #expect(money == Money(expected), "\(text)")
+        }
+    }
+
     @Test("loose or ambiguous strings are refused", arguments: ["", "-", "1.", ".5", "1e3", "1,000.00", " 1", "1 ", "+1", "0x10", "١٢", "NaN", "--1", "1.2.3"])
     func refusesLoose(_ text: String) {
         #expect(throws: Money.ParseError.self) { try Money.parse(text) }

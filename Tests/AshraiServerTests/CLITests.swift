@@ -132,6 +132,21 @@ struct CLITests {
             let found = try await cli.run(["customers", "list", tag, "--json"])
             let names = try JSONValue.parse(found.stdout)["customers"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
             #expect(names == ["כהן, לוי ושות׳", "מאפייה"])
+            // Invoices in batches of 2 with 3 calls in flight: the bad rows are still reported by
+            // their own line, and every good row lands once.
+            var invoiceCSV = "customer_id,number,issue_date,amount\n"
+            for line in 2...12 {
+                invoiceCSV += "\(customerID),\(tag)-INV-\(line),2026-11-0\(line % 9 + 1),\(line == 7 ? "-5" : line == 11 ? "1.234" : "10.00")\n"
+            }
+            let invoiceFile = home + "/invoices.csv"
+            try invoiceCSV.write(toFile: invoiceFile, atomically: true, encoding: .utf8)
+            let parallel = try await cli.run(["import", "invoices", invoiceFile, "--batch", "2", "--parallel", "3"])
+            #expect(parallel.status == 11, "\(parallel.stderr)")
+            #expect(parallel.stdout.contains("imported 9 of 11"))
+            #expect(parallel.stderr.contains("line 7:") && parallel.stderr.contains("line 11:"))
+            #expect(parallel.stderr.components(separatedBy: "line ").count == 3)
+            let listed = try await cli.run(["export", "invoices", "--csv", "--customer", String(customerID)])
+            #expect(listed.stdout.components(separatedBy: "\(tag)-INV-").count == 10)
             let exported = try await cli.run(["export", "invoices", "--csv", "--customer", String(customerID)])
             #expect(exported.status == 0)
             #expect(exported.stdout.hasPrefix("id,customer_id,number") && exported.stdout.contains(invoiceNumber))

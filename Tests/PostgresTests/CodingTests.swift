@@ -46,6 +46,23 @@ struct CodingTests {
         #expect(PostgresNumeric.text(of: try row.decode(Decimal.self, column: "literal")) == "1234567890123456.78")
     }
 
+    @Test("numeric text parses to the same Decimal as Foundation's parser, on the fast path and past it")
+    func numericFastPathAgrees() throws {
+        let cases = ["0", "0.00", "-0.00", "7", "100", "100.00", "-5.50", "0.0001", "12.3400", "1234567890123456.78",
+                     "9999999999999999999", "99999999999999999999", "12345678901234567890.12", "-0.5", "00012.50",
+                     "12345678901234567890123456789012345678"]
+        for text in cases {
+            let expected = try #require(Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")))
+            let parsed = try PostgresNumeric.decimal(from: text)
+            #expect(parsed == expected, "\(text)")
+            #expect(parsed.description == expected.description, "\(text)")
+            #expect(parsed.hashValue == expected.hashValue, "\(text)")
+        }
+        for text in ["", "-", ".", "1.2.3", "1e5", "NaN", "Infinity", " 1", "1-", "--1", "123456789012345678901234567890123456789"] {
+            #expect(throws: PostgresDecodingFailure.self, "\(text)") { try PostgresNumeric.decimal(from: text) }
+        }
+    }
+
     @Test("numeric text that is not a finite number is a decoding error")
     func numericRefusesNaN() async throws {
         let db = try await Shared.client.value

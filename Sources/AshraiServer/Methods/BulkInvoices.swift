@@ -45,45 +45,48 @@ enum BulkInvoices {
             }
         }
         let committed = try await services.transaction(context) { tx -> Bool in
-            // Customers by code, then lock every customer of the batch in id order.
-            let codes = Set(parsed.compactMap { $0.customerID == nil ? $0.customerCode?.lowercased() : nil })
+            // Codes to ids (a code is only a name for the id), then lock every customer of the
+            // batch in id order, so two imports touching the same customers wait for each other
+            // instead of deadlocking. (One statement with `id = ANY(…) OR lower(code) = ANY(…)`
+            // was planned as a seq scan of customers.)
+            let codes = Array(Set(parsed.compactMap { $0.customerID == nil ? $0.customerCode?.lowercased() : nil }))
             var idByCode: [String: Int64] = [:]
             if !codes.isEmpty {
                 for row in try await tx.query("""
-                    SELECT id, lower(code) AS code FROM customers WHERE code IS NOT NULL AND lower(code) = ANY(\(PostgresArray(Array(codes)))::text[])
+                    SELECT id, lower(code) AS code FROM customers WHERE code IS NOT NULL AND lower(code) = ANY(\(PostgresArray(codes))::text[])
                     """) { idByCode[try row.decode(String.self, column: "code")] = try row.decode(Int64.self, column: "id") }
             }
             for index in parsed.indices where parsed[index].customerID == nil {
                 parsed[index].customerID = parsed[index].customerCode.flatMap { idByCode[$0.lowercased()] }
             }
-            let ids = Array(Set(parsed.compactMap(\.customerID))).sorted()
-            let idArray = PostgresArray(ids.map { String($0) })
             var status: [Int64: String] = [:]
-            for row in try await tx.query("SELECT id, status FROM customers WHERE id = ANY(\(idArray)::bigint[]) ORDER BY id FOR UPDATE") {
+            let ids = Array(Set(parsed.compactMap(\.customerID))).sorted().map { String($0) }
+            for row in try await tx.query("SELECT id, status FROM customers WHERE id = ANY(\(PostgresArray(ids))::bigint[]) ORDER BY id FOR UPDATE") {
                 status[try row.decode(Int64.self, column: "id")] = try row.decode(String.self, column: "status")
             }
-            var terms: [Int64: (version: Int, limit: Decimal, netDays: Int, rate: Decimal, discount: Decimal?, discountDays: Int?, currency: String)] = [:]
-            for row in try await tx.query("""
-                SELECT DISTINCT ON (customer_id) customer_id, version, credit_limit, net_days, late_interest_rate, early_discount_rate,
-                       early_discount_days, currency
-                FROM credit_terms WHERE customer_id = ANY(\(idArray)::bigint[]) ORDER BY customer_id, version DESC
-                """) {
-                terms[try row.decode(Int64.self, column: "customer_id")] = (
-                    try row.decode(Int.self, column: "version"), try row.decode(Decimal.self, column: "credit_limit"),
-                    try row.decode(Int.self, column: "net_days"), try row.decode(Decimal.self, column: "late_interest_rate"),
-                    try row.decode(Decimal?.self, column: "early_discount_rate"), try row.decode(Int?.self, column: "early_discount_days"),
-                    try row.decode(String.self, column: "currency"))
-            }
+            // Terms in force and open exposure, read after the lock (READ COMMITTED: a new
+            // snapshot per statement, so an invoice committed while we waited is counted).
+            // One index probe per customer: the join on unnest keeps the generic plan of the
+            // prepared statement on the indexes (`= ANY($1)` over credit_terms went to a seq scan).
+            var terms: [Int64: CreditMethods.Terms] = [:]
             var exposure: [Int64: Decimal] = [:]
             for row in try await tx.query("""
-                SELECT customer_id, sum(amount - paid_amount - discount_amount - written_off_amount) AS open FROM invoices
-                WHERE customer_id = ANY(\(idArray)::bigint[]) AND status IN ('open', 'partially_paid') GROUP BY customer_id
-                """) { exposure[try row.decode(Int64.self, column: "customer_id")] = try row.decode(Decimal.self, column: "open") }
+                SELECT c.id, t.version, t.credit_limit, t.net_days, t.late_interest_rate, t.early_discount_rate,
+                       t.early_discount_days, t.currency, e.open
+                FROM unnest(\(PostgresArray(ids))::bigint[]) AS c(id)
+                LEFT JOIN LATERAL (SELECT * FROM credit_terms WHERE customer_id = c.id ORDER BY version DESC LIMIT 1) t ON true
+                LEFT JOIN LATERAL (SELECT sum(amount - paid_amount - discount_amount - written_off_amount) AS open FROM invoices
+                                   WHERE customer_id = c.id AND status IN ('open', 'partially_paid')) e ON true
+                """) {
+                let id = try row.decode(Int64.self, column: "id")
+                if try row.decode(Int?.self, column: "version") != nil { terms[id] = try CreditMethods.Terms(row, services: services) }
+                exposure[id] = try row.decode(Decimal?.self, column: "open") ?? 0
+            }
             var taken = Set(try await tx.query("""
                 SELECT lower(number) FROM invoices WHERE lower(number) = ANY(\(PostgresArray(parsed.map { $0.fields.number.lowercased() }))::text[])
                 """).map { try $0.decode(String.self, at: 0) })
-            let defaults = services.settings.defaultTerms
-            var accepted: [(row: Row, due: PostgresDate, terms: (version: Int, limit: Decimal, netDays: Int, rate: Decimal, discount: Decimal?, discountDays: Int?, currency: String), overLimit: Bool)] = []
+            let fallback = CreditMethods.Terms.defaults(customerID: 0, services: services)   // its json is not used here
+            var accepted: [(row: Row, due: PostgresDate, terms: CreditMethods.Terms, overLimit: Bool)] = []
             for row in parsed {
                 guard let customerID = row.customerID, let customerStatus = status[customerID] else {
                     fail(row.index, row.customerCode != nil && row.customerID == nil
@@ -94,9 +97,9 @@ enum BulkInvoices {
                     fail(row.index, .conflict("invoice number is already in use", data: ["field": "number"]))
                     continue
                 }
-                let t = terms[customerID] ?? (0, defaults.creditLimit, defaults.netDays, defaults.lateInterestRate, nil, nil, services.settings.currency.code)
+                let t = terms[customerID] ?? fallback
                 let current = exposure[customerID] ?? 0
-                switch InvoiceDecision.decide(status: customerStatus, currency: row.fields.currency.code, termsCurrency: t.currency,
+                switch InvoiceDecision.decide(status: customerStatus, currency: row.fields.currency.code, termsCurrency: t.currency.code,
                                               creditLimit: t.limit, exposure: current, amount: row.fields.amount, hasOverride: row.fields.overrideReason != nil) {
                 case .refused(let rule, let message):
                     taken.remove(row.fields.number.lowercased())
@@ -120,9 +123,9 @@ enum BulkInvoices {
                         \(column(accepted.map { $0.due.description }))::date[], \(column(accepted.map { PostgresNumeric.text(of: $0.row.fields.amount) }))::numeric[],
                         \(column(accepted.map { $0.row.fields.currency.code }))::text[], \(column(accepted.map { $0.row.fields.description }))::text[],
                         \(column(accepted.map { String($0.terms.version) }))::int[], \(column(accepted.map { PostgresNumeric.text(of: $0.terms.limit) }))::numeric[],
-                        \(column(accepted.map { String($0.terms.netDays) }))::int[], \(column(accepted.map { PostgresNumeric.text(of: $0.terms.rate) }))::numeric[],
-                        \(column(accepted.map { $0.terms.discount.map(PostgresNumeric.text(of:)) }))::numeric[],
-                        \(column(accepted.map { $0.terms.discountDays.map(String.init) }))::int[],
+                        \(column(accepted.map { String($0.terms.netDays) }))::int[], \(column(accepted.map { PostgresNumeric.text(of: $0.terms.lateInterestRate) }))::numeric[],
+                        \(column(accepted.map { $0.terms.earlyDiscountRate.map(PostgresNumeric.text(of:)) }))::numeric[],
+                        \(column(accepted.map { $0.terms.earlyDiscountDays.map(String.init) }))::int[],
                         \(column(accepted.map { $0.overLimit ? $0.row.fields.overrideReason : nil }))::text[])
                     AS r(customer_id, number, issue_date, due_date, amount, currency, description, terms_version, credit_limit,
                          net_days, late_interest_rate, early_discount_rate, early_discount_days, override_reason)

@@ -220,6 +220,44 @@ enum CreditMethods {
         var json: JSONValue
         /// Compatibility for callers that only need the limit.
         var limit: Decimal { creditLimit }
+
+        /// The ledger fields of a `credit_terms` row (columns version, credit_limit, net_days,
+        /// late_interest_rate, early_discount_rate, early_discount_days, currency).
+        init(_ row: PostgresRow, services: Services, json: JSONValue = .null) throws {
+            version = try row.decode(Int.self, column: "version")
+            creditLimit = try row.decode(Decimal.self, column: "credit_limit")
+            netDays = try row.decode(Int.self, column: "net_days")
+            lateInterestRate = try row.decode(Decimal.self, column: "late_interest_rate")
+            earlyDiscountRate = try row.decode(Decimal?.self, column: "early_discount_rate")
+            earlyDiscountDays = try row.decode(Int?.self, column: "early_discount_days")
+            currency = Currency(code: try row.decode(String.self, column: "currency")) ?? services.settings.currency
+            self.json = json
+        }
+
+        init(version: Int, creditLimit: Decimal, netDays: Int, lateInterestRate: Decimal, earlyDiscountRate: Decimal?,
+             earlyDiscountDays: Int?, currency: Currency, json: JSONValue) {
+            self.version = version
+            self.creditLimit = creditLimit
+            self.netDays = netDays
+            self.lateInterestRate = lateInterestRate
+            self.earlyDiscountRate = earlyDiscountRate
+            self.earlyDiscountDays = earlyDiscountDays
+            self.currency = currency
+            self.json = json
+        }
+
+        /// The configured defaults, version 0, for a customer with no terms of its own.
+        static func defaults(customerID: Int64, services: Services) -> Terms {
+            let defaults = services.settings.defaultTerms
+            let json: JSONValue = [
+                "customer_id": .id(customerID), "version": 0, "credit_limit": .money(defaults.creditLimit),
+                "net_days": .int(defaults.netDays), "late_interest_rate": .decimal(defaults.lateInterestRate),
+                "early_discount_rate": .null, "early_discount_days": .null, "currency": .string(services.settings.currency.code),
+                "reason": "default terms (none set for this customer)", "set_by": .null, "set_at": .null, "is_default": true,
+            ]
+            return Terms(version: 0, creditLimit: defaults.creditLimit, netDays: defaults.netDays, lateInterestRate: defaults.lateInterestRate,
+                         earlyDiscountRate: nil, earlyDiscountDays: nil, currency: services.settings.currency, json: json)
+        }
     }
 
     /// The terms in force: the newest version, else the configured defaults (version 0).
@@ -228,26 +266,8 @@ enum CreditMethods {
             SELECT \(unescaped: termsColumns) FROM credit_terms t LEFT JOIN users u ON u.id = t.set_by
             WHERE t.customer_id = \(customerID) ORDER BY t.version DESC LIMIT 1
             """)
-        if let row = rows.first {
-            return Terms(
-                version: try row.decode(Int.self, column: "version"),
-                creditLimit: try row.decode(Decimal.self, column: "credit_limit"),
-                netDays: try row.decode(Int.self, column: "net_days"),
-                lateInterestRate: try row.decode(Decimal.self, column: "late_interest_rate"),
-                earlyDiscountRate: try row.decode(Decimal?.self, column: "early_discount_rate"),
-                earlyDiscountDays: try row.decode(Int?.self, column: "early_discount_days"),
-                currency: Currency(code: try row.decode(String.self, column: "currency")) ?? services.settings.currency,
-                json: try termsJSON(row))
-        }
-        let defaults = services.settings.defaultTerms
-        let json: JSONValue = [
-            "customer_id": .id(customerID), "version": 0, "credit_limit": .money(defaults.creditLimit),
-            "net_days": .int(defaults.netDays), "late_interest_rate": .decimal(defaults.lateInterestRate),
-            "early_discount_rate": .null, "early_discount_days": .null, "currency": .string(services.settings.currency.code),
-            "reason": "default terms (none set for this customer)", "set_by": .null, "set_at": .null, "is_default": true,
-        ]
-        return Terms(version: 0, creditLimit: defaults.creditLimit, netDays: defaults.netDays, lateInterestRate: defaults.lateInterestRate,
-                     earlyDiscountRate: nil, earlyDiscountDays: nil, currency: services.settings.currency, json: json)
+        if let row = rows.first { return try Terms(row, services: services, json: try termsJSON(row)) }
+        return Terms.defaults(customerID: customerID, services: services)
     }
 
     static func setTerms(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
