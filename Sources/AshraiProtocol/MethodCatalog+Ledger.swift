@@ -2,7 +2,7 @@ import AshraiCore
 
 extension Schema {
     /// An invoice status.
-    public static let invoiceStatus: JSONValue = ["type": "string", "enum": ["open", "partially_paid", "paid", "written_off", "void"]]
+    public static let invoiceStatus: JSONValue = ["type": "string", "enum": ["open", "partially_paid", "paid", "written_off", "credited", "void"]]
     /// An idempotency key.
     public static let idempotencyKey: JSONValue = ["type": "string", "minLength": 1, "maxLength": 200]
 
@@ -10,7 +10,7 @@ extension Schema {
     public static let invoice = object([
         "id": id, "customer_id": id, "number": string, "issue_date": date, "due_date": date, "amount": money,
         "currency": string, "description": nullable(string), "status": invoiceStatus, "paid_amount": money, "discount_amount": money,
-        "written_off_amount": money, "open_amount": money,
+        "written_off_amount": money, "credited_amount": money, "open_amount": money,
         "terms": object(["version": ["type": "integer"], "credit_limit": money, "net_days": ["type": "integer"],
                          "late_interest_rate": percent, "early_discount_rate": nullable(percent),
                          "early_discount_days": nullable(["type": "integer"])],
@@ -130,7 +130,7 @@ extension MethodCatalog {
                    result: Schema.object([
                        "customer": Schema.customer, "from": Schema.nullable(Schema.date), "to": Schema.date, "as_of": Schema.date,
                        "opening_balance": Schema.money, "closing_balance": Schema.money,
-                       "lines": Schema.array(Schema.object(["date": Schema.date, "kind": ["type": "string", "enum": ["invoice", "payment", "discount", "reversal", "writeoff"]],
+                       "lines": Schema.array(Schema.object(["date": Schema.date, "kind": ["type": "string", "enum": ["invoice", "payment", "discount", "reversal", "writeoff", "credit_note"]],
                                                             "reference": Schema.id, "description": Schema.string, "debit": Schema.money,
                                                             "credit": Schema.money, "balance": Schema.money],
                                                            required: ["date", "kind", "reference", "description", "debit", "credit", "balance"])),

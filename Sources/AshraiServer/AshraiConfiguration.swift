@@ -95,6 +95,7 @@ public struct AshraiConfiguration: Sendable {
         if let v = try integer("auth.hashMemoryKib", 19_456...4_194_304) { result.passwordCost.memoryBytes = v * 1024 }
         if let v = try integer("auth.hashOperations", 2...100) { result.passwordCost.operations = v }
         try loadCredit(reader: reader, into: &result.server, integer: integer)
+        try loadCollections(reader: reader, into: &result.server.collections)
         if let cert = reader.string(forKey: "tls.certificate"), !cert.isEmpty { result.tlsCertificate = cert }
         if let key = reader.string(forKey: "tls.key"), !key.isEmpty { result.tlsKey = key }
         if (result.tlsCertificate == nil) != (result.tlsKey == nil) {
@@ -107,6 +108,26 @@ public struct AshraiConfiguration: Sendable {
             result.logLevel = value
         }
         return result
+    }
+
+    /// `dunning.*` and `business.*`.
+    static func loadCollections(reader: ConfigReader, into settings: inout CollectionSettings) throws {
+        if let v = reader.string(forKey: "dunning.templates"), !v.isEmpty { settings.templatesDirectory = v }
+        if let v = reader.string(forKey: "dunning.defaultPolicy"), !v.isEmpty { settings.defaultPolicyFile = v }
+        if let v = reader.string(forKey: "dunning.schedule")?.trimmingCharacters(in: .whitespaces), !v.isEmpty, v.lowercased() != "off" {
+            let parts = v.split(separator: ":")
+            guard parts.count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]), (0...23).contains(hour), (0...59).contains(minute) else {
+                throw Problem(description: "dunning.schedule (ASHRAI_DUNNING_SCHEDULE) must be off or HH:MM (UTC)")
+            }
+            settings.scheduleMinuteOfDay = hour * 60 + minute
+        }
+        let keys: [(String, WritableKeyPath<CollectionSettings.Business, String>)] = [
+            ("name", \.name), ("phone", \.phone), ("email", \.email), ("address", \.address), ("contactName", \.contactName),
+            ("bankTransfer", \.bankTransfer), ("cardPayment", \.cardPayment), ("digitalPayment", \.digitalPayment),
+        ]
+        for (key, path) in keys {
+            if let v = reader.string(forKey: ConfigKey("business.\(key)")) { settings.business[keyPath: path] = v }
+        }
     }
 
     /// `credit.*`: currency, default terms, scorecard weights, grade thresholds, suggested

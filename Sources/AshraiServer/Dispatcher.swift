@@ -162,4 +162,9 @@ enum MethodHandlers {
         .merging(WriteoffMethods.handlers) { $1 }
         .merging(StatementMethods.handlers) { $1 }
         .merging(ImportMethods.handlers) { $1 }
+        .merging(InteractionMethods.handlers) { $1 }
+        .merging(DisputeMethods.handlers) { $1 }
+        .merging(DunningMethods.handlers) { $1 }
+        .merging(LetterMethods.handlers) { $1 }
+        .merging(PlanMethods.handlers) { $1 }
 }

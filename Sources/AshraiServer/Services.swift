@@ -32,6 +32,8 @@ public struct ServerSettings: Sendable {
     public var defaultTerms = DefaultTerms()
     /// The business's currency (ISO 4217).
     public var currency = Currency.ils
+    /// Letters, the default dunning policy, the daily run, and how customers pay.
+    public var collections = CollectionSettings()
 
     /// Defaults.
     public init() {}
@@ -60,6 +62,9 @@ public struct Services: Sendable {
     public let settings: ServerSettings
     /// The server's version.
     public let version: String
+    /// Letter templates and the default dunning policy, read once from `settings.collections`
+    /// (a failure is kept and reported by the methods that need them; `ashraid serve` refuses to start).
+    public let collectionAssets: Result<CollectionAssets, CollectionAssets.LoadError>
 
     /// Creates the bundle.
     public init(database: PostgresClient, secrets: Secrets, settings: ServerSettings, version: String) {
@@ -67,6 +72,7 @@ public struct Services: Sendable {
         self.secrets = secrets
         self.settings = settings
         self.version = version
+        self.collectionAssets = Result { () throws(CollectionAssets.LoadError) in try CollectionAssets.load(settings.collections) }
     }
 
     /// Runs `body` inside `existing` (a batch import's transaction, which takes care of

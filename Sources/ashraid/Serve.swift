@@ -22,11 +22,20 @@ struct Serve: AsyncParsableCommand {
             let database = try await openCurrentDatabase(config, logger: logger)
             let secrets = Secrets(cost: config.passwordCost)
             let services = Services(database: database, secrets: secrets, settings: config.server, version: AshraidVersion.current)
+            if case .failure(let problem) = services.collectionAssets {
+                logger.error("cannot start: \(problem.description)")
+                await database.shutdown()
+                throw ExitCode(1)
+            }
             let tls = config.tlsCertificate.flatMap { cert in config.tlsKey.map { (certificatePath: cert, keyPath: $0) } }
             let server = RPCServer(
                 options: .init(host: config.listenHost, port: config.listenPort, tls: tls),
                 services: services, logger: logger)
-            let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            var members: [any Service] = [server]
+            if let minute = config.server.collections.scheduleMinuteOfDay {
+                members.append(DunningScheduler(services: services, minuteOfDay: minute, logger: logger))
+            }
+            let group = ServiceGroup(services: members, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
             await database.shutdown()
             await secrets.shutdown()

@@ -51,6 +51,17 @@ enum Shared {
     static func unique(_ prefix: String) -> String { "\(prefix)-\(UInt32.random(in: 0...UInt32.max))" }
 }
 
+extension ServerSettings {
+    /// Settings whose relative `Config/` paths point into the repository (tests run from anywhere).
+    func withRepositoryPaths() -> ServerSettings {
+        var copy = self
+        let root = TestDatabase.repositoryRootPath + "/"
+        if !copy.collections.templatesDirectory.hasPrefix("/") { copy.collections.templatesDirectory = root + copy.collections.templatesDirectory }
+        if !copy.collections.defaultPolicyFile.hasPrefix("/") { copy.collections.defaultPolicyFile = root + copy.collections.defaultPolicyFile }
+        return copy
+    }
+}
+
 /// Starts an `RPCServer` on a free port for one test, then shuts it down gracefully.
 func withServer(
     settings: ServerSettings = ServerSettings(), database: PostgresClient? = nil,
@@ -58,7 +69,7 @@ func withServer(
 ) async throws {
     let shared = try await Shared.appClient.value
     let database = database ?? shared
-    let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test")
+    let services = Services(database: database, secrets: Shared.secrets, settings: settings.withRepositoryPaths(), version: "test")
     let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
     let server = RPCServer(
         options: .init(host: "127.0.0.1", port: 0, tls: tls), services: services, logger: makeTestLogger(),

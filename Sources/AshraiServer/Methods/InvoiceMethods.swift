@@ -11,7 +11,7 @@ enum InvoiceMethods {
 
     static let columns = """
         i.id, i.customer_id, i.number, i.issue_date, i.due_date, i.amount, i.currency, i.description, i.status,
-        i.paid_amount, i.discount_amount, i.written_off_amount, i.terms_version, i.credit_limit, i.net_days, i.late_interest_rate,
+        i.paid_amount, i.discount_amount, i.written_off_amount, i.credited_amount, i.terms_version, i.credit_limit, i.net_days, i.late_interest_rate,
         i.early_discount_rate, i.early_discount_days, i.override_reason, i.created_at, i.void_reason
         """
 
@@ -21,8 +21,9 @@ enum InvoiceMethods {
         let paid = try row.decode(Decimal.self, column: "paid_amount")
         let discount = try row.decode(Decimal.self, column: "discount_amount")
         let writtenOff = try row.decode(Decimal.self, column: "written_off_amount")
+        let credited = try row.decode(Decimal.self, column: "credited_amount")
         let status = try row.decode(String.self, column: "status")
-        let open = status == "void" ? 0 : amount - paid - discount - writtenOff
+        let open = status == "void" ? 0 : amount - paid - discount - writtenOff - credited
         return [
             "id": .id(try row.decode(Int64.self, column: "id")),
             "customer_id": .id(try row.decode(Int64.self, column: "customer_id")),
@@ -32,7 +33,7 @@ enum InvoiceMethods {
             "amount": .money(amount, currency), "currency": .string(currency.code),
             "description": .optional(try row.decode(String?.self, column: "description")),
             "status": .string(status), "paid_amount": .money(paid, currency), "discount_amount": .money(discount, currency), "written_off_amount": .money(writtenOff, currency),
-            "open_amount": .money(open, currency),
+            "credited_amount": .money(credited, currency), "open_amount": .money(open, currency),
             "terms": [
                 "version": .int(try row.decode(Int.self, column: "terms_version")),
                 "credit_limit": .money(try row.decode(Decimal.self, column: "credit_limit"), currency),

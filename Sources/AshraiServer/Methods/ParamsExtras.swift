@@ -65,6 +65,27 @@ extension Params {
     }
 
     /// A trimmed, non-empty text.
+    /// An optional RFC 3339 instant.
+    func optionalInstant(_ name: String) throws(RPCFailure) -> Date? {
+        guard let text = try optionalString(name, maxLength: 64) else { return nil }
+        guard let date = parseRFC3339(text) else { throw RPCFailure.invalidParams(name, "\(name) must be an RFC 3339 instant") }
+        return date
+    }
+
+    /// An optional list of distinct positive ids (at most `maxCount`).
+    func optionalIDs(_ name: String, maxCount: Int = 1000) throws(RPCFailure) -> [Int64]? {
+        guard let value = object[name], !value.isNull else { return nil }
+        guard let items = value.arrayValue else { throw RPCFailure.invalidParams(name, "\(name) must be an array of ids") }
+        guard items.count <= maxCount else { throw RPCFailure.invalidParams(name, "\(name) has more than \(maxCount) ids") }
+        var ids: [Int64] = []
+        for item in items {
+            guard let id = item.intValue, id > 0 else { throw RPCFailure.invalidParams(name, "\(name) must be an array of positive integer ids") }
+            guard !ids.contains(Int64(id)) else { throw RPCFailure.invalidParams(name, "\(name) lists \(id) twice") }
+            ids.append(Int64(id))
+        }
+        return ids
+    }
+
     func text(_ name: String, maxLength: Int = 2000) throws(RPCFailure) -> String {
         let value = try string(name, maxLength: maxLength).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !value.isEmpty else { throw .invalidParams(name, "\(name) must not be empty") }

@@ -78,7 +78,8 @@ enum PaymentMethods {
     /// Loads and locks the customer's open invoices in `currency`.
     static func openInvoices(customerID: Int64, currency: Currency, on tx: PostgresConnection) async throws -> [OpenInvoice] {
         try await tx.query("""
-            SELECT id, issue_date, due_date, amount, paid_amount + discount_amount AS settled, written_off_amount,
+            SELECT id, issue_date, due_date, amount, paid_amount + discount_amount AS settled,
+                   written_off_amount + credited_amount AS written_off_amount,
                    early_discount_rate, early_discount_days
             FROM invoices
             WHERE customer_id = \(customerID) AND currency = \(currency.code) AND status IN ('open', 'partially_paid')
@@ -116,11 +117,8 @@ enum PaymentMethods {
     static func settle(invoiceID: Int64, cash: Decimal, discount: Decimal, on tx: PostgresConnection) async throws {
         try await tx.query("""
             UPDATE invoices SET paid_amount = paid_amount + \(cash), discount_amount = discount_amount + \(discount),
-                status = CASE
-                    WHEN paid_amount + \(cash) + discount_amount + \(discount) + written_off_amount >= amount
-                        THEN CASE WHEN written_off_amount > 0 THEN 'written_off' ELSE 'paid' END
-                    WHEN paid_amount + \(cash) + discount_amount + \(discount) + written_off_amount > 0 THEN 'partially_paid'
-                    ELSE 'open' END
+                status = invoice_settlement_status(amount, paid_amount + \(cash), discount_amount + \(discount),
+                                                   written_off_amount, credited_amount)
             WHERE id = \(invoiceID)
             """)
     }

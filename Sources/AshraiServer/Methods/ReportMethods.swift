@@ -42,13 +42,15 @@ public enum ReportMethods {
                   AND (a.reversed_at IS NULL OR a.reversed_at::date > \(asOfParam)::date)
                 GROUP BY a.invoice_id
             ), written AS (
-                SELECT w.invoice_id, sum(w.amount) AS amount FROM writeoffs w
-                WHERE \(pastParam)::boolean AND w.written_off_on <= \(asOfParam)::date
+                SELECT w.invoice_id, sum(w.amount) AS amount
+                FROM (SELECT invoice_id, amount, written_off_on AS day FROM writeoffs
+                      UNION ALL SELECT invoice_id, amount, issued_on FROM credit_notes) w
+                WHERE \(pastParam)::boolean AND w.day <= \(asOfParam)::date
                 GROUP BY w.invoice_id
             ), open AS (
                 SELECT i.customer_id, i.due_date,
                        i.amount - CASE WHEN \(pastParam)::boolean THEN coalesce(s.amount, 0) + coalesce(w.amount, 0)
-                                       ELSE i.paid_amount + i.discount_amount + i.written_off_amount END AS open_amount
+                                       ELSE i.paid_amount + i.discount_amount + i.written_off_amount + i.credited_amount END AS open_amount
                 FROM invoices i
                 LEFT JOIN settled s ON s.invoice_id = i.id
                 LEFT JOIN written w ON w.invoice_id = i.id

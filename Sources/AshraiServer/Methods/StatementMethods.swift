@@ -30,6 +30,10 @@ enum StatementMethods {
             SELECT w.invoice_id, w.written_off_on, w.amount FROM writeoffs w
             WHERE (\(customerID)::bigint IS NULL OR w.customer_id = \(customerID))
               AND (\(idsText)::bigint[] IS NULL OR w.invoice_id = ANY(\(idsText)::bigint[]))
+            UNION ALL
+            SELECT n.invoice_id, n.issued_on, n.amount FROM credit_notes n
+            WHERE (\(customerID)::bigint IS NULL OR n.customer_id = \(customerID))
+              AND (\(idsText)::bigint[] IS NULL OR n.invoice_id = ANY(\(idsText)::bigint[]))
             """)
         var byInvoice: [Int64: [LateInterest.Reduction]] = [:]
         for row in reductions {
@@ -79,6 +83,9 @@ enum StatementMethods {
                 UNION ALL
                 SELECT w.written_off_on, 5, 'writeoff', w.invoice_id, 'written off: ' || w.reason, 0, w.amount
                 FROM writeoffs w WHERE w.customer_id = $1
+                UNION ALL
+                SELECT n.issued_on, 6, 'credit_note', n.invoice_id, 'credit note: ' || n.reason, 0, n.amount
+                FROM credit_notes n WHERE n.customer_id = $1
                 """
             let opening = try await connection.query(PostgresQuery(unsafeSQL: """
                 SELECT coalesce(sum(debit - credit), 0) FROM (\(movements)) m WHERE m.day < $2

@@ -48,8 +48,7 @@ enum WriteoffMethods {
                 """).scalar(Int64.self)
             try await tx.query("""
                 UPDATE invoices SET written_off_amount = written_off_amount + \(amount),
-                    status = CASE WHEN paid_amount + discount_amount + written_off_amount + \(amount) >= amount THEN 'written_off'
-                                  ELSE 'partially_paid' END
+                    status = invoice_settlement_status(amount, paid_amount, discount_amount, written_off_amount + \(amount), credited_amount)
                 WHERE id = \(invoiceID)
                 """)
             let writeoff = try writeoffJSON(try await tx.query(

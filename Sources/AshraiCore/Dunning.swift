@@ -1,0 +1,154 @@
+import Foundation
+
+/// The dunning policy and the rule that moves an overdue invoice from level to level.
+public enum Dunning {
+    public enum Action: String, Sendable, CaseIterable {
+        case reminder, letter, final_notice, hold, refer_to_agency
+
+        /// Reminders, letters and final notices speak to the customer; holds and referrals are
+        /// sanctions, taken only after the customer was told in writing and the last date to
+        /// pay that the letter stated has passed.
+        public var isCommunication: Bool { self == .reminder || self == .letter || self == .final_notice }
+    }
+
+    public struct Level: Sendable, Equatable {
+        public var level: Int
+        public var daysOverdue: Int
+        public var action: Action
+        public var template: String
+        public var fee: Decimal
+        /// Days the customer is given to pay, counted from the letter's day.
+        public var payWithinDays: Int
+
+        public init(level: Int, daysOverdue: Int, action: Action, template: String, fee: Decimal = 0, payWithinDays: Int = 10) {
+            self.level = level
+            self.daysOverdue = daysOverdue
+            self.action = action
+            self.template = template
+            self.fee = fee
+            self.payWithinDays = payWithinDays
+        }
+    }
+
+    public struct PolicyError: Error, Equatable, Sendable {
+        public var field: String
+        public var message: String
+    }
+
+    /// Checks a policy: levels numbered 1, 2, … in order, days strictly increasing, a
+    /// template name made of letters, digits, `_` and `-`, fees ≥ 0, and no sanction as the
+    /// first level (the customer is always told first).
+    public static func validate(_ levels: [Level]) throws(PolicyError) {
+        guard !levels.isEmpty, levels.count <= 20 else { throw PolicyError(field: "levels", message: "a policy has 1 to 20 levels") }
+        for (index, level) in levels.enumerated() {
+            guard level.level == index + 1 else { throw PolicyError(field: "levels", message: "levels are numbered 1, 2, … in order") }
+            guard level.daysOverdue >= 1, level.daysOverdue <= 3650 else {
+                throw PolicyError(field: "levels", message: "days_overdue is 1…3650 (level \(level.level))")
+            }
+            if index > 0, level.daysOverdue <= levels[index - 1].daysOverdue {
+                throw PolicyError(field: "levels", message: "days_overdue must increase from level to level (level \(level.level))")
+            }
+            guard !level.template.isEmpty, level.template.count <= 64,
+                  level.template.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" }),
+                  level.template.unicodeScalars.allSatisfy(\.isASCII) else {
+                throw PolicyError(field: "levels", message: "template is a name of letters, digits, _ and - (level \(level.level))")
+            }
+            guard level.fee >= 0 else { throw PolicyError(field: "levels", message: "fee cannot be negative (level \(level.level))") }
+            guard (1...90).contains(level.payWithinDays) else {
+                throw PolicyError(field: "levels", message: "pay_within_days is 1…90 (level \(level.level))")
+            }
+        }
+        guard levels[0].action.isCommunication else {
+            throw PolicyError(field: "levels", message: "the first level must speak to the customer (reminder, letter or final_notice)")
+        }
+    }
+
+    /// Why an invoice that would move is held back.
+    public enum Pause: String, Sendable, Equatable {
+        case disputed = "open_dispute"
+        case inPlan = "active_installment_plan"
+        case promised = "open_promise"
+        case assigned = "assigned_to_agency"
+        case awaitingDeadline = "last_date_to_pay_not_passed"
+    }
+
+    /// One overdue invoice as the run sees it.
+    public struct Invoice: Sendable, Equatable {
+        public var daysOverdue: Int
+        /// Levels this invoice has already reached (each at most once).
+        public var reached: Set<Int>
+        /// What holds it back, if anything (dispute, active plan, open promise, agency).
+        public var pause: Pause?
+        /// The last date to pay stated by the latest letter about it, if any.
+        public var lastDateToPay: Int?
+
+        public init(daysOverdue: Int, reached: Set<Int>, pause: Pause? = nil, lastDateToPay: Int? = nil) {
+            self.daysOverdue = daysOverdue
+            self.reached = reached
+            self.pause = pause
+            self.lastDateToPay = lastDateToPay
+        }
+    }
+
+    public enum Decision: Sendable, Equatable {
+        /// Nothing due (not overdue enough, or already at the level it should be at).
+        case none
+        /// Move to this level now.
+        case advance(Level)
+        /// Would move to `level` but is held back.
+        case skip(level: Int, Pause)
+    }
+
+    /// The level an invoice should be at as of today, and what to do about it.
+    ///
+    /// Catch-up: after downtime the invoice goes straight to the highest level it has earned;
+    /// the levels it passed while nobody ran are not sent late, and none is ever sent twice.
+    /// Sanctions wait for words: a hold or a referral comes only after a letter reached the
+    /// customer and its last date to pay has passed; an invoice that earned a sanction but
+    /// was never written to gets the highest letter level it earned instead.
+    public static func decide(_ invoice: Invoice, levels: [Level], asOfDay: Int) -> Decision {
+        let earned = levels.filter { invoice.daysOverdue >= $0.daysOverdue }
+        guard let target = earned.last, !invoice.reached.contains(target.level),
+              target.level > (invoice.reached.max() ?? 0) else { return .none }
+        if let pause = invoice.pause { return .skip(level: target.level, pause) }
+        if target.action.isCommunication { return .advance(target) }
+        let communicated = levels.contains { $0.action.isCommunication && invoice.reached.contains($0.level) }
+        if !communicated {
+            guard let letter = earned.last(where: { $0.action.isCommunication && !invoice.reached.contains($0.level) }) else { return .none }
+            return .advance(letter)
+        }
+        if let deadline = invoice.lastDateToPay, asOfDay <= deadline {
+            return .skip(level: target.level, .awaitingDeadline)
+        }
+        return .advance(target)
+    }
+}
+
+/// How a letter writes amounts and dates: Hebrew as an Israeli business writes them
+/// (`1,234.50 ₪`, `29/11/2026`), English as `ILS 1,234.50` and `29 Nov 2026`.
+public enum LetterFormat {
+    public static func amount(_ value: Decimal, currency: Currency, language: String) -> String {
+        let text = Money(value, currency).text
+        let negative = text.hasPrefix("-")
+        let digits = negative ? String(text.dropFirst()) : text
+        let parts = digits.split(separator: ".", maxSplits: 1)
+        var integer = String(parts[0])
+        var grouped = ""
+        while integer.count > 3 {
+            grouped = "," + integer.suffix(3) + grouped
+            integer = String(integer.dropLast(3))
+        }
+        grouped = integer + grouped
+        let number = (negative ? "-" : "") + grouped + (parts.count > 1 ? "." + parts[1] : "")
+        let symbol = currency.code == "ILS" ? "₪" : currency.code
+        return language == "he" ? "\(number) \(symbol)" : "\(symbol == "₪" ? "ILS" : symbol) \(number)"
+    }
+
+    static let englishMonths = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// `year`, `month`, `day` of a civil date.
+    public static func date(year: Int, month: Int, day: Int, language: String) -> String {
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
+        return language == "he" ? "\(two(day))/\(two(month))/\(year)" : "\(day) \(englishMonths[month - 1]) \(year)"
+    }
+}

@@ -1,0 +1,154 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Postgres
+
+/// `disputes.*`: an invoice the customer contests. While a dispute is open the invoice gets
+/// no dunning; a resolution in the customer's favour issues a credit note.
+enum DisputeMethods {
+    static let handlers: [String: MethodHandler] = ["disputes.open": open, "disputes.resolve": resolve, "disputes.list": list]
+
+    enum Resolution: String, CaseIterable { case customer_right, business_right, partial }
+
+    static let columns = """
+        d.id, d.invoice_id, d.customer_id, d.reason, d.amount, d.status, d.opened_on, o.username AS opened_by, d.resolution,
+        d.resolution_note, d.credit_amount, d.resolved_on, r.username AS resolved_by
+        """
+    static let from = "disputes d LEFT JOIN users o ON o.id = d.opened_by LEFT JOIN users r ON r.id = d.resolved_by"
+
+    static func disputeJSON(_ row: PostgresRow) throws -> JSONValue {
+        [
+            "id": .id(try row.decode(Int64.self, column: "id")),
+            "invoice_id": .id(try row.decode(Int64.self, column: "invoice_id")),
+            "customer_id": .id(try row.decode(Int64.self, column: "customer_id")),
+            "reason": .string(try row.decode(String.self, column: "reason")),
+            "amount": try row.decode(Decimal?.self, column: "amount").map { .money($0) } ?? .null,
+            "status": .string(try row.decode(String.self, column: "status")),
+            "opened_on": .date(try row.decode(PostgresDate.self, column: "opened_on")),
+            "opened_by": .optional(try row.decode(String?.self, column: "opened_by")),
+            "resolution": .optional(try row.decode(String?.self, column: "resolution")),
+            "resolution_note": .optional(try row.decode(String?.self, column: "resolution_note")),
+            "credit_amount": try row.decode(Decimal?.self, column: "credit_amount").map { .money($0) } ?? .null,
+            "resolved_on": .date(try row.decode(PostgresDate?.self, column: "resolved_on")),
+            "resolved_by": .optional(try row.decode(String?.self, column: "resolved_by")),
+        ]
+    }
+
+    static func load(_ id: Int64, on tx: PostgresConnection) async throws -> JSONValue {
+        guard let row = try await tx.query("SELECT \(unescaped: columns) FROM \(unescaped: from) WHERE d.id = \(id)").first else {
+            throw RPCFailure.notFound("dispute")
+        }
+        return try disputeJSON(row)
+    }
+
+    static func open(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let invoiceID = Int64(try params.id("invoice_id"))
+        let reason = try params.text("reason")
+        let amount = try params.optionalMoney("amount", currency: services.settings.currency)
+        if let amount, amount <= 0 { throw RPCFailure.invalidParams("amount", "amount must be positive") }
+        let current = context
+        return try await services.transaction(current) { tx in
+            let invoice = try InvoiceMethods.invoiceJSON(try await InvoiceMethods.load(invoiceID, forUpdate: true, on: tx))
+            guard ["open", "partially_paid"].contains(invoice["status"]?.stringValue ?? "") else {
+                throw RPCFailure.ruleViolated("invoice_not_open", "only an open invoice can be disputed")
+            }
+            let open = Decimal(string: invoice["open_amount"]?.stringValue ?? "0") ?? 0
+            if let amount, amount > open {
+                throw RPCFailure.invalidParams("amount", "amount exceeds the open amount \(Money(open).text)")
+            }
+            let customerID = Int64(invoice["customer_id"]?.intValue ?? 0)
+            let existing = try await tx.query("SELECT id FROM disputes WHERE invoice_id = \(invoiceID) AND status = 'open'")
+            guard existing.isEmpty else { throw RPCFailure.conflict("the invoice already has an open dispute") }
+            let id = try await tx.query("""
+                INSERT INTO disputes (invoice_id, customer_id, reason, amount, opened_on, opened_by)
+                VALUES (\(invoiceID), \(customerID), \(reason), \(amount), current_date, \(current.session?.userID)) RETURNING id
+                """).scalar(Int64.self)
+            let dispute = try await load(id, on: tx)
+            try await Audit.record(tx, context: current, method: "disputes.open", entity: "invoice", entityID: String(invoiceID), after: dispute)
+            return dispute
+        }
+    }
+
+    static func resolve(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("id"))
+        let resolution = try params.choice("resolution", Resolution.self)
+        let requested = try params.optionalMoney("credit_amount", currency: services.settings.currency)
+        let note = try params.optionalString("note", maxLength: 2000)
+        switch resolution {
+        case .partial:
+            guard let requested, requested > 0 else { throw RPCFailure.invalidParams("credit_amount", "a partial resolution needs a positive credit_amount") }
+        case .business_right:
+            if let requested, requested != 0 { throw RPCFailure.invalidParams("credit_amount", "business_right credits nothing") }
+        case .customer_right:
+            if let requested, requested <= 0 { throw RPCFailure.invalidParams("credit_amount", "credit_amount must be positive") }
+        }
+        let current = context
+        return try await services.transaction(current) { tx in
+            let head = try await tx.query("SELECT invoice_id, customer_id, status, amount FROM disputes WHERE id = \(id) FOR UPDATE")
+            guard let row = head.first else { throw RPCFailure.notFound("dispute") }
+            guard try row.decode(String.self, column: "status") == "open" else { throw RPCFailure.conflict("the dispute is already resolved") }
+            let invoiceID = try row.decode(Int64.self, column: "invoice_id")
+            let customerID = try row.decode(Int64.self, column: "customer_id")
+            let disputed = try row.decode(Decimal?.self, column: "amount")
+            _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
+            let before = try InvoiceMethods.invoiceJSON(try await InvoiceMethods.load(invoiceID, forUpdate: true, on: tx))
+            let open = ["open", "partially_paid"].contains(before["status"]?.stringValue ?? "")
+                ? Decimal(string: before["open_amount"]?.stringValue ?? "0") ?? 0 : 0
+            let credit: Decimal
+            switch resolution {
+            case .business_right: credit = 0
+            case .customer_right: credit = min(requested ?? disputed ?? open, open)
+            case .partial:
+                guard let requested, requested <= open else {
+                    throw RPCFailure.invalidParams("credit_amount", "credit_amount exceeds the open amount \(Money(open).text)")
+                }
+                credit = requested
+            }
+            var creditNote: JSONValue = .null
+            if credit > 0 {
+                let noteID = try await tx.query("""
+                    INSERT INTO credit_notes (invoice_id, customer_id, dispute_id, amount, reason, issued_on, created_by)
+                    VALUES (\(invoiceID), \(customerID), \(id), \(credit), \("dispute #\(id) resolved: \(resolution.rawValue)"), current_date,
+                            \(current.session?.userID))
+                    RETURNING id
+                    """).scalar(Int64.self)
+                try await tx.query("""
+                    UPDATE invoices SET credited_amount = credited_amount + \(credit),
+                        status = invoice_settlement_status(amount, paid_amount, discount_amount, written_off_amount, credited_amount + \(credit))
+                    WHERE id = \(invoiceID)
+                    """)
+                let noteRow = try await tx.query("""
+                    SELECT id, invoice_id, customer_id, dispute_id, amount, reason, issued_on FROM credit_notes WHERE id = \(noteID)
+                    """).one()
+                creditNote = [
+                    "id": .id(noteID), "invoice_id": .id(invoiceID), "customer_id": .id(customerID), "dispute_id": .id(id),
+                    "amount": .money(try noteRow.decode(Decimal.self, column: "amount")),
+                    "reason": .string(try noteRow.decode(String.self, column: "reason")),
+                    "issued_on": .date(try noteRow.decode(PostgresDate.self, column: "issued_on")),
+                ]
+            }
+            try await tx.query("""
+                UPDATE disputes SET status = 'resolved', resolution = \(resolution.rawValue), resolution_note = \(note),
+                    credit_amount = \(credit), resolved_on = current_date, resolved_by = \(current.session?.userID), resolved_at = now()
+                WHERE id = \(id)
+                """)
+            let dispute = try await load(id, on: tx)
+            let after = try InvoiceMethods.invoiceJSON(try await InvoiceMethods.load(invoiceID, on: tx))
+            try await Audit.record(tx, context: current, method: "disputes.resolve", entity: "invoice", entityID: String(invoiceID),
+                                   before: before, after: after, details: ["dispute": dispute, "credit_note": creditNote])
+            return ["dispute": dispute, "credit_note": creditNote, "invoice": after]
+        }
+    }
+
+    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let status = try params.optionalString("status", maxLength: 16)
+        if let status, !["open", "resolved"].contains(status) { throw RPCFailure.invalidParams("status", "status must be open or resolved") }
+        let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
+        let rows = try await services.database.query("""
+            SELECT \(unescaped: columns) FROM \(unescaped: from)
+            WHERE (\(status)::text IS NULL OR d.status = \(status)) AND (\(customerID)::bigint IS NULL OR d.customer_id = \(customerID))
+            ORDER BY d.id DESC LIMIT 1000
+            """)
+        return ["disputes": .array(try rows.map(disputeJSON))]
+    }
+}
