@@ -204,3 +204,4 @@ GRANT SELECT, INSERT ON interactions, promises, credit_notes, dunning_runs, dunn
     TO ashrai_application;
 GRANT SELECT, INSERT, UPDATE ON disputes, letters, plans, dunning_policies TO ashrai_application;
 GRANT UPDATE (summary) ON dunning_runs TO ashrai_application;
+GRANT UPDATE (due_on) ON plan_installments TO ashrai_application;

@@ -99,24 +99,31 @@ public enum Dunning {
         case skip(level: Int, Pause)
     }
 
+    /// The levels to apply together when `decide` advances to `target`: a sanction brings
+    /// the lower sanctions not yet applied with it (after downtime, a referral does not skip
+    /// the hold); a message is only itself.
+    public static func levelsToApply(for target: Level, levels: [Level], reached: Set<Int>) -> [Level] {
+        guard !target.action.isCommunication else { return [target] }
+        let lastMessage = levels.last { $0.level < target.level && $0.action.isCommunication }?.level ?? 0
+        return levels.filter { $0.level > lastMessage && $0.level < target.level && !$0.action.isCommunication && !reached.contains($0.level) } + [target]
+    }
+
     /// The level an invoice should be at as of today, and what to do about it.
     ///
     /// Catch-up: after downtime the invoice goes straight to the highest level it has earned;
-    /// the levels it passed while nobody ran are not sent late, and none is ever sent twice.
-    /// Sanctions wait for words: a hold or a referral comes only after a letter reached the
-    /// customer and its last date to pay has passed; an invoice that earned a sanction but
-    /// was never written to gets the highest letter level it earned instead.
+    /// the letters it passed while nobody ran are not sent late, and none is ever sent twice.
+    /// Sanctions wait for words: a hold or a referral comes only after the notice that precedes
+    /// it in the policy (the highest message level below it — the letter that announced the
+    /// sanction) reached the customer and the last date to pay it stated has passed; until
+    /// then the invoice gets that notice.
     public static func decide(_ invoice: Invoice, levels: [Level], asOfDay: Int) -> Decision {
         let earned = levels.filter { invoice.daysOverdue >= $0.daysOverdue }
         guard let target = earned.last, !invoice.reached.contains(target.level),
               target.level > (invoice.reached.max() ?? 0) else { return .none }
         if let pause = invoice.pause { return .skip(level: target.level, pause) }
         if target.action.isCommunication { return .advance(target) }
-        let communicated = levels.contains { $0.action.isCommunication && invoice.reached.contains($0.level) }
-        if !communicated {
-            guard let letter = earned.last(where: { $0.action.isCommunication && !invoice.reached.contains($0.level) }) else { return .none }
-            return .advance(letter)
-        }
+        guard let notice = levels.last(where: { $0.level < target.level && $0.action.isCommunication }) else { return .advance(target) }
+        if !invoice.reached.contains(notice.level) { return .advance(notice) }
         if let deadline = invoice.lastDateToPay, asOfDay <= deadline {
             return .skip(level: target.level, .awaitingDeadline)
         }

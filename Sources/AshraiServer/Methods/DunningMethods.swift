@@ -180,8 +180,10 @@ enum DunningMethods {
             case .skip(let level, let reason):
                 skipped.append(["invoice_id": .id(candidate.invoiceID), "customer_id": .id(candidate.customerID), "level": .int(level),
                                 "reason": .string(reason.rawValue)])
-            case .advance(let level):
-                groups[candidate.customerID, default: [:]][level.level, default: []].append(candidate)
+            case .advance(let target):
+                for level in Dunning.levelsToApply(for: target, levels: levels, reached: candidate.reached) {
+                    groups[candidate.customerID, default: [:]][level.level, default: []].append(candidate)
+                }
             }
         }
 

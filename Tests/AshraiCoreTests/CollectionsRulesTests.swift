@@ -1,0 +1,161 @@
+import AshraiCore
+import Foundation
+import Testing
+
+private func d(_ text: String) -> Decimal { Decimal(string: text)! }
+/// Days since 1970-01-01 of a civil date (via Foundation, independently of the code under test).
+private func day(_ y: Int, _ m: Int, _ dd: Int) -> Int {
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: "UTC")!
+    let date = calendar.date(from: DateComponents(year: y, month: m, day: dd))!
+    return Int(date.timeIntervalSince1970 / 86_400)
+}
+
+@Suite("installment plans")
+struct InstallmentPlanTests {
+    @Test("the schedule splits evenly to the agora, the remainder on the last, and sums exactly")
+    func evenSplit() {
+        let schedule = InstallmentPlan.schedule(total: d("1000.00"), downPayment: 0, count: 3, frequency: .monthly,
+                                                firstDueDay: day(2026, 1, 15), downPaymentDay: day(2026, 1, 1))
+        #expect(schedule.map(\.amount) == [d("333.33"), d("333.33"), d("333.34")])
+        #expect(schedule.map(\.seq) == [1, 2, 3])
+        for (total, count) in [("0.05", 3), ("999.99", 7), ("12345.67", 12), ("100.00", 1), ("0.10", 10)] {
+            let parts = InstallmentPlan.schedule(total: d(total), downPayment: 0, count: count, frequency: .weekly,
+                                                 firstDueDay: 0, downPaymentDay: 0)
+            #expect(parts.reduce(0) { $0 + $1.amount } == d(total), "\(total)/\(count)")
+            #expect(parts.count == count)
+        }
+    }
+
+    @Test("a down payment is installment 0 and the rest is split")
+    func downPayment() {
+        let schedule = InstallmentPlan.schedule(total: d("1000.00"), downPayment: d("100.00"), count: 4, frequency: .biweekly,
+                                                firstDueDay: day(2026, 3, 1), downPaymentDay: day(2026, 2, 20))
+        #expect(schedule.map(\.amount) == [d("100.00"), d("225.00"), d("225.00"), d("225.00"), d("225.00")])
+        #expect(schedule.map(\.dueDay) == [day(2026, 2, 20), day(2026, 3, 1), day(2026, 3, 15), day(2026, 3, 29), day(2026, 4, 12)])
+    }
+
+    @Test("monthly dates keep the day of the month, or the month's last day when it is shorter")
+    func monthlyDates() {
+        let first = day(2027, 1, 31)
+        let days = (0..<4).map { InstallmentPlan.dueDay(first: first, index: $0, frequency: .monthly) }
+        #expect(days == [day(2027, 1, 31), day(2027, 2, 28), day(2027, 3, 31), day(2027, 4, 30)])
+        #expect(InstallmentPlan.dueDay(first: day(2028, 1, 31), index: 1, frequency: .monthly) == day(2028, 2, 29))   // leap year
+    }
+
+    @Test("interest is simple, daily at annual/365, on what is financed, rounded once")
+    func interest() {
+        // 900.00 financed at 12 % for 90 days: 900 × 12 × 90 / 36500 = 26.630… → 26.63
+        #expect(InstallmentPlan.interest(financed: d("900.00"), annualRatePercent: 12, fromDay: 0, toDay: 90) == d("26.63"))
+        #expect(InstallmentPlan.interest(financed: d("900.00"), annualRatePercent: 0, fromDay: 0, toDay: 90) == 0)
+    }
+
+    @Test("payments fill installments in order; default exactly after the grace days")
+    func standing() {
+        let schedule = InstallmentPlan.schedule(total: d("300.00"), downPayment: 0, count: 3, frequency: .weekly, firstDueDay: 100, downPaymentDay: 90)
+        // 150 paid: installment 1 in full, 2 half.
+        let mid = InstallmentPlan.standing(schedule, paidTotal: d("150.00"), asOfDay: 107, graceDays: 5)
+        #expect(mid.paid == [d("100.00"), d("50.00"), 0])
+        #expect(mid.defaultedSeq == nil && !mid.completed && mid.remaining == d("150.00"))
+        // Installment 2 is due on day 107: still fine on day 112 (grace 5), in default on day 113.
+        #expect(InstallmentPlan.standing(schedule, paidTotal: d("150.00"), asOfDay: 112, graceDays: 5).defaultedSeq == nil)
+        #expect(InstallmentPlan.standing(schedule, paidTotal: d("150.00"), asOfDay: 113, graceDays: 5).defaultedSeq == 2)
+        #expect(InstallmentPlan.standing(schedule, paidTotal: d("300.00"), asOfDay: 500, graceDays: 0).completed)
+    }
+}
+
+@Suite("promises to pay")
+struct PromiseStatusTests {
+    @Test("kept when covered (even early), open until its day, broken the day after")
+    func boundary() {
+        #expect(PromiseStatus.evaluate(amount: 500, dueDay: 10, paidInWindow: 500, asOfDay: 5) == .kept)
+        #expect(PromiseStatus.evaluate(amount: 500, dueDay: 10, paidInWindow: 499.99, asOfDay: 10) == .open)
+        #expect(PromiseStatus.evaluate(amount: 500, dueDay: 10, paidInWindow: 499.99, asOfDay: 11) == .broken)
+        #expect(PromiseStatus.evaluate(amount: 500, dueDay: 10, paidInWindow: 600, asOfDay: 11) == .kept)
+    }
+}
+
+@Suite("dunning rules")
+struct DunningRulesTests {
+    static let policy: [Dunning.Level] = [
+        .init(level: 1, daysOverdue: 3, action: .reminder, template: "reminder"),
+        .init(level: 2, daysOverdue: 15, action: .letter, template: "letter"),
+        .init(level: 3, daysOverdue: 30, action: .final_notice, template: "final_notice", fee: 25),
+        .init(level: 4, daysOverdue: 45, action: .hold, template: "hold_notice"),
+        .init(level: 5, daysOverdue: 60, action: .refer_to_agency, template: "referral"),
+    ]
+
+    func decide(_ days: Int, reached: Set<Int> = [], pause: Dunning.Pause? = nil, deadline: Int? = nil, asOf: Int = 1000) -> Dunning.Decision {
+        Dunning.decide(Dunning.Invoice(daysOverdue: days, reached: reached, pause: pause, lastDateToPay: deadline), levels: Self.policy, asOfDay: asOf)
+    }
+
+    @Test("day by day each level fires once, on its day")
+    func dayByDay() {
+        var reached: Set<Int> = []
+        var fired: [Int: Int] = [:]   // level → day
+        for days in 0...70 {
+            if case .advance(let level) = decide(days, reached: reached, deadline: nil, asOf: 0) {
+                reached.insert(level.level)
+                fired[level.level] = days
+            }
+        }
+        #expect(fired == [1: 3, 2: 15, 3: 30, 4: 45, 5: 60])
+    }
+
+    @Test("after downtime it goes straight to the level earned, never back to a skipped one")
+    func catchUp() {
+        #expect(decide(20, reached: []) == .advance(Self.policy[1]))            // day 20, nothing sent: the letter, not the reminder
+        #expect(decide(20, reached: [2]) == Dunning.Decision.none)              // and not again
+        #expect(decide(35, reached: [1]) == .advance(Self.policy[2]))           // skips level 2 for good
+        #expect(decide(40, reached: [1, 3]) == Dunning.Decision.none)
+    }
+
+    @Test("a sanction waits for a letter and for the last date to pay it stated")
+    func sanctionsWaitForWords() {
+        // Earned the hold but was never written to, or only reminded: the final notice goes first.
+        #expect(decide(50, reached: []) == .advance(Self.policy[2]))
+        #expect(decide(65, reached: [1, 2]) == .advance(Self.policy[2]))
+        // Written to, deadline still ahead: held back.
+        #expect(decide(50, reached: [3], deadline: 1005, asOf: 1000) == .skip(level: 4, .awaitingDeadline))
+        #expect(decide(50, reached: [3], deadline: 1000, asOf: 1000) == .skip(level: 4, .awaitingDeadline))
+        #expect(decide(50, reached: [3], deadline: 999, asOf: 1000) == .advance(Self.policy[3]))
+    }
+
+    @Test("a sanction reached by catch-up brings the lower sanctions with it; a message comes alone")
+    func stackedSanctions() {
+        #expect(decide(70, reached: [3], deadline: 900) == .advance(Self.policy[4]))
+        #expect(Dunning.levelsToApply(for: Self.policy[4], levels: Self.policy, reached: [3]).map(\.level) == [4, 5])
+        #expect(Dunning.levelsToApply(for: Self.policy[4], levels: Self.policy, reached: [3, 4]).map(\.level) == [5])
+        #expect(Dunning.levelsToApply(for: Self.policy[2], levels: Self.policy, reached: []).map(\.level) == [3])
+    }
+
+    @Test("a paused invoice is reported with its reason and not moved")
+    func pauses() {
+        #expect(decide(20, pause: .disputed) == .skip(level: 2, .disputed))
+        #expect(decide(2, pause: .disputed) == Dunning.Decision.none)   // nothing due anyway: not reported
+    }
+
+    @Test("a policy is checked: order, increasing days, names, no sanction first")
+    func validation() throws {
+        try Dunning.validate(Self.policy)
+        #expect(throws: Dunning.PolicyError.self) { try Dunning.validate([]) }
+        #expect(throws: Dunning.PolicyError.self) { try Dunning.validate([Self.policy[1], Self.policy[0]]) }
+        #expect(throws: Dunning.PolicyError.self) {
+            try Dunning.validate([.init(level: 1, daysOverdue: 10, action: .hold, template: "hold_notice")])
+        }
+        #expect(throws: Dunning.PolicyError.self) {
+            try Dunning.validate([.init(level: 1, daysOverdue: 10, action: .reminder, template: "../etc/passwd")])
+        }
+        #expect(throws: Dunning.PolicyError.self) {
+            try Dunning.validate([.init(level: 1, daysOverdue: 10, action: .reminder, template: "a"), .init(level: 2, daysOverdue: 10, action: .letter, template: "b")])
+        }
+    }
+
+    @Test("letters write amounts and dates as the language does")
+    func formats() {
+        #expect(LetterFormat.amount(d("1234567.5"), currency: .ils, language: "he") == "1,234,567.50 ₪")
+        #expect(LetterFormat.amount(d("999.99"), currency: .ils, language: "en") == "ILS 999.99")
+        #expect(LetterFormat.date(year: 2026, month: 3, day: 5, language: "he") == "05/03/2026")
+        #expect(LetterFormat.date(year: 2026, month: 3, day: 5, language: "en") == "5 Mar 2026")
+    }
+}
