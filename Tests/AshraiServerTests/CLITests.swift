@@ -158,6 +158,50 @@ struct CLITests {
     }
 }
 
+@Suite("the ashrai CLI: collections")
+struct CLICollectionsTests {
+    @Test("log a call with a promise, dry-run and run dunning, show and save a letter, open a dispute, create a plan")
+    func collectionsTour() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CLI.binary.path), "build the ashrai product first")
+        try await withCollections("cli_collections") { port, client, _ in
+            let customer = try await client.customer("לקוח בדיקה", language: "he")
+            let late = try await client.invoice(customer, "800.00", due: "2026-01-01")
+            let other = try await client.invoice(customer, "200.00", due: "2026-01-01")
+            let home = FileManager.default.temporaryDirectory.appendingPathComponent(Shared.unique("cli")).path
+            let cli = CLI(port: port, configHome: home)
+            #expect(try await cli.run(["login", "--username", "boss", "--password-stdin"], stdin: "collections admin password\n").status == 0)
+            let id = customer.intValue.map(String.init) ?? "0"
+            let logged = try await cli.run(["log", "call", id, "promised to pay next week", "--promise", "200.00@2026-01-25",
+                                            "--invoices", other.intValue.map(String.init) ?? "", "--at", "2026-01-18T09:00:00Z"])
+            #expect(logged.status == 0, "\(logged.stderr)")
+            #expect(logged.stdout.contains("promise #") && logged.stdout.contains("2026-01-25"))
+            let log = try await cli.run(["interactions", id])
+            #expect(log.stdout.contains("promised to pay next week"))
+            let dry = try await cli.run(["dunning", "run", "--dry-run", "--as-of", "2026-01-20"])
+            #expect(dry.status == 0, "\(dry.stderr)")
+            #expect(dry.stdout.contains("dry run") && dry.stdout.contains("open_promise"))
+            let run = try await cli.run(["dunning", "run", "--as-of", "2026-01-20", "--json"])
+            let letterID = try #require(try JSONValue.parse(run.stdout)["letters"]?.arrayValue?.first?["letter_id"]?.intValue)
+            let shown = try await cli.run(["letters", "show", String(letterID)])
+            #expect(shown.stdout.contains("לקוח בדיקה") && shown.stdout.contains("800.00 ₪"))
+            let file = home + "/letter.html"
+            #expect(try await cli.run(["letters", "show", String(letterID), "--out", file]).status == 0)
+            #expect(try String(contentsOfFile: file, encoding: .utf8).contains("dir=\"rtl\""))
+            #expect(try await cli.run(["letters", "sent", String(letterID), "--channel", "post"]).status == 0)
+            let promises = try await cli.run(["promises", "--as-of", "2026-01-26"])
+            #expect(promises.stdout.contains("broken"))
+            let dispute = try await cli.run(["disputes", "open", late.intValue.map(String.init) ?? "", "--reason", "short delivery"])
+            #expect(dispute.status == 0 && dispute.stdout.contains("open"))
+            let plan = try await cli.run(["plans", "create", id, "--invoices", other.intValue.map(String.init) ?? "", "--installments", "3",
+                                          "--frequency", "monthly", "--first-due", "2026-02-01"])
+            #expect(plan.status == 0, "\(plan.stderr)")
+            #expect(plan.stdout.contains("proposed") && plan.stdout.contains("66.66") && plan.stdout.contains("66.68"))
+            let policy = try await cli.run(["dunning", "policy"])
+            #expect(policy.stdout.contains("final_notice") && policy.stdout.contains("the default from Config/"))
+        }
+    }
+}
+
 extension Table {
     /// The display column at which `needle` starts in `line`.
     static func columnStart(of needle: String, in line: String) -> Int? {
