@@ -225,6 +225,8 @@ struct DunningRun: AsyncParsableCommand {
                 for skip in r["skipped"]?.arrayValue ?? [] {
                     out += "\nskipped: invoice \(skip["invoice_id"]?.cell ?? "?") (level \(skip["level"]?.cell ?? "?")): \(skip["reason"]?.cell ?? "?")"
                 }
+                let listed = r["skipped"]?.arrayValue?.count ?? 0, total = r["skipped_total"]?.intValue ?? listed
+                if total > listed { out += "\n… and \(total - listed) more skipped" }
                 for plan in r["plans_defaulted"]?.arrayValue ?? [] { out += "\nplan #\(plan.cell) defaulted" }
                 return out
             }

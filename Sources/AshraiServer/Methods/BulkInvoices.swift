@@ -75,7 +75,7 @@ enum BulkInvoices {
                        t.early_discount_days, t.currency, e.open
                 FROM unnest(\(PostgresArray(ids))::bigint[]) AS c(id)
                 LEFT JOIN LATERAL (SELECT * FROM credit_terms WHERE customer_id = c.id ORDER BY version DESC LIMIT 1) t ON true
-                LEFT JOIN LATERAL (SELECT sum(amount - paid_amount - discount_amount - written_off_amount - credited_amount) AS open FROM invoices
+                LEFT JOIN LATERAL (SELECT sum(invoice_open_amount(invoices)) AS open FROM invoices
                                    WHERE customer_id = c.id AND status IN ('open', 'partially_paid')) e ON true
                 """) {
                 let id = try row.decode(Int64.self, column: "id")

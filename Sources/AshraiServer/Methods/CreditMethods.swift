@@ -336,7 +336,7 @@ enum CreditMethods {
     /// partially paid invoices.
     static func exposure(customerID: Int64, on connection: PostgresConnection) async throws -> Decimal {
         try await connection.query("""
-            SELECT coalesce(sum(amount - paid_amount - discount_amount - written_off_amount - credited_amount), 0) FROM invoices
+            SELECT coalesce(sum(invoice_open_amount(invoices)), 0) FROM invoices
             WHERE customer_id = \(customerID) AND status IN ('open', 'partially_paid')
             """).scalar(Decimal.self)
     }

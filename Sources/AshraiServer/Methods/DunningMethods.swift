@@ -98,6 +98,9 @@ enum DunningMethods {
         }
     }
 
+    /// The answer lists at most this many skipped invoices (`skipped_total` counts them all).
+    static let maxSkippedListed = 1000
+
     /// One overdue invoice as the run reads it.
     struct Candidate {
         var invoiceID: Int64
@@ -137,7 +140,7 @@ enum DunningMethods {
 
         let rows = try await tx.query("""
             SELECT i.id, i.customer_id, i.number, i.issue_date, i.due_date,
-                   i.amount - i.paid_amount - i.discount_amount - i.written_off_amount - i.credited_amount AS open,
+                   invoice_open_amount(i) AS open,
                    \(asOf)::date - i.due_date AS days_overdue,
                    (SELECT string_agg(s.level::text, ',') FROM dunning_steps s WHERE s.invoice_id = i.id) AS reached,
                    (SELECT max(l.last_date_to_pay) FROM dunning_steps s JOIN letters l ON l.id = s.letter_id WHERE s.invoice_id = i.id) AS last_date_to_pay,
@@ -199,6 +202,16 @@ enum DunningMethods {
         var referrals: [JSONValue] = []
         let interest = groups.isEmpty ? [:] : try await StatementMethods.accruedInterest(
             invoiceIDs: groups.values.flatMap { $0.values.flatMap { $0.map(\.invoiceID) } }, asOf: asOf, on: tx)
+        // Name, code and language of every customer written to, in one read.
+        var people: [Int64: (name: String, code: String?, language: String)] = [:]
+        if !groups.isEmpty {
+            for row in try await tx.query("""
+                SELECT id, name, code, language FROM customers WHERE id = ANY(\(PostgresArray(groups.keys.map { String($0) }))::bigint[])
+                """) {
+                people[try row.decode(Int64.self, column: "id")] = (try row.decode(String.self, column: "name"), try row.decode(String?.self, column: "code"),
+                                                                   try row.decode(String?.self, column: "language") ?? "he")
+            }
+        }
         for customerID in groups.keys.sorted() {
             for (levelNumber, invoices) in groups[customerID]!.sorted(by: { $0.key < $1.key }) {
                 let level = levels[levelNumber - 1]
@@ -207,7 +220,8 @@ enum DunningMethods {
                 var letterID: Int64?
                 if level.action != .refer_to_agency {
                     let next = levels.first { $0.level == levelNumber + 1 }
-                    let letter = try await writeLetter(services: services, assets: assets, context: context, customerID: customerID, level: level,
+                    let letter = try await writeLetter(services: services, assets: assets, context: context, customerID: customerID,
+                                                       customer: people[customerID] ?? ("", nil, "he"), level: level,
                                                        nextFee: next?.fee ?? 0, invoices: invoices, interest: interest, asOf: asOf,
                                                        runID: runID, dryRun: dryRun, on: tx)
                     letterID = letter.id
@@ -232,7 +246,8 @@ enum DunningMethods {
         }
         let result: JSONValue = [
             "as_of": .date(asOf), "dry_run": .bool(dryRun), "run_id": runID.map(JSONValue.id) ?? .null, "policy_version": .int(version),
-            "letters": .array(letters), "holds": .array(holds), "referrals": .array(referrals), "skipped": .array(skipped),
+            "letters": .array(letters), "holds": .array(holds), "referrals": .array(referrals),
+            "skipped": .array(Array(skipped.prefix(maxSkippedListed))), "skipped_total": .int(skipped.count),
             "plans_defaulted": .array(plans.defaulted.map(JSONValue.id)),
         ]
         if let runID {
@@ -247,11 +262,11 @@ enum DunningMethods {
 
     /// Renders (and, unless dry, stores) one letter to a customer covering `invoices` at `level`,
     /// and logs it as an interaction of kind `letter`.
-    static func writeLetter(services: Services, assets: CollectionAssets, context: CallContext, customerID: Int64, level: Dunning.Level,
+    static func writeLetter(services: Services, assets: CollectionAssets, context: CallContext, customerID: Int64,
+                            customer: (name: String, code: String?, language: String), level: Dunning.Level,
                             nextFee: Decimal, invoices: [Candidate], interest: [Int64: Decimal], asOf: PostgresDate, runID: Int64?,
                             dryRun: Bool, on tx: PostgresConnection) async throws -> (id: Int64?, total: Decimal) {
-        let customer = try await CustomerRecord.require(customerID, on: tx)
-        let preferred = customer.fields["language"].flatMap { $0 } ?? "he"
+        let preferred = customer.language
         let language = assets.templates.has(level.template, language: preferred) ? preferred : "en"
         let currency = services.settings.currency
         func money(_ value: Decimal) -> JSONValue { .string(LetterFormat.amount(value, currency: currency, language: language)) }
@@ -267,10 +282,10 @@ enum DunningMethods {
                              ("card_payment", business.cardPayment), ("digital_payment", business.digitalPayment)] where !value.isEmpty {
             businessJSON[key] = .string(value)
         }
-        let code = customer.fields["code"].flatMap { $0 }
+        let code = customer.code
         let data: JSONValue = [
             "business": .object(businessJSON),
-            "customer": ["id": .id(customerID), "name": .string(customer.fields["name"].flatMap { $0 } ?? ""),
+            "customer": ["id": .id(customerID), "name": .string(customer.name),
                          "reference": .string(code.map { language == "he" ? "מספר לקוח \($0)" : "customer number \($0)" }
                                                   ?? (language == "he" ? "מספר לקוח \(customerID)" : "customer number \(customerID)"))],
             "letter_date": day(asOf), "last_date_to_pay": day(lastDate), "level": .int(level.level), "action": .string(level.action.rawValue),
@@ -286,11 +301,11 @@ enum DunningMethods {
             "amounts": ["open": .money(openTotal, currency), "interest": .money(interestTotal, currency), "fee": .money(level.fee, currency),
                         "total": .money(total, currency), "last_date_to_pay": .date(lastDate)],
         ]
+        guard !dryRun else { return (nil, total) }   // a dry run reports totals; rendering is the run's
         let rendered: (text: String, html: String)
         do { rendered = try assets.templates.render(template: level.template, language: language, data: data) } catch {
             throw RPCFailure(.internalError, "the letter template \(level.template).\(language) could not be rendered")
         }
-        guard !dryRun else { return (nil, total) }
         let id = try await tx.query("""
             INSERT INTO letters (customer_id, run_id, level, action, template, language, as_of, last_date_to_pay, total, fee, data, body_text, body_html)
             VALUES (\(customerID), \(runID), \(level.level), \(level.action.rawValue), \(level.template), \(language), \(asOf), \(lastDate),

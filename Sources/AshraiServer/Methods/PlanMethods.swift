@@ -142,7 +142,7 @@ enum PlanMethods {
         return try await services.transaction(current) { tx in
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
             let rows = try await tx.query("""
-                SELECT i.id, i.customer_id, i.status, i.amount - i.paid_amount - i.discount_amount - i.written_off_amount - i.credited_amount AS open,
+                SELECT i.id, i.customer_id, i.status, invoice_open_amount(i) AS open,
                        EXISTS (SELECT 1 FROM plan_invoices pi JOIN plans p ON p.id = pi.plan_id
                                WHERE pi.invoice_id = i.id AND p.status IN ('proposed', 'active')) AS planned
                 FROM invoices i WHERE i.id = ANY(\(PostgresArray(invoiceIDs.map { String($0) }))::bigint[]) ORDER BY i.id FOR UPDATE OF i
