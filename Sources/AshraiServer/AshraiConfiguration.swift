@@ -114,7 +114,7 @@ public struct AshraiConfiguration: Sendable {
     static func loadCollections(reader: ConfigReader, into settings: inout CollectionSettings) throws {
         if let v = reader.string(forKey: "dunning.templates"), !v.isEmpty { settings.templatesDirectory = v }
         if let v = reader.string(forKey: "dunning.defaultPolicy"), !v.isEmpty { settings.defaultPolicyFile = v }
-        if let v = reader.string(forKey: "dunning.schedule")?.trimmingCharacters(in: .whitespaces), !v.isEmpty, v.lowercased() != "off" {
+        if let v = reader.string(forKey: "dunning.schedule")?.trimmingCharacters(in: .whitespaces), !v.isEmpty, !["off", "false", "no"].contains(v.lowercased()) {
             let parts = v.split(separator: ":")
             guard parts.count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]), (0...23).contains(hour), (0...59).contains(minute) else {
                 throw Problem(description: "dunning.schedule (ASHRAI_DUNNING_SCHEDULE) must be off or HH:MM (UTC)")

@@ -86,6 +86,30 @@ struct CreditConfigurationTests {
         #expect(config.server.currency == .ils)
     }
 
+    @Test("dunning schedule and business details: off by default, HH:MM UTC, bad times refused; the shipped file's assets load")
+    func collections() async throws {
+        let shipped = try await AshraiConfiguration.load(configFile: TestDatabase.repositoryRootPath + "/Config/ashraid.yaml", environment: [:])
+        #expect(shipped.server.collections.scheduleMinuteOfDay == nil)
+        #expect(shipped.server.collections.business.bankTransfer.contains("Bank"))
+        let unquoted = try await AshraiConfiguration.load(configFile: ConfigurationTests.file("dunning:\n  schedule: off\n"), environment: [:])
+        #expect(unquoted.server.collections.scheduleMinuteOfDay == nil)
+        let timed = try await AshraiConfiguration.load(configFile: nil, environment: ["ASHRAI_DUNNING_SCHEDULE": "06:30", "ASHRAI_BUSINESS_PHONE": "03-1234567"])
+        #expect(timed.server.collections.scheduleMinuteOfDay == 6 * 60 + 30)
+        #expect(timed.server.collections.business.phone == "03-1234567")
+        for bad in ["25:00", "6.30", "daily", "06:60"] {
+            await #expect(throws: AshraiConfiguration.Problem.self, "\(bad)") {
+                try await AshraiConfiguration.load(configFile: nil, environment: ["ASHRAI_DUNNING_SCHEDULE": bad])
+            }
+        }
+        var settings = shipped.server.collections
+        settings.templatesDirectory = TestDatabase.repositoryRootPath + "/Config/templates"
+        settings.defaultPolicyFile = TestDatabase.repositoryRootPath + "/Config/dunning-policy.json"
+        let assets = try CollectionAssets.load(settings)
+        #expect(assets.defaultPolicy.map(\.daysOverdue) == [3, 15, 30, 45, 60])
+        settings.defaultPolicyFile = "/nonexistent.json"
+        #expect(throws: CollectionAssets.LoadError.self) { try CollectionAssets.load(settings) }
+    }
+
     @Test("weights, thresholds and suggested terms come from the file; bad orders are refused")
     func overrides() async throws {
         let yaml = """
