@@ -210,3 +210,6 @@ GRANT SELECT, INSERT ON interactions, promises, credit_notes, dunning_runs, dunn
 GRANT SELECT, INSERT, UPDATE ON disputes, letters, plans, dunning_policies TO ashrai_application;
 GRANT UPDATE (summary) ON dunning_runs TO ashrai_application;
 GRANT UPDATE (due_on) ON plan_installments TO ashrai_application;
+
+-- Idempotency keys are kept 30 days, then pruned by the daemon (MaintenanceService).
+GRANT DELETE ON idempotency_keys TO ashrai_application;

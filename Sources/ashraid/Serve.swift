@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
             let server = RPCServer(
                 options: .init(host: config.listenHost, port: config.listenPort, tls: tls),
                 services: services, logger: logger)
-            var members: [any Service] = [server]
+            var members: [any Service] = [server, MaintenanceService(services: services, logger: logger)]
             if let minute = config.server.collections.scheduleMinuteOfDay {
                 members.append(DunningScheduler(services: services, minuteOfDay: minute, logger: logger))
             }

@@ -354,6 +354,53 @@ struct CollectionsTests {
     }
 }
 
+@Suite("collections and risk")
+struct CollectionsRiskTests {
+    @Test("a broken promise costs 3 points of payment history in the assessment; disputes are counted")
+    func brokenPromiseInScore() async throws {
+        try await withCollections("risk") { _, client, _ in
+            let c = try await client.customer("Promiser Ltd")
+            _ = try await client.invoice(c, "100.00", due: "2026-02-01")
+            _ = try await client.result("payments.record", ["customer_id": c, "amount": "100.00", "method": "cash", "received_on": "2026-02-01"])
+            func historyPoints(_ asOf: String) async throws -> (Int?, String?) {
+                let assessment = try await client.result("credit.assess", ["customer_id": c, "as_of": .string(asOf)])
+                let reason = assessment["reasons"]?.arrayValue?.first { $0["factor"] == "payment_history" }
+                return (reason?["points"]?.intValue, reason?["note"]?.stringValue)
+            }
+            let before = try await historyPoints("2026-03-01")
+            #expect(before.0 == 15)   // all paid on time: the full weight
+            let open = try await client.invoice(c, "50.00", due: "2026-02-15")
+            _ = try await client.result("interactions.log", ["customer_id": c, "kind": "call", "summary": "will pay the 50 on Friday",
+                                                             "occurred_at": "2026-02-20T10:00:00Z", "promise": ["amount": "50.00", "due_on": "2026-02-27"]])
+            _ = try await client.result("disputes.open", ["invoice_id": open, "reason": "price"])
+            #expect(try await historyPoints("2026-02-27").0 == 15)   // not broken yet on its day
+            let after = try await historyPoints("2026-03-01")
+            #expect(after.0 == 12)
+            #expect(after.1?.contains("1 broken promise(s)") == true)
+        }
+    }
+}
+
+@Suite("maintenance")
+struct MaintenanceTests {
+    @Test("idempotency keys are kept 30 days and pruned after")
+    func pruneKeys() async throws {
+        let database = try await freshDatabase("maintenance")
+        let services = Services(database: database, secrets: Shared.secrets, settings: ServerSettings(), version: "test")
+        let now = Date()
+        for (key, age) in [("old", 31.0), ("edge", 29.9), ("new", 0.0)] {
+            try await database.query("""
+                INSERT INTO idempotency_keys (method, key, request_hash, created_at)
+                VALUES ('payments.record', \(key), 'h', \(now.addingTimeInterval(-age * 86_400)))
+                """)
+        }
+        #expect(try await MaintenanceService.pruneIdempotencyKeys(services: services, now: now) == 1)
+        let left = try await database.query("SELECT key FROM idempotency_keys ORDER BY key").map { try $0.decode(String.self, at: 0) }
+        #expect(left == ["edge", "new"])
+        await database.shutdown()
+    }
+}
+
 @Suite("collections roles")
 struct CollectionsRoleTests {
     @Test("a clerk logs interactions and opens disputes; only a manager resolves, plans and runs dunning")

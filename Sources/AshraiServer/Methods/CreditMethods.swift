@@ -69,8 +69,8 @@ enum CreditMethods {
 
     /// How the customer has paid us, from the ledger as of a day: every allocation of a
     /// payment received by then (not reversed by then), weighted by amount — the share paid by
-    /// the due date, the average and worst delay. Promises and disputes arrive with the
-    /// collections issue and count 0 until then.
+    /// the due date, the average and worst delay — plus the promises to pay broken by then and
+    /// the disputes opened by then (the scorecard takes 3 points per broken promise).
     static func paymentHistory(customerID: Int64, asOf: PostgresDate, on tx: PostgresConnection) async throws -> PaymentHistory {
         let row = try await tx.query("""
             SELECT count(DISTINCT a.invoice_id) AS invoices,
@@ -82,13 +82,17 @@ enum CreditMethods {
             WHERE i.customer_id = \(customerID) AND p.received_on <= \(asOf)
               AND (a.reversed_at IS NULL OR a.reversed_at::date > \(asOf)) AND a.amount > 0
             """).one()
+        let broken = try await InteractionMethods.promises(asOf: asOf, customerID: customerID, on: tx).filter { $0.status == .broken }.count
+        let disputes = try await tx.query("""
+            SELECT count(*) FROM disputes WHERE customer_id = \(customerID) AND opened_on <= \(asOf)
+            """).scalar(Int.self)
         let paid = try row.decode(Decimal.self, column: "paid")
-        guard paid > 0 else { return PaymentHistory() }
+        guard paid > 0 else { return PaymentHistory(brokenPromises: broken, disputes: disputes) }
         return PaymentHistory(
             settledInvoices: try row.decode(Int.self, column: "invoices"),
             shareOnTime: try row.decode(Decimal.self, column: "on_time") / paid,
             weightedDaysLate: try row.decode(Decimal.self, column: "weighted_days") / paid,
-            worstDelayDays: try row.decode(Int.self, column: "worst"))
+            worstDelayDays: try row.decode(Int.self, column: "worst"), brokenPromises: broken, disputes: disputes)
     }
 
     static func assessmentJSON(_ row: PostgresRow) throws -> JSONValue {

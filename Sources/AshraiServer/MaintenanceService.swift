@@ -1,0 +1,43 @@
+import Foundation
+import Logging
+import Postgres
+import ServiceLifecycle
+
+/// Housekeeping every daemon runs hourly: idempotency keys older than `keepDays` (never less
+/// than the 30 days the protocol promises) are deleted. Safe with several daemons: a DELETE of
+/// rows another daemon already deleted deletes nothing.
+public struct MaintenanceService: Service {
+    let services: Services
+    let logger: Logger
+    let interval: Duration
+
+    /// What the protocol promises: a replay within 30 days gets the original answer.
+    public static let keepDays = 30
+
+    public init(services: Services, logger: Logger, interval: Duration = .seconds(3600)) {
+        self.services = services
+        self.logger = logger
+        self.interval = interval
+    }
+
+    /// Deletes idempotency keys created more than `keepDays` days before `now`; returns how many.
+    @discardableResult
+    public static func pruneIdempotencyKeys(services: Services, now: Date = Date()) async throws -> Int {
+        let cutoff = now.addingTimeInterval(-Double(keepDays) * 86_400)
+        return try await services.database.query("""
+            WITH gone AS (DELETE FROM idempotency_keys WHERE created_at < \(cutoff) RETURNING 1) SELECT count(*) FROM gone
+            """).scalar(Int.self)
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let pruned = try await Self.pruneIdempotencyKeys(services: services)
+                if pruned > 0 { logger.info("pruned idempotency keys", metadata: ["count": "\(pruned)", "older_than_days": "\(Self.keepDays)"]) }
+            } catch {
+                logger.warning("idempotency key pruning failed; will retry", metadata: ["error": "\(error)"])
+            }
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { return }
+        }
+    }
+}
