@@ -36,12 +36,15 @@ public struct DunningScheduler: Service {
         }
     }
 
-    func runIfDue() async {
+    /// Runs today's scheduled dunning if its time has come and it has not run yet.
+    public func runIfDue() async {
         let secondsToday = Int(Date().timeIntervalSince1970) % 86_400
         guard secondsToday >= minuteOfDay * 60 else { return }
         do {
             let context = CallContext(connectionID: 0, clientAddress: "scheduler", logger: logger)
             let summary = try await services.transaction(context) { tx -> JSONValue? in
+                // The run's lock first, so a second daemon checks only after the first committed.
+                try await tx.query("SELECT pg_advisory_xact_lock(hashtext('ashrai.dunning.run'))")
                 let done = try await tx.query("""
                     SELECT EXISTS (SELECT 1 FROM dunning_runs WHERE scheduled AND as_of = current_date)
                     """).scalar(Bool.self)

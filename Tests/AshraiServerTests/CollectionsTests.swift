@@ -401,6 +401,26 @@ struct MaintenanceTests {
     }
 }
 
+@Suite("scheduled dunning")
+struct SchedulerTests {
+    @Test("the daily run happens once a day however often the scheduler wakes, and is recorded as scheduled")
+    func once() async throws {
+        try await withCollections("scheduler") { _, client, database in
+            let today = try await database.query("SELECT current_date").scalar(PostgresDate.self)
+            let c = try await client.customer("Scheduled Ltd")
+            _ = try await client.invoice(c, "75.00", due: PostgresDate(daysSinceEpoch: today.daysSinceEpoch - 10).description)
+            let services = Services(database: database, secrets: Shared.secrets, settings: ServerSettings().withRepositoryPaths(), version: "test")
+            let scheduler = DunningScheduler(services: services, minuteOfDay: 0, logger: makeTestLogger())
+            await scheduler.runIfDue()
+            await scheduler.runIfDue()
+            let runs = try await database.query("SELECT count(*) FROM dunning_runs WHERE scheduled AND as_of = current_date").scalar(Int.self)
+            #expect(runs == 1)
+            let letters = try await client.result("letters.list", ["customer_id": c])["letters"]?.arrayValue ?? []
+            #expect(letters.map { $0["level"] } == [1])
+        }
+    }
+}
+
 @Suite("collections roles")
 struct CollectionsRoleTests {
     @Test("a clerk logs interactions and opens disputes; only a manager resolves, plans and runs dunning")
