@@ -33,7 +33,7 @@ extension Schema {
     public static let payment = object([
         "id": id, "customer_id": id, "amount": money, "currency": string, "method": paymentMethod, "received_on": date,
         "reference": nullable(string), "unapplied": money, "status": ["type": "string", "enum": ["recorded", "reversed"]],
-        "reverse_reason": nullable(string), "created_at": instant,
+        "reverse_reason": nullable(string), "via_assignment_id": nullable(id), "created_at": instant,
     ], required: ["id", "customer_id", "amount", "currency", "method", "received_on", "unapplied", "status"])
     /// A write-off.
     public static let writeoff = object(["id": id, "invoice_id": id, "customer_id": id, "amount": money, "reason": string,
@@ -86,7 +86,8 @@ extension MethodCatalog {
                    params: [.required("customer_id", Schema.id), .required("amount", Schema.money), .required("method", Schema.paymentMethod),
                             .required("received_on", Schema.date), .optional("reference", Schema.string(maxLength: 200)),
                             .optional("currency", Schema.string(maxLength: 3)), .optional("allocations", Schema.allocationRequest),
-                            .optional("idempotency_key", Schema.idempotencyKey)],
+                            .optional("idempotency_key", Schema.idempotencyKey),
+                            .optional("via_assignment_id", ["type": "integer", "minimum": 1, "description": "money a collection agency collected under this assignment"])],
                    result: Schema.paymentResult),
         MethodSpec(name: "payments.apply", summary: "Apply a payment's unapplied credit to invoices.", access: staff,
                    params: [.required("payment_id", Schema.id), .optional("allocations", Schema.allocationRequest),

@@ -61,7 +61,7 @@ public enum MethodCatalog {
     static let managers: MethodSpec.Access = .roles([.admin, .manager])
 
     /// All methods, in documentation order.
-    public static let all: [MethodSpec] = foundation + customerMethods + creditMethods + ledgerMethods + collectionMethods
+    public static let all: [MethodSpec] = foundation + customerMethods + creditMethods + ledgerMethods + collectionMethods + agencyMethods
 
     /// Server, auth, users, audit.
     static let foundation: [MethodSpec] = [

@@ -167,4 +167,6 @@ enum MethodHandlers {
         .merging(DunningMethods.handlers) { $1 }
         .merging(LetterMethods.handlers) { $1 }
         .merging(PlanMethods.handlers) { $1 }
+        .merging(AgencyMethods.handlers) { $1 }
+        .merging(AssignmentMethods.handlers) { $1 }
 }

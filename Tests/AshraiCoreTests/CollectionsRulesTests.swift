@@ -159,3 +159,16 @@ struct DunningRulesTests {
         #expect(LetterFormat.date(year: 2026, month: 3, day: 5, language: "en") == "5 Mar 2026")
     }
 }
+
+@Suite("commission")
+struct CommissionTests {
+    @Test("commission is half-even to the agora, once on what was collected")
+    func arithmetic() {
+        #expect(Commission.due(collected: Decimal(string: "1234.57")!, ratePercent: Decimal(string: "17.5")!) == Decimal(string: "216.05")!)
+        #expect(Commission.due(collected: Decimal(string: "10.10")!, ratePercent: 25) == Decimal(string: "2.52")!)   // 2.525 → 2.52
+        #expect(Commission.due(collected: Decimal(string: "10.30")!, ratePercent: 25) == Decimal(string: "2.58")!)   // 2.575 → 2.58
+        #expect(Commission.due(collected: 0, ratePercent: 30) == 0)
+        #expect(Commission.recoveryRate(collected: Decimal(string: "1244.67")!, assigned: 2000) == Decimal(string: "62.2")!)
+        #expect(Commission.recoveryRate(collected: 5, assigned: 0) == nil)
+    }
+}

@@ -15,7 +15,7 @@ struct RoleMatrixTests {
     func matrix() async throws {
         try await withServer { port in
             for role in Role.allCases {
-                let user = try await makeUser(port: port, role: role, agencyID: role == .agency ? 1 : nil)
+                let user = try await makeUser(port: port, role: role)
                 try await LineClient.with(port: port) { client in
                     try await client.login(user.username, user.password)
                     for spec in MethodCatalog.all {

@@ -179,7 +179,15 @@ func makeUser(port: Int, role: Role, agencyID: Int? = nil) async throws -> (id: 
     let id = try await LineClient.with(port: port) { client in
         try await client.login(admin.username, admin.password)
         var params: JSONObject = ["username": .string(username), "password": .string(initial), "role": .string(role.rawValue)]
-        if let agencyID { params["agency_id"] = .int(agencyID) }
+        if role == .agency {
+            // An agency login belongs to an agency: the one given, or a new one.
+            if let agencyID {
+                params["agency_id"] = .int(agencyID)
+            } else {
+                let created = try await client.result("agencies.create", ["name": .string(Shared.unique("Agency")), "commission_rate": "15"])
+                params["agency_id"] = try #require(created["id"])
+            }
+        }
         return try #require(try await client.result("users.create", params)["id"]?.intValue)
     }
     try await LineClient.with(port: port) { client in

@@ -114,6 +114,7 @@ enum DunningMethods {
         var lastDateToPay: Int?
         var disputed: Bool
         var inPlan: Bool
+        var assigned: Bool
     }
 
     static func run(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
@@ -145,6 +146,8 @@ enum DunningMethods {
                    (SELECT string_agg(s.level::text, ',') FROM dunning_steps s WHERE s.invoice_id = i.id) AS reached,
                    (SELECT max(l.last_date_to_pay) FROM dunning_steps s JOIN letters l ON l.id = s.letter_id WHERE s.invoice_id = i.id) AS last_date_to_pay,
                    EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open') AS disputed,
+                   EXISTS (SELECT 1 FROM assignment_invoices ai JOIN assignments a ON a.id = ai.assignment_id
+                           WHERE ai.invoice_id = i.id AND NOT ai.released AND a.status = 'active') AS assigned,
                    (SELECT string_agg(p.id::text, ',') FROM plan_invoices pi JOIN plans p ON p.id = pi.plan_id
                     WHERE pi.invoice_id = i.id AND p.status = 'active') AS plans
             FROM invoices i
@@ -161,7 +164,7 @@ enum DunningMethods {
                 reached: Set((try row.decode(String?.self, column: "reached") ?? "").split(separator: ",").compactMap { Int($0) }),
                 lastDateToPay: try row.decode(PostgresDate?.self, column: "last_date_to_pay")?.daysSinceEpoch,
                 disputed: try row.decode(Bool.self, column: "disputed"),
-                inPlan: planIDs.contains { !defaultedNow.contains($0) })
+                inPlan: planIDs.contains { !defaultedNow.contains($0) }, assigned: try row.decode(Bool.self, column: "assigned"))
         }
         // Open promises pause the invoices they name, or all of the customer's when they name none.
         var promisedCustomers: Set<Int64> = []
@@ -173,7 +176,7 @@ enum DunningMethods {
         var skipped: [JSONValue] = []
         var groups: [Int64: [Int: [Candidate]]] = [:]   // customer → level → invoices
         for candidate in candidates {
-            let pause: Dunning.Pause? = candidate.disputed ? .disputed : candidate.inPlan ? .inPlan
+            let pause: Dunning.Pause? = candidate.assigned ? .assigned : candidate.disputed ? .disputed : candidate.inPlan ? .inPlan
                 : (promisedCustomers.contains(candidate.customerID) || promisedInvoices.contains(candidate.invoiceID)) ? .promised : nil
             let decision = Dunning.decide(
                 Dunning.Invoice(daysOverdue: candidate.daysOverdue, reached: candidate.reached, pause: pause, lastDateToPay: candidate.lastDateToPay),

@@ -14,7 +14,7 @@ enum PaymentMethods {
     static let methods = ["card", "bank_transfer", "cheque", "cash", "digital"]
 
     static let columns = """
-        p.id, p.customer_id, p.amount, p.currency, p.method, p.received_on, p.reference, p.unapplied, p.status,
+        p.id, p.customer_id, p.amount, p.currency, p.method, p.received_on, p.reference, p.unapplied, p.status, p.via_assignment_id,
         p.reverse_reason, p.created_at
         """
 
@@ -30,6 +30,7 @@ enum PaymentMethods {
             "unapplied": .money(try row.decode(Decimal.self, column: "unapplied"), currency),
             "status": .string(try row.decode(String.self, column: "status")),
             "reverse_reason": .optional(try row.decode(String?.self, column: "reverse_reason")),
+            "via_assignment_id": try row.decode(Int64?.self, column: "via_assignment_id").map(JSONValue.id) ?? .null,
             "created_at": .string(rfc3339(try row.decode(Date.self, column: "created_at"))),
         ]
     }
@@ -149,6 +150,7 @@ enum PaymentMethods {
         let reference = try params.optionalString("reference", maxLength: 200)
         let requested = try requestedLines(params, currency: currency)
         let key = try params.optionalString("idempotency_key", maxLength: 200)
+        let viaAssignment = try params.optionalInt("via_assignment_id", range: 1...Int.max).map(Int64.init)
         let current = context
         return try await services.transaction(current, joining: existing) { tx in
             if let key, case .replay(let response) = try await Idempotency.claim(
@@ -156,6 +158,14 @@ enum PaymentMethods {
                 return response
             }
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
+            if let viaAssignment {
+                let owner = try await tx.query("""
+                    SELECT customer_id FROM assignments WHERE id = \(viaAssignment) AND status = 'active'
+                    """).first?.decode(Int64.self, at: 0)
+                guard owner == customerID else {
+                    throw RPCFailure.invalidParams("via_assignment_id", "via_assignment_id must be an active assignment of this customer")
+                }
+            }
             let invoices = try await openInvoices(customerID: customerID, currency: currency, on: tx)
             let allocation: (lines: [AllocationLine], unapplied: Decimal)
             do {
@@ -164,9 +174,9 @@ enum PaymentMethods {
                 throw failure(error)
             }
             let paymentID = try await tx.query("""
-                INSERT INTO payments (customer_id, amount, currency, method, received_on, reference, unapplied, created_by)
+                INSERT INTO payments (customer_id, amount, currency, method, received_on, reference, unapplied, created_by, via_assignment_id)
                 VALUES (\(customerID), \(amount), \(currency.code), \(method), \(receivedOn), \(reference), \(allocation.unapplied),
-                        \(current.session?.userID))
+                        \(current.session?.userID), \(viaAssignment))
                 RETURNING id
                 """).scalar(Int64.self)
             try await write(allocation.lines, paymentID: paymentID, appliedOn: receivedOn, context: current, on: tx)

@@ -15,6 +15,13 @@ enum UserMethods {
         "users.reset_password": resetPassword,
     ]
 
+    /// The agency of an agency login must exist and be active.
+    static func requireAgency(_ agency: Int64?, on tx: PostgresConnection) async throws {
+        guard let agency else { return }
+        let active = try await tx.query("SELECT active FROM agencies WHERE id = \(agency)").first?.decode(Bool.self, at: 0)
+        guard active == true else { throw RPCFailure.invalidParams("agency_id", "agency_id must be an active agency") }
+    }
+
     /// An agency login needs its agency; no other role has one.
     static func agencyID(for role: Role, params: Params) throws -> Int64? {
         let agency = try params.optionalInt("agency_id").map(Int64.init)
@@ -36,6 +43,7 @@ enum UserMethods {
         let current = context
         do {
             return try await services.transaction(current) { tx in
+                try await requireAgency(agency, on: tx)
                 let row = try await tx.query("""
                     WITH u AS (
                         INSERT INTO users (username, username_key, display_name, role, agency_id, password_hash, must_change_password)
@@ -104,6 +112,7 @@ enum UserMethods {
         let agency = try agencyID(for: role, params: params)
         return try await change("users.set_role", id: id, services: services, context: context) { user, tx in
             if user.role == .admin, role != .admin, !user.isDisabled { try await ensureAnotherActiveAdmin(besides: id, on: tx) }
+            try await requireAgency(agency, on: tx)
             try await tx.query("""
                 UPDATE users SET role = \(role.rawValue), agency_id = \(agency), updated_at = now(), version = version + 1 WHERE id = \(id)
                 """)
