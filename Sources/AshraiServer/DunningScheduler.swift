@@ -41,7 +41,8 @@ public struct DunningScheduler: Service {
         let secondsToday = Int(Date().timeIntervalSince1970) % 86_400
         guard secondsToday >= minuteOfDay * 60 else { return }
         do {
-            let context = CallContext(connectionID: 0, clientAddress: "scheduler", logger: logger)
+            var context = CallContext(connectionID: 0, clientAddress: "scheduler", logger: logger)
+            context.isSystem = true
             let summary = try await services.transaction(context) { tx -> JSONValue? in
                 // The run's lock first, so a second daemon checks only after the first committed.
                 try await tx.query("SELECT pg_advisory_xact_lock(hashtext('ashrai.dunning.run'))")

@@ -91,8 +91,17 @@ public struct Services: Sendable {
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await database.withRetryingTransaction(isolation: isolation) { tx in
-            let userID = context.session.map { String($0.userID) } ?? ""
-            try await tx.query("SELECT set_config('ashrai.user_id', \(userID), true)")
+            try await tx.query("SELECT set_config('ashrai.user_id', \(context.viewer), true)")
+            return try await body(tx)
+        }
+    }
+
+    /// Reads for a request: a read-only transaction with `ashrai.user_id` set (transaction-
+    /// local, so a pooled connection never carries it into the next request). Every handler
+    /// reads through here or `transaction`, so row-level security always knows who asks.
+    public func read<Result>(_ context: CallContext, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await database.withTransaction(isolation: .readCommitted, readOnly: true) { tx in
+            try await tx.query("SELECT set_config('ashrai.user_id', \(context.viewer), true)")
             return try await body(tx)
         }
     }
@@ -126,6 +135,13 @@ public struct CallContext: Sendable {
     public var session: SessionInfo?
     /// Logger with connection metadata.
     public var logger: Logger
+    /// The daemon's own work (the scheduler), not a request: row-level security lets it see all.
+    public var isSystem = false
+
+    /// Who asks, as `ashrai.user_id` carries it to PostgreSQL: the user's id, `system`, or
+    /// empty (not logged in: sees no protected rows).
+    public var viewer: String { isSystem ? "system" : context(session) }
+    private func context(_ session: SessionInfo?) -> String { session.map { String($0.userID) } ?? "" }
 
     /// Creates a context for a new connection.
     public init(connectionID: Int, clientAddress: String?, logger: Logger) {

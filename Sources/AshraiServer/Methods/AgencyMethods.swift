@@ -114,14 +114,14 @@ enum AgencyMethods {
 
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        return try await services.database.withConnection { try await load(id, on: $0) }
+        return try await services.read(context) { try await load(id, on: $0) }
     }
 
     static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let active = try params.optionalBool("active")
-        let rows = try await services.database.query("""
+        let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: columns) FROM agencies a WHERE (\(active)::boolean IS NULL OR a.active = \(active)) ORDER BY a.name, a.id
-            """)
+            """) }
         return ["agencies": .array(try rows.map(agencyJSON))]
     }
 
@@ -150,7 +150,7 @@ enum AgencyMethods {
         let from = try params.optionalDate("from")
         let to = try params.optionalDate("to")
         if let from, let to, from > to { throw RPCFailure.invalidParams("from", "from must not be after to") }
-        return try await services.database.withConnection { connection in
+        return try await services.read(context) { connection in
             let agency = try await load(agencyID, on: connection)
             let rows = try await connection.query("""
                 SELECT s.id, s.customer_id, c.name AS customer_name, s.status, s.commission_rate, s.assigned_amount, s.created_at::date AS assigned_on,
@@ -371,17 +371,17 @@ enum AssignmentMethods {
         if let status, !["pending", "active", "recalled", "settled"].contains(status) {
             throw RPCFailure.invalidParams("status", "status must be one of: pending, active, recalled, settled")
         }
-        let rows = try await services.database.query("""
+        let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: columns) FROM \(unescaped: from)
             WHERE (\(agencyID)::bigint IS NULL OR s.agency_id = \(agencyID)) AND (\(customerID)::bigint IS NULL OR s.customer_id = \(customerID))
               AND (\(status)::text IS NULL OR s.status = \(status))
             ORDER BY s.id DESC LIMIT 1000
-            """)
+            """) }
         return ["assignments": .array(try rows.map(assignmentJSON))]
     }
 
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        return try await services.database.withConnection { try await load(id, on: $0) }
+        return try await services.read(context) { try await load(id, on: $0) }
     }
 }

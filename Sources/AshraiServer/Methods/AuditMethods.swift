@@ -17,7 +17,7 @@ enum AuditMethods {
             guard let date = parseRFC3339(text) else { throw RPCFailure.invalidParams("since", "since must be an RFC 3339 instant") }
             since = date
         }
-        let rows = try await services.database.query("""
+        let rows = try await services.read(context) { try await $0.query("""
             SELECT id, occurred_at, actor_user_id, actor_username, action, entity_type, entity_id, before, after, context
             FROM audit_log
             WHERE (\(entity)::text IS NULL OR entity_type = \(entity))
@@ -27,7 +27,7 @@ enum AuditMethods {
               AND (\(beforeID)::bigint IS NULL OR id < \(beforeID))
             ORDER BY id DESC
             LIMIT \(limit)
-            """)
+            """) }
         let entries: [JSONValue] = try rows.map { row in
             [
                 "id": .number(String(try row.decode(Int64.self, column: "id"))),

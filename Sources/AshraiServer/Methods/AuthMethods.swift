@@ -26,12 +26,12 @@ enum AuthMethods {
         let key = Username.key(username)
         let throttle = services.settings.throttle
         let window = Int(throttle.window.components.seconds)
-        let state = try await services.database.query("""
+        let state = try await services.read(context) { try await $0.query("""
             SELECT
               (SELECT locked_until FROM account_locks WHERE username_key = \(key) AND locked_until > now()) AS locked_until,
               (SELECT count(*) FROM login_failures WHERE address = \(context.clientAddress)
                  AND at > now() - make_interval(secs => \(window))) AS address_failures
-            """).one()
+            """) }.one()
         if let lockedUntil = try state.decode(Date?.self, column: "locked_until") {
             let current = context
             try await services.transaction(current) { tx in
@@ -49,9 +49,9 @@ enum AuthMethods {
             }
             throw RPCFailure(.rateLimited, "too many failed logins from this address; try again later")
         }
-        let userRows = try await services.database.query("""
+        let userRows = try await services.read(context) { try await $0.query("""
             SELECT u.password_hash, \(unescaped: UserRecord.columns) FROM users u WHERE u.username_key = \(key)
-            """)
+            """) }
         let user = try userRows.first.map(UserRecord.init(row:))
         let hash = try userRows.first?.decode(String.self, column: "password_hash")
         let matches = try await services.secrets.verify(password: password, hash: hash)
@@ -107,7 +107,7 @@ enum AuthMethods {
             throw RPCFailure.unauthenticated
         }
         context.session = session
-        let user = try await services.database.withConnection { try await UserRecord.load(id: session.userID, on: $0) }
+        let user = try await services.read(context) { try await UserRecord.load(id: session.userID, on: $0) }
         guard let user else { throw RPCFailure.unauthenticated }
         return sessionResult(token: token, session: session, user: user)
     }
@@ -125,7 +125,7 @@ enum AuthMethods {
 
     static func whoami(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         guard let session = context.session else { throw RPCFailure.unauthenticated }
-        let user = try await services.database.withConnection { try await UserRecord.load(id: session.userID, on: $0) }
+        let user = try await services.read(context) { try await UserRecord.load(id: session.userID, on: $0) }
         guard let user else { throw RPCFailure.unauthenticated }
         return ["user": user.json, "expires_at": .string(rfc3339(session.expiresAt)), "must_change_password": .bool(session.mustChangePassword)]
     }
@@ -136,7 +136,7 @@ enum AuthMethods {
         let new = try params.string("new_password", maxLength: 1024)
         if let problem = PasswordPolicy.problem(with: new) { throw RPCFailure.invalidParams("new_password", problem) }
         guard old != new else { throw RPCFailure.invalidParams("new_password", "the new password must differ from the old one") }
-        let stored = try await services.database.query("SELECT password_hash FROM users WHERE id = \(session.userID)").scalar(String.self)
+        let stored = try await services.read(context) { try await $0.query("SELECT password_hash FROM users WHERE id = \(session.userID)") }.scalar(String.self)
         guard try await services.secrets.verify(password: old, hash: stored) else {
             throw RPCFailure.invalidParams("old_password", "the old password does not match")
         }

@@ -178,7 +178,7 @@ enum CreditMethods {
     static func assessments(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let limit = try params.optionalInt("limit", range: 1...100) ?? 20
-        return try await services.database.withConnection { connection in
+        return try await services.read(context) { connection in
             _ = try await CustomerRecord.require(customerID, on: connection)
             let rows = try await connection.query("""
                 SELECT \(unescaped: assessmentColumns) FROM credit_assessments WHERE customer_id = \(customerID)
@@ -318,7 +318,7 @@ enum CreditMethods {
 
     static func getTerms(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
-        return try await services.database.withConnection { connection in
+        return try await services.read(context) { connection in
             _ = try await CustomerRecord.require(customerID, on: connection)
             return try await termsInForce(customerID: customerID, services: services, on: connection).json
         }
@@ -326,7 +326,7 @@ enum CreditMethods {
 
     static func termsHistory(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
-        return try await services.database.withConnection { connection in
+        return try await services.read(context) { connection in
             _ = try await CustomerRecord.require(customerID, on: connection)
             let rows = try await connection.query("""
                 SELECT \(unescaped: termsColumns) FROM credit_terms t LEFT JOIN users u ON u.id = t.set_by
@@ -348,7 +348,7 @@ enum CreditMethods {
     static func check(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let amount = try params.money("amount")   // 0 asks only for the figures
-        return try await services.database.withConnection { connection in
+        return try await services.read(context) { connection in
             let customer = try await CustomerRecord.require(customerID, on: connection)
             let limit = try await termsInForce(customerID: customerID, services: services, on: connection).limit
             let exposure = try await exposure(customerID: customerID, on: connection)

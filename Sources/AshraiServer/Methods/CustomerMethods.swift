@@ -130,7 +130,7 @@ enum CustomerMethods {
 
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        return try await services.database.withConnection { try await CustomerRecord.require(id, on: $0).json }
+        return try await services.read(context) { try await CustomerRecord.require(id, on: $0).json }
     }
 
     static func update(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
@@ -202,7 +202,7 @@ enum CustomerMethods {
         let limit = try params.optionalInt("limit", range: 1...500) ?? 50
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
         let pattern = query.flatMap { $0.isEmpty ? nil : containsPattern($0) }
-        let rows = try await services.database.query("""
+        let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: CustomerRecord.columns) FROM customers c
             WHERE c.id > \(after)
               AND (\(pattern)::text IS NULL OR c.search_text LIKE \(pattern))
@@ -210,7 +210,7 @@ enum CustomerMethods {
               AND (\(grade)::text IS NULL OR c.grade = \(grade))
             ORDER BY c.id
             LIMIT \(limit)
-            """)
+            """) }
         let customers = try rows.map { try CustomerRecord(row: $0) }
         let next: JSONValue = customers.count == limit ? .id(customers.last!.id) : .null
         return ["customers": .array(customers.map(\.json)), "next_after": next]
@@ -256,7 +256,7 @@ enum CustomerMethods {
 
     static func listContacts(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
-        return try await services.database.withConnection { connection in
+        return try await services.read(context) { connection in
             _ = try await CustomerRecord.require(customerID, on: connection)
             let rows = try await connection.query("""
                 SELECT id, customer_id, name, role, email, phone, preferred_channel FROM customer_contacts

@@ -72,7 +72,7 @@ enum DunningMethods {
     }
 
     static func getPolicy(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
-        try await services.database.withConnection { try await policy(services: services, on: $0).json }
+        try await services.read(context) { try await policy(services: services, on: $0).json }
     }
 
     static func setPolicy(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {

@@ -131,7 +131,7 @@ enum InteractionMethods {
         let kind = try params.optionalChoice("kind", Kind.self)?.rawValue
         let since = try params.optionalInstant("since")
         let limit = try params.optionalInt("limit", range: 1...500) ?? 100
-        return try await services.database.withConnection { connection in
+        return try await services.read(context) { connection in
             _ = try await CustomerRecord.require(customerID, on: connection)
             let rows = try await connection.query("""
                 SELECT \(unescaped: columns) FROM \(unescaped: from)
@@ -196,7 +196,7 @@ enum InteractionMethods {
         let status = try params.optionalChoice("status", PromiseStatus.self)
         let asOfParam = try params.optionalDate("as_of")
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
-        return try await services.database.withConnection { connection in
+        return try await services.read(context) { connection in
             let asOf: PostgresDate
             if let asOfParam { asOf = asOfParam } else { asOf = try await connection.query("SELECT current_date").scalar(PostgresDate.self) }
             let found = try await promises(asOf: asOf, customerID: customerID, on: connection).filter { status == nil || $0.status == status }

@@ -147,7 +147,7 @@ enum InvoiceMethods {
     /// One invoice with its late interest accrued to today (computed, never stored).
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        return try await services.database.withConnection { connection in
+        return try await services.read(context) { connection in
             var invoice = try invoiceJSON(try await load(id, on: connection))
             let today = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
             let interest = try await StatementMethods.accruedInterest(invoiceIDs: [id], asOf: today, on: connection)[id] ?? 0
@@ -168,7 +168,7 @@ enum InvoiceMethods {
         let overdueAsOf = try params.optionalDate("overdue_as_of")
         let limit = try params.optionalInt("limit", range: 1...500) ?? 50
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
-        let rows = try await services.database.query("""
+        let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: columns) FROM invoices i
             WHERE i.id > \(after)
               AND (\(customerID)::bigint IS NULL OR i.customer_id = \(customerID))
@@ -176,7 +176,7 @@ enum InvoiceMethods {
               AND (\(overdueAsOf)::date IS NULL OR (i.status IN ('open', 'partially_paid') AND i.due_date < \(overdueAsOf)))
             ORDER BY i.id
             LIMIT \(limit)
-            """)
+            """) }
         let invoices = try rows.map(invoiceJSON)
         let next: JSONValue = invoices.count == limit ? (invoices.last?["id"] ?? .null) : .null
         return ["invoices": .array(invoices), "next_after": next]

@@ -53,17 +53,17 @@ enum LetterMethods {
         let status = try params.optionalString("status", maxLength: 16)
         if let status, !["pending", "sent"].contains(status) { throw RPCFailure.invalidParams("status", "status must be pending or sent") }
         let limit = try params.optionalInt("limit", range: 1...500) ?? 100
-        let rows = try await services.database.query("""
+        let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: columns) FROM \(unescaped: from)
             WHERE (\(customerID)::bigint IS NULL OR l.customer_id = \(customerID)) AND (\(status)::text IS NULL OR l.status = \(status))
             ORDER BY l.id DESC LIMIT \(limit)
-            """)
+            """) }
         return ["letters": .array(try rows.map { try letterJSON($0, full: false) })]
     }
 
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        return try await services.database.withConnection { try await load(id, on: $0) }
+        return try await services.read(context) { try await load(id, on: $0) }
     }
 
     enum Channel: String, CaseIterable { case email, post, hand, sms, whatsapp }

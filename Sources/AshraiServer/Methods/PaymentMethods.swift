@@ -265,7 +265,7 @@ enum PaymentMethods {
 
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        return try await services.database.withConnection { try await result(paymentID: id, on: $0) }
+        return try await services.read(context) { try await result(paymentID: id, on: $0) }
     }
 
     static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
@@ -274,14 +274,14 @@ enum PaymentMethods {
         let to = try params.optionalDate("to")
         let limit = try params.optionalInt("limit", range: 1...500) ?? 50
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
-        let rows = try await services.database.query("""
+        let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: columns) FROM payments p
             WHERE p.id > \(after)
               AND (\(customerID)::bigint IS NULL OR p.customer_id = \(customerID))
               AND (\(from)::date IS NULL OR p.received_on >= \(from))
               AND (\(to)::date IS NULL OR p.received_on <= \(to))
             ORDER BY p.id LIMIT \(limit)
-            """)
+            """) }
         let payments = try rows.map(paymentJSON)
         let next: JSONValue = payments.count == limit ? (payments.last?["id"] ?? .null) : .null
         return ["payments": .array(payments), "next_after": next]

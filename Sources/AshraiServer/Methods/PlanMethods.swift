@@ -232,7 +232,7 @@ enum PlanMethods {
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let asOfParam = try params.optionalDate("as_of")
-        return try await services.database.withConnection { connection in
+        return try await services.read(context) { connection in
             let asOf: PostgresDate
             if let asOfParam { asOf = asOfParam } else { asOf = try await today(connection) }
             guard let plan = try await load(ids: [id], asOf: asOf, on: connection).first else { throw RPCFailure.notFound("plan") }
@@ -246,7 +246,7 @@ enum PlanMethods {
         if let status, !["proposed", "active", "completed", "defaulted", "cancelled"].contains(status) {
             throw RPCFailure.invalidParams("status", "status must be one of: proposed, active, completed, defaulted, cancelled")
         }
-        return try await services.database.withConnection { connection in
+        return try await services.read(context) { connection in
             let plans = try await load(customerID: customerID, status: status.map { [$0] }, asOf: today(connection), on: connection)
             return ["plans": .array(plans.map(\.json))]
         }

@@ -106,7 +106,7 @@ public enum ReportMethods {
         // are a page, largest balance first.
         let limit = try params.optionalInt("limit", range: 1...100_000) ?? 1000
         let offset = try params.optionalInt("offset", range: 0...10_000_000) ?? 0
-        let rows = try await services.database.withConnection { connection -> PostgresRows in
+        let rows = try await services.read(context) { connection -> PostgresRows in
             let asOf: PostgresDate
             if let requestedAsOf { asOf = requestedAsOf } else {
                 asOf = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
@@ -134,7 +134,7 @@ public enum ReportMethods {
             }
         }
         if asOfText == nil {
-            asOfText = try await services.database.query("SELECT current_date").scalar(PostgresDate.self).description
+            asOfText = try await services.read(context) { try await $0.query("SELECT current_date") }.scalar(PostgresDate.self).description
         }
         // The query returns the total row, then up to limit + 1 customers (one more tells whether a next page exists).
         let hasMore = jsonRows.count > limit

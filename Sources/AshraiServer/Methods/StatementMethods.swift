@@ -59,7 +59,7 @@ enum StatementMethods {
         let fromParam = try params.optionalDate("from")
         let toParam = try params.optionalDate("to")
         let asOfParam = try params.optionalDate("as_of")
-        return try await services.database.withConnection { connection in
+        return try await services.read(context) { connection in
             let customer = try await CustomerRecord.require(customerID, on: connection)
             let today = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
             let to = toParam ?? asOfParam ?? today

@@ -64,11 +64,11 @@ enum UserMethods {
 
     static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let includeDisabled = try params.optionalBool("include_disabled") ?? true
-        let rows = try await services.database.query("""
+        let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: UserRecord.columns) FROM users u
             WHERE \(includeDisabled) OR u.disabled_at IS NULL
             ORDER BY u.username_key
-            """)
+            """) }
         return ["users": .array(try rows.map { try UserRecord(row: $0).json })]
     }
 
