@@ -32,7 +32,7 @@ extension MethodCatalog {
         MethodSpec(name: "agencies.update", summary: "Change an agency's record; `version` guards against lost updates.", access: adminOnly,
                    params: [.required("id", Schema.id), .optional("version", ["type": "integer", "minimum": 1])] + Schema.agencyFields(required: false),
                    result: Schema.agency),
-        MethodSpec(name: "agencies.get", summary: "One agency.", access: managers, params: [.required("id", Schema.id)], result: Schema.agency),
+        MethodSpec(name: "agencies.get", summary: "One agency.", access: managersAndAgency, params: [.required("id", Schema.id)], result: Schema.agency),
         MethodSpec(name: "agencies.list", summary: "Agencies by name.", access: managers, params: [.optional("active", Schema.bool)],
                    result: Schema.object(["agencies": Schema.array(Schema.agency)], required: ["agencies"])),
         MethodSpec(name: "agencies.deactivate", summary: "Stop working with an agency (only with no pending or active assignment).", access: adminOnly,
@@ -66,10 +66,10 @@ extension MethodCatalog {
                    params: [.required("id", Schema.id), .required("reason", Schema.text)], result: Schema.assignment),
         MethodSpec(name: "assignments.settle", summary: "Close an assignment as settled; its access ends at once.", access: managers,
                    params: [.required("id", Schema.id), .optional("reason", Schema.text)], result: Schema.assignment),
-        MethodSpec(name: "assignments.list", summary: "Assignments, newest first.", access: managers,
+        MethodSpec(name: "assignments.list", summary: "Assignments, newest first.", access: managersAndAgency,
                    params: [.optional("agency_id", Schema.id), .optional("customer_id", Schema.id), .optional("status", Schema.assignmentStatus)],
                    result: Schema.object(["assignments": Schema.array(Schema.assignment)], required: ["assignments"])),
-        MethodSpec(name: "assignments.get", summary: "One assignment with what is open, collected and the commission.", access: managers,
+        MethodSpec(name: "assignments.get", summary: "One assignment with what is open, collected and the commission.", access: managersAndAgency,
                    params: [.required("id", Schema.id)], result: Schema.assignment),
     ]
 }

@@ -17,7 +17,7 @@ extension Schema {
                         required: ["version", "credit_limit", "net_days", "late_interest_rate"]),
         "override_reason": nullable(string), "created_at": instant, "void_reason": nullable(string),
         "accrued_interest": money,
-    ], required: ["id", "customer_id", "number", "issue_date", "due_date", "amount", "currency", "status", "open_amount", "terms"])
+    ], required: ["id", "customer_id", "number", "issue_date", "due_date", "amount", "currency", "status", "open_amount"])
 }
 
 extension Schema {
@@ -70,9 +70,9 @@ extension MethodCatalog {
                             .optional("currency", Schema.string(maxLength: 3)), .optional("description", Schema.text),
                             .optional("override_reason", Schema.text), .optional("idempotency_key", Schema.idempotencyKey)],
                    result: Schema.invoice),
-        MethodSpec(name: "invoices.get", summary: "One invoice with its open amount and the terms snapshotted on it.", access: staff,
+        MethodSpec(name: "invoices.get", summary: "One invoice with its open amount and the terms snapshotted on it.", access: staffAndAgency,
                    params: [.required("id", Schema.id)], result: Schema.invoice),
-        MethodSpec(name: "invoices.list", summary: "Invoices, filtered; keyset-paginated by `after` (an id).", access: staff,
+        MethodSpec(name: "invoices.list", summary: "Invoices, filtered; keyset-paginated by `after` (an id).", access: staffAndAgency,
                    params: [.optional("customer_id", Schema.id), .optional("status", Schema.invoiceStatus),
                             .optional("overdue_as_of", Schema.date), .optional("limit", ["type": "integer", "minimum": 1, "maximum": 500]),
                             .optional("after", Schema.id)],

@@ -59,6 +59,9 @@ public enum MethodCatalog {
     static let staff: MethodSpec.Access = .roles([.admin, .manager, .clerk])
     static let adminOnly: MethodSpec.Access = .roles([.admin])
     static let managers: MethodSpec.Access = .roles([.admin, .manager])
+    /// Staff, and the agency partner (read methods that filter to its active assignments).
+    static let staffAndAgency: MethodSpec.Access = .roles([.admin, .manager, .clerk, .agency])
+    static let managersAndAgency: MethodSpec.Access = .roles([.admin, .manager, .agency])
 
     /// All methods, in documentation order.
     public static let all: [MethodSpec] = foundation + customerMethods + creditMethods + ledgerMethods + collectionMethods + agencyMethods

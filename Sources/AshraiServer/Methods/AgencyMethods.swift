@@ -114,6 +114,7 @@ enum AgencyMethods {
 
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
+        if let agency = AgencyScope.agency(context), agency != id { throw RPCFailure.notFound("agency") }
         return try await services.read(context) { try await load(id, on: $0) }
     }
 
@@ -371,9 +372,11 @@ enum AssignmentMethods {
         if let status, !["pending", "active", "recalled", "settled"].contains(status) {
             throw RPCFailure.invalidParams("status", "status must be one of: pending, active, recalled, settled")
         }
+        let agency = AgencyScope.agency(context)
         let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: columns) FROM \(unescaped: from)
             WHERE (\(agencyID)::bigint IS NULL OR s.agency_id = \(agencyID)) AND (\(customerID)::bigint IS NULL OR s.customer_id = \(customerID))
+              AND (\(agency)::bigint IS NULL OR (s.agency_id = \(agency) AND s.status = 'active'))
               AND (\(status)::text IS NULL OR s.status = \(status))
             ORDER BY s.id DESC LIMIT 1000
             """) }
@@ -382,6 +385,13 @@ enum AssignmentMethods {
 
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        return try await services.read(context) { try await load(id, on: $0) }
+        let agency = AgencyScope.agency(context)
+        return try await services.read(context) { connection in
+            let assignment = try await load(id, on: connection)
+            if let agency, assignment["agency_id"]?.intValue.map(Int64.init) != agency || assignment["status"] != "active" {
+                throw RPCFailure.notFound("assignment")
+            }
+            return assignment
+        }
     }
 }

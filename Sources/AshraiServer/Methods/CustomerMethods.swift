@@ -130,7 +130,11 @@ enum CustomerMethods {
 
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        return try await services.read(context) { try await CustomerRecord.require(id, on: $0).json }
+        let agency = AgencyScope.agency(context)
+        return try await services.read(context) { connection in
+            try await AgencyScope.requireCustomer(id, agency: agency, on: connection)
+            return AgencyScope.customerView(try await CustomerRecord.require(id, on: connection).json, agency: agency)
+        }
     }
 
     static func update(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
@@ -202,9 +206,11 @@ enum CustomerMethods {
         let limit = try params.optionalInt("limit", range: 1...500) ?? 50
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
         let pattern = query.flatMap { $0.isEmpty ? nil : containsPattern($0) }
+        let agency = AgencyScope.agency(context)
         let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: CustomerRecord.columns) FROM customers c
             WHERE c.id > \(after)
+              AND (\(agency)::bigint IS NULL OR c.id IN (SELECT i.customer_id FROM invoices i WHERE i.id IN (SELECT agency_invoice_ids(\(agency)))))
               AND (\(pattern)::text IS NULL OR c.search_text LIKE \(pattern))
               AND (\(status)::text IS NULL OR c.status = \(status))
               AND (\(grade)::text IS NULL OR c.grade = \(grade))
@@ -213,7 +219,7 @@ enum CustomerMethods {
             """) }
         let customers = try rows.map { try CustomerRecord(row: $0) }
         let next: JSONValue = customers.count == limit ? .id(customers.last!.id) : .null
-        return ["customers": .array(customers.map(\.json)), "next_after": next]
+        return ["customers": .array(customers.map { AgencyScope.customerView($0.json, agency: agency) }), "next_after": next]
     }
 
     static func contactJSON(_ row: PostgresRow) throws -> JSONValue {
@@ -256,7 +262,9 @@ enum CustomerMethods {
 
     static func listContacts(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
+        let agency = AgencyScope.agency(context)
         return try await services.read(context) { connection in
+            try await AgencyScope.requireCustomer(customerID, agency: agency, on: connection)
             _ = try await CustomerRecord.require(customerID, on: connection)
             let rows = try await connection.query("""
                 SELECT id, customer_id, name, role, email, phone, preferred_channel FROM customer_contacts

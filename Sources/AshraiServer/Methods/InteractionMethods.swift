@@ -131,11 +131,14 @@ enum InteractionMethods {
         let kind = try params.optionalChoice("kind", Kind.self)?.rawValue
         let since = try params.optionalInstant("since")
         let limit = try params.optionalInt("limit", range: 1...500) ?? 100
+        let agency = AgencyScope.agency(context)
         return try await services.read(context) { connection in
+            try await AgencyScope.requireCustomer(customerID, agency: agency, on: connection)
             _ = try await CustomerRecord.require(customerID, on: connection)
             let rows = try await connection.query("""
                 SELECT \(unescaped: columns) FROM \(unescaped: from)
                 WHERE x.customer_id = \(customerID) AND (\(kind)::text IS NULL OR x.kind = \(kind))
+                  AND (\(agency)::bigint IS NULL OR x.invoice_ids && ARRAY(SELECT agency_invoice_ids(\(agency))))
                   AND (\(since)::timestamptz IS NULL OR x.occurred_at >= \(since))
                 ORDER BY x.occurred_at DESC, x.id DESC LIMIT \(limit)
                 """)

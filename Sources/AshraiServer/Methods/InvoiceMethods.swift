@@ -147,8 +147,10 @@ enum InvoiceMethods {
     /// One invoice with its late interest accrued to today (computed, never stored).
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
+        let agency = AgencyScope.agency(context)
         return try await services.read(context) { connection in
-            var invoice = try invoiceJSON(try await load(id, on: connection))
+            try await AgencyScope.requireInvoice(id, agency: agency, on: connection)
+            var invoice = AgencyScope.invoiceView(try invoiceJSON(try await load(id, on: connection)), agency: agency)
             let today = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
             let interest = try await StatementMethods.accruedInterest(invoiceIDs: [id], asOf: today, on: connection)[id] ?? 0
             if case .object(var object) = invoice {
@@ -162,22 +164,24 @@ enum InvoiceMethods {
     static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         let status = try params.optionalString("status", maxLength: 20)
-        if let status, !["open", "partially_paid", "paid", "written_off", "void"].contains(status) {
-            throw RPCFailure.invalidParams("status", "status must be one of: open, partially_paid, paid, written_off, void")
+        if let status, !["open", "partially_paid", "paid", "written_off", "credited", "void"].contains(status) {
+            throw RPCFailure.invalidParams("status", "status must be one of: open, partially_paid, paid, written_off, credited, void")
         }
+        let agency = AgencyScope.agency(context)
         let overdueAsOf = try params.optionalDate("overdue_as_of")
         let limit = try params.optionalInt("limit", range: 1...500) ?? 50
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
         let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: columns) FROM invoices i
             WHERE i.id > \(after)
+              AND (\(agency)::bigint IS NULL OR i.id IN (SELECT agency_invoice_ids(\(agency))))
               AND (\(customerID)::bigint IS NULL OR i.customer_id = \(customerID))
               AND (\(status)::text IS NULL OR i.status = \(status))
               AND (\(overdueAsOf)::date IS NULL OR (i.status IN ('open', 'partially_paid') AND i.due_date < \(overdueAsOf)))
             ORDER BY i.id
             LIMIT \(limit)
             """) }
-        let invoices = try rows.map(invoiceJSON)
+        let invoices = try rows.map { AgencyScope.invoiceView(try invoiceJSON($0), agency: agency) }
         let next: JSONValue = invoices.count == limit ? (invoices.last?["id"] ?? .null) : .null
         return ["invoices": .array(invoices), "next_after": next]
     }

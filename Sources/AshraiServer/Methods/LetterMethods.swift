@@ -41,9 +41,11 @@ enum LetterMethods {
         return .object(json)
     }
 
-    static func load(_ id: Int64, on connection: PostgresConnection) async throws -> JSONValue {
+    static func load(_ id: Int64, agency: Int64? = nil, on connection: PostgresConnection) async throws -> JSONValue {
         guard let row = try await connection.query("""
-            SELECT \(unescaped: columns), l.body_text, l.body_html, l.data FROM \(unescaped: from) WHERE l.id = \(id)
+            SELECT \(unescaped: columns), l.body_text, l.body_html, l.data FROM \(unescaped: from)
+            WHERE l.id = \(id)
+              AND (\(agency)::bigint IS NULL OR l.id IN (SELECT s.letter_id FROM dunning_steps s WHERE s.invoice_id IN (SELECT agency_invoice_ids(\(agency)))))
             """).first else { throw RPCFailure.notFound("letter") }
         return try letterJSON(row, full: true)
     }
@@ -53,9 +55,11 @@ enum LetterMethods {
         let status = try params.optionalString("status", maxLength: 16)
         if let status, !["pending", "sent"].contains(status) { throw RPCFailure.invalidParams("status", "status must be pending or sent") }
         let limit = try params.optionalInt("limit", range: 1...500) ?? 100
+        let agency = AgencyScope.agency(context)
         let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: columns) FROM \(unescaped: from)
             WHERE (\(customerID)::bigint IS NULL OR l.customer_id = \(customerID)) AND (\(status)::text IS NULL OR l.status = \(status))
+              AND (\(agency)::bigint IS NULL OR l.id IN (SELECT s.letter_id FROM dunning_steps s WHERE s.invoice_id IN (SELECT agency_invoice_ids(\(agency)))))
             ORDER BY l.id DESC LIMIT \(limit)
             """) }
         return ["letters": .array(try rows.map { try letterJSON($0, full: false) })]
@@ -63,7 +67,8 @@ enum LetterMethods {
 
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        return try await services.read(context) { try await load(id, on: $0) }
+        let agency = AgencyScope.agency(context)
+        return try await services.read(context) { try await load(id, agency: agency, on: $0) }
     }
 
     enum Channel: String, CaseIterable { case email, post, hand, sms, whatsapp }
