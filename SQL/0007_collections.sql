@@ -12,14 +12,14 @@ ALTER TABLE invoices ADD CONSTRAINT invoices_status_check
     CHECK (status IN ('open', 'partially_paid', 'paid', 'written_off', 'credited', 'void'));
 
 -- What is still owed on an invoice: one definition for exposure, plans, dunning and imports.
-CREATE FUNCTION invoice_open_amount(i invoices) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
+CREATE FUNCTION invoice_open_amount(i invoices) RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT i.amount - i.paid_amount - i.discount_amount - i.written_off_amount - i.credited_amount
 $$;
 
 -- An invoice's status from its settlement columns (one rule for payments, write-offs,
 -- credit notes and reversals). Void is set apart and never passes through here.
 CREATE FUNCTION invoice_settlement_status(amount numeric, paid numeric, discount numeric, written_off numeric, credited numeric)
-RETURNS text LANGUAGE sql IMMUTABLE AS $$
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE
         WHEN paid + discount + written_off + credited >= amount THEN
             CASE WHEN written_off > 0 THEN 'written_off' WHEN paid + discount > 0 THEN 'paid' ELSE 'credited' END

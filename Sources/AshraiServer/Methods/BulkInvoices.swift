@@ -53,7 +53,7 @@ enum BulkInvoices {
             var idByCode: [String: Int64] = [:]
             if !codes.isEmpty {
                 for row in try await tx.query("""
-                    SELECT id, lower(code) AS code FROM customers WHERE code IS NOT NULL AND lower(code) = ANY(\(PostgresArray(codes))::text[])
+                    SELECT id, code_key AS code FROM customers WHERE code_key = ANY(\(PostgresArray(codes))::text[])
                     """) { idByCode[try row.decode(String.self, column: "code")] = try row.decode(Int64.self, column: "id") }
             }
             for index in parsed.indices where parsed[index].customerID == nil {
@@ -83,7 +83,7 @@ enum BulkInvoices {
                 exposure[id] = try row.decode(Decimal?.self, column: "open") ?? 0
             }
             var taken = Set(try await tx.query("""
-                SELECT lower(number) FROM invoices WHERE lower(number) = ANY(\(PostgresArray(parsed.map { $0.fields.number.lowercased() }))::text[])
+                SELECT number_key FROM invoices WHERE number_key = ANY(\(PostgresArray(parsed.map { $0.fields.number.lowercased() }))::text[])
                 """).map { try $0.decode(String.self, at: 0) })
             let fallback = CreditMethods.Terms.defaults(customerID: 0, services: services)   // its json is not used here
             var accepted: [(row: Row, due: PostgresDate, terms: CreditMethods.Terms, overLimit: Bool)] = []
@@ -135,7 +135,7 @@ enum BulkInvoices {
                     SELECT customer_id, number, issue_date, due_date, amount, currency, description, terms_version, credit_limit,
                            net_days, late_interest_rate, early_discount_rate, early_discount_days, override_reason, \(context.session?.userID)
                     FROM r
-                    RETURNING id, customer_id, number, issue_date, due_date, amount, currency, override_reason
+                    RETURNING id, customer_id, number, number_key, issue_date, due_date, amount, currency, override_reason
                 ), audit AS (
                     INSERT INTO audit_log (actor_user_id, actor_username, action, entity_type, entity_id, after, context)
                     SELECT \(context.session?.userID), \(context.session?.username), 'invoices.import', 'invoice', ins.id::text,
@@ -145,7 +145,7 @@ enum BulkInvoices {
                            \(JSONValue.object(["connection_id": .int(context.connectionID), "bulk": true]))
                     FROM ins
                 )
-                SELECT id, lower(number) AS number FROM ins
+                SELECT id, number_key AS number FROM ins
                 """)
             var idByNumber: [String: Int64] = [:]
             for row in inserted { idByNumber[try row.decode(String.self, column: "number")] = try row.decode(Int64.self, column: "id") }

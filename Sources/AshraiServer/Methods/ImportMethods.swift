@@ -43,7 +43,7 @@ enum ImportMethods {
     /// `customer_code` → `customer_id`.
     static func resolveCustomer(_ row: Params, on tx: PostgresConnection) async throws -> Params {
         guard row.object["customer_id"] == nil, let code = try row.optionalString("customer_code", maxLength: 64) else { return row }
-        let rows = try await tx.query("SELECT id FROM customers WHERE code IS NOT NULL AND lower(code) = lower(\(code))")
+        let rows = try await tx.query("SELECT id FROM customers WHERE code_key = lower(\(code))")
         guard let id = try rows.first?.decode(Int64.self, at: 0) else {
             throw RPCFailure.invalidParams("customer_code", "no customer with code \(code)")
         }
