@@ -87,6 +87,23 @@ struct CustomersShow: AsyncParsableCommand {
         try await options.run { connection in
             let customer = try await connection.call("customers.get", ["id": .int(id)])
             let contacts = try await connection.call("customers.contacts.list", ["customer_id": .int(id)])
+            if try await connection.call("auth.whoami")["user"]?["role"] == "agency" {
+                // An agency partner sees contact data and the invoices it was handed, nothing internal.
+                let invoices = try await connection.call("invoices.list", ["customer_id": .int(id), "limit": 500])["invoices"] ?? []
+                options.show(["customer": customer, "contacts": contacts["contacts"] ?? [], "invoices": invoices]) { _ in
+                    let c = customer
+                    return ["\(c["name"]?.cell ?? "?")  (#\(c["id"]?.cell ?? "?"))",
+                            "e-mail \(c["email"]?.cell ?? "-")   phone \(c["phone"]?.cell ?? "-")   address \(c["address"]?.cell ?? "-")   language \(c["language"]?.cell ?? "-")",
+                            "",
+                            Table(headers: ["INVOICE", "NUMBER", "DUE", "AMOUNT", "OPEN", "STATUS"],
+                                  rows: (invoices.arrayValue ?? []).map { i in ["id", "number", "due_date", "amount", "open_amount", "status"].map { i[$0]?.cell ?? "-" } }).render(),
+                            "",
+                            Table(headers: ["CONTACT", "ROLE", "E-MAIL", "PHONE"],
+                                  rows: (contacts["contacts"]?.arrayValue ?? []).map { p in ["name", "role", "email", "phone"].map { p[$0]?.cell ?? "-" } }).render(),
+                    ].joined(separator: "\n")
+                }
+                return
+            }
             let terms = try await connection.call("credit.terms.get", ["customer_id": .int(id)])
             let check = try await connection.call("credit.check", ["customer_id": .int(id), "amount": "0"])
             let assessment = try await connection.call("credit.assessments", ["customer_id": .int(id), "limit": 1])["assessments"]?.arrayValue?.first

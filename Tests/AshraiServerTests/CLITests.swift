@@ -202,6 +202,41 @@ struct CLICollectionsTests {
     }
 }
 
+@Suite("the ashrai CLI: agencies")
+struct CLIAgencyTests {
+    @Test("an admin adds an agency, a manager assigns; the agency's own login sees only its assignment and customer")
+    func agencyTour() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CLI.binary.path), "build the ashrai product first")
+        try await withCollections("cli_agency") { port, client, _ in
+            let mine = try await client.customer("Handed Over Ltd")
+            let invoice = try await client.invoice(mine, "640.00", due: "2026-01-01")
+            let other = try await client.customer("Kept In House Ltd")
+            _ = try await client.invoice(other, "10.00", due: "2026-01-01")
+            let home = FileManager.default.temporaryDirectory.appendingPathComponent(Shared.unique("cli")).path
+            let boss = CLI(port: port, configHome: home + "/boss")
+            #expect(try await boss.run(["login", "--username", "boss", "--password-stdin"], stdin: "collections admin password\n").status == 0)
+            let added = try await boss.run(["agencies", "add", "Gvia Partners", "--commission", "18", "--licensed", "--rating", "4", "--json"])
+            #expect(added.status == 0, "\(added.stderr)")
+            let agency = try #require(try JSONValue.parse(added.stdout)["id"]?.intValue)
+            let assigned = try await boss.run(["assign", String(mine.intValue!), "--agency", String(agency), "--invoices", String(invoice.intValue!),
+                                               "--notified-on", "2026-02-01"])
+            #expect(assigned.status == 0 && assigned.stdout.contains("active"), "\(assigned.stderr)")
+            let user = try await AgencyViewTests.makeAgencyUser(&client, port: port, agency: .int(agency))
+            let agent = CLI(port: port, configHome: home + "/agent")
+            #expect(try await agent.run(["login", "--username", user.username, "--password-stdin"], stdin: user.password + "\n").status == 0)
+            let list = try await agent.run(["assignments", "list"])
+            #expect(list.status == 0 && list.stdout.contains("Handed Over Ltd") && !list.stdout.contains("Kept In House"))
+            let show = try await agent.run(["customers", "show", String(mine.intValue!)])
+            #expect(show.status == 0, "\(show.stderr)")
+            #expect(show.stdout.contains("Handed Over Ltd") && show.stdout.contains("640.00") && !show.stdout.contains("grade"))
+            #expect(try await agent.run(["customers", "show", String(other.intValue!)]).status == 6)   // not found
+            #expect(try await agent.run(["agencies", "list"]).status == 5)                               // forbidden
+            let statement = try await boss.run(["agencies", "statement", String(agency)])
+            #expect(statement.stdout.contains("640.00") && statement.stdout.contains("recovery rate"))
+        }
+    }
+}
+
 extension Table {
     /// The display column at which `needle` starts in `line`.
     static func columnStart(of needle: String, in line: String) -> Int? {
