@@ -226,6 +226,16 @@ struct AgencyViewTests {
                     return Set(try await tx.query("SELECT id FROM \(identifier: table)").map { try $0.decode(Int64.self, at: 0) })
                 }
             }
+            // The daemon's role is neither superuser nor BYPASSRLS nor the owner of any table, and every
+            // table the agency can reach forces row-level security.
+            let role = try await database.query("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user").one()
+            #expect(try role.decode(Bool.self, column: "rolsuper") == false && role.decode(Bool.self, column: "rolbypassrls") == false)
+            #expect(try await database.query("SELECT count(*) FROM pg_tables WHERE tableowner = current_user").scalar(Int.self) == 0)
+            let forced = try await database.query("""
+                SELECT count(*) FROM pg_class WHERE relname IN ('customers', 'customer_contacts', 'invoices', 'interactions', 'letters',
+                    'assignments', 'assignment_invoices', 'agencies') AND relrowsecurity AND relforcerowsecurity
+                """).scalar(Int.self)
+            #expect(forced == 8)
             let agent = String(f.agencyUser.id)
             #expect(try await visible("customers", as: agent) == [Int64(f.assigned.intValue!)])
             #expect(try await visible("invoices", as: agent) == [Int64(f.assignedInvoice.intValue!)])
