@@ -61,51 +61,22 @@ public func makeTestLogger(_ label: String = "test") -> Logger {
     return logger
 }
 
-/// The run's cluster: from `ASHRAI_TEST_DATABASE_URL`, or started once on demand.
+/// The run's cluster, from `ASHRAI_TEST_DATABASE_URL`.
 actor TestCluster {
     static let shared = TestCluster()
-    private var url: String?
 
-    func adminURL() throws -> String {
-        if let url { return url }
-        if let given = ProcessInfo.processInfo.environment["ASHRAI_TEST_DATABASE_URL"], !given.isEmpty {
-            url = given
-            return given
+    /// The cluster `make test` (Scripts/test) started and exported. Starting one from inside the
+    /// test process hung on this toolchain — Foundation never reported `Scripts/pg`'s exit, with
+    /// `waitUntilExit()` or a termination handler alike — so a run without it fails at once, saying
+    /// what to do, instead of hanging.
+    func adminURL() async throws -> String {
+        guard let given = ProcessInfo.processInfo.environment["ASHRAI_TEST_DATABASE_URL"], !given.isEmpty else {
+            throw PostgresError(code: .connectionFailed, message: """
+                ASHRAI_TEST_DATABASE_URL is not set: run `make test`, or start a cluster with \
+                `PG_FAST=1 Scripts/pg start /tmp/ashrai-pg 26432` and export \
+                ASHRAI_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:26432/postgres
+                """)
         }
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ashrai-swifttest-pg-\(getpid())").path
-        let port = 30000 + Int(getpid() % 20000)
-        let script = TestDatabase.repositoryRoot.appendingPathComponent("Scripts/pg").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: script)
-        process.arguments = ["start", directory, String(port)]
-        process.environment = ProcessInfo.processInfo.environment.merging(["PG_FAST": "1"]) { $1 }
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PostgresError(code: .connectionFailed, message: "could not start a test cluster with Scripts/pg; run `make test`")
-        }
-        TestClusterCleanup.register(script: script, directory: directory)
-        let started = "postgresql://postgres@127.0.0.1:\(port)/postgres"
-        url = started
-        return started
-    }
-}
-
-/// Stops a cluster this process started, at exit.
-enum TestClusterCleanup {
-    nonisolated(unsafe) static var command: (String, String)?  // written once, before atexit runs
-
-    static func register(script: String, directory: String) {
-        command = (script, directory)
-        atexit {
-            guard let (script, directory) = TestClusterCleanup.command else { return }
-            let stop = Process()
-            stop.executableURL = URL(fileURLWithPath: script)
-            stop.arguments = ["stop", directory]
-            try? stop.run()
-            stop.waitUntilExit()
-            try? FileManager.default.removeItem(atPath: directory)
-        }
+        return given
     }
 }
