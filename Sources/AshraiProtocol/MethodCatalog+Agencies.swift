@@ -49,7 +49,7 @@ extension MethodCatalog {
                            "commission": Schema.money, "net": Schema.money,
                        ], required: ["assignment_id", "customer_id", "assigned", "collected", "commission", "net"])),
                        "assigned": Schema.money, "collected": Schema.money, "commission": Schema.money, "net": Schema.money,
-                       "recovery_rate": Schema.nullable(Schema.percent),
+                       "recovery_rate": Schema.nullable(Schema.signedDecimal),
                    ], required: ["agency", "assignments", "assigned", "collected", "commission", "net", "recovery_rate"])),
         MethodSpec(name: "assignments.create",
                    summary: "Hand open, overdue invoices of one customer to an agency. Without customer_notified_on it stays pending (the agency sees nothing); dunning stops for the invoices while it is active.",
@@ -71,5 +71,30 @@ extension MethodCatalog {
                    result: Schema.object(["assignments": Schema.array(Schema.assignment)], required: ["assignments"])),
         MethodSpec(name: "assignments.get", summary: "One assignment with what is open, collected and the commission.", access: managersAndAgency,
                    params: [.required("id", Schema.id)], result: Schema.assignment),
+    ]
+}
+
+extension Schema {
+    /// A decimal number as a string, possibly negative (a KPI: days or percent).
+    public static let signedDecimal: JSONValue = ["type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"]
+}
+
+extension MethodCatalog {
+    static let kpiMethods: [MethodSpec] = [
+        MethodSpec(name: "reports.kpis",
+                   summary: "Receivables KPIs for a period from the ledger: DSO (simple and countback), best-possible DSO, average days delinquent, CEI, bad-debt ratio, at-risk rate, promises kept, dispute rate, average days to pay, agency collections and commission. Formulas in the README.",
+                   access: managers,
+                   params: [.required("from", Schema.date), .required("to", Schema.date), .optional("as_of", Schema.date)],
+                   result: Schema.object([
+                       "from": Schema.date, "to": Schema.date, "as_of": Schema.date, "days": ["type": "integer"],
+                       "figures": ["type": "object"],
+                       "kpis": Schema.object([
+                           "dso_simple": Schema.nullable(Schema.signedDecimal), "dso_countback": Schema.nullable(Schema.signedDecimal),
+                           "best_possible_dso": Schema.nullable(Schema.signedDecimal), "average_days_delinquent": Schema.nullable(Schema.signedDecimal),
+                           "cei": Schema.nullable(Schema.signedDecimal), "bad_debt_ratio": Schema.nullable(Schema.signedDecimal),
+                           "at_risk_rate": Schema.nullable(Schema.signedDecimal), "promises_kept_rate": Schema.nullable(Schema.signedDecimal),
+                           "dispute_rate": Schema.nullable(Schema.signedDecimal), "average_days_to_pay": Schema.nullable(Schema.signedDecimal),
+                       ]),
+                   ], required: ["from", "to", "as_of", "days", "figures", "kpis"])),
     ]
 }

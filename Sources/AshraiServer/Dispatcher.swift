@@ -169,4 +169,5 @@ enum MethodHandlers {
         .merging(PlanMethods.handlers) { $1 }
         .merging(AgencyMethods.handlers) { $1 }
         .merging(AssignmentMethods.handlers) { $1 }
+        .merging(KPIMethods.handlers) { $1 }
 }

@@ -172,3 +172,35 @@ struct CommissionTests {
         #expect(Commission.recoveryRate(collected: 5, assigned: 0) == nil)
     }
 }
+
+@Suite("KPIs")
+struct KPITests {
+    @Test("countback DSO: the issue's example, exactly")
+    func countback() {
+        // 212,000 against 100,000, 80,000, 70,000 in 30-day months: 30 + 30 + 30 × 32/70 = 73.714…
+        let days = KPI.countbackDSO(endingAR: 212_000, months: [(100_000, 30), (80_000, 30), (70_000, 30)])!
+        #expect(Money.round(days, scale: 1) == Decimal(string: "73.7")!)
+        #expect(KPI.countbackDSO(endingAR: 0, months: [(100, 30)]) == 0)
+        #expect(KPI.countbackDSO(endingAR: 500, months: [(100, 30)]) == nil)   // older than the months given
+    }
+
+    @Test("DSO, best possible DSO, average days delinquent, CEI, bad debt, at risk: a worked example")
+    func workedExample() {
+        // 90 days; credit sales 300,000; AR 100,000 at the start, 120,000 at the end of which
+        // 80,000 not yet due and 6,000 more than 90 days late; 3,000 written off.
+        let result = KPI.compute(KPI.Inputs(days: 90, creditSales: 300_000, beginningAR: 100_000, endingAR: 120_000,
+                                            endingCurrentAR: 80_000, endingAR90Plus: 6_000, writeOffs: 3_000,
+                                            promisesKept: 3, promisesBroken: 1, disputesOpened: 2, invoicesIssued: 40,
+                                            paidAmountDays: 1_000 * 45 + 3_000 * 15, paidAmount: 4_000))
+        #expect(result.dsoSimple == 36)                                  // 120,000 / 300,000 × 90
+        #expect(result.bestPossibleDSO == 24)                            // 80,000 / 300,000 × 90
+        #expect(result.averageDaysDelinquent == 12)
+        #expect(result.cei == Decimal(string: "87.5")!)                  // (100k + 300k − 120k) / (100k + 300k − 80k) = 280/320
+        #expect(result.badDebtRatio == 1)
+        #expect(result.atRiskRate == 5)
+        #expect(result.promisesKeptRate == 75)
+        #expect(result.disputeRate == 5)
+        #expect(result.averageDaysToPay == Decimal(string: "22.5")!)     // (45,000 + 45,000) / 4,000
+        #expect(KPI.compute(KPI.Inputs(days: 30, creditSales: 0, beginningAR: 0, endingAR: 0, endingCurrentAR: 0, endingAR90Plus: 0)).dsoSimple == nil)
+    }
+}
