@@ -1,4 +1,5 @@
 import AshraiCore
+import AshraiProtocol
 import Configuration
 import Foundation
 import Logging
@@ -96,6 +97,17 @@ public struct AshraiConfiguration: Sendable {
         if let v = try integer("auth.hashOperations", 2...100) { result.passwordCost.operations = v }
         try loadCredit(reader: reader, into: &result.server, integer: integer)
         try loadCollections(reader: reader, into: &result.server.collections)
+        if let text = reader.string(forKey: "training.gates")?.trimmingCharacters(in: .whitespaces), !text.isEmpty, text.lowercased() != "off" {
+            var gates: [String: String] = [:]
+            for part in text.split(separator: ",") {
+                let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard pair.count == 2, MethodCatalog.spec(named: pair[0]) != nil, !pair[1].isEmpty else {
+                    throw Problem(description: "training.gates (ASHRAI_TRAINING_GATES) is METHOD=COURSE_OR_TOPIC, …; \(part) is not")
+                }
+                gates[pair[0]] = pair[1]
+            }
+            result.server.training.gates = gates
+        }
         if let cert = reader.string(forKey: "tls.certificate"), !cert.isEmpty { result.tlsCertificate = cert }
         if let key = reader.string(forKey: "tls.key"), !key.isEmpty { result.tlsKey = key }
         if (result.tlsCertificate == nil) != (result.tlsKey == nil) {

@@ -30,6 +30,12 @@ public struct CollectionSettings: Sendable {
     }
 }
 
+/// `training.gates`: method → the course code or topic a caller must have current (off by default).
+public struct TrainingSettings: Sendable {
+    public var gates: [String: String] = [:]
+    public init() {}
+}
+
 /// What collections read from disk at startup.
 public struct CollectionAssets: Sendable {
     public var templates: LetterTemplates

@@ -114,6 +114,7 @@ public struct Dispatcher: Sendable {
             if refreshed.mustChangePassword, !Self.allowedBeforePasswordChange.contains(method) {
                 throw RPCFailure.forbidden("choose a new password first (auth.change_password)", reason: "password_change_required")
             }
+            try await TrainingMethods.checkGate(method: method, services: services, context: context)
         }
         let object: JSONObject
         switch params {
@@ -170,4 +171,5 @@ enum MethodHandlers {
         .merging(AgencyMethods.handlers) { $1 }
         .merging(AssignmentMethods.handlers) { $1 }
         .merging(KPIMethods.handlers) { $1 }
+        .merging(TrainingMethods.handlers) { $1 }
 }

@@ -34,6 +34,8 @@ public struct ServerSettings: Sendable {
     public var currency = Currency.ils
     /// Letters, the default dunning policy, the daily run, and how customers pay.
     public var collections = CollectionSettings()
+    /// Training gates: methods that require a current course.
+    public var training = TrainingSettings()
 
     /// Defaults.
     public init() {}

@@ -204,3 +204,20 @@ struct KPITests {
         #expect(KPI.compute(KPI.Inputs(days: 30, creditSales: 0, beginningAR: 0, endingAR: 0, endingCurrentAR: 0, endingAR90Plus: 0)).dsoSimple == nil)
     }
 }
+
+@Suite("training status")
+struct TrainingStatusTests {
+    @Test("valid through the day before the anniversary; expiring within 30 days; missing without a record")
+    func boundaries() {
+        let completed = day(2025, 3, 31)
+        #expect(TrainingStatus.expiresOn(completedDay: completed, validityMonths: 12) == day(2026, 3, 31))
+        #expect(TrainingStatus.evaluate(latestCompletedDay: completed, validityMonths: 12, asOfDay: day(2026, 3, 30)) == .expiring)
+        #expect(TrainingStatus.evaluate(latestCompletedDay: completed, validityMonths: 12, asOfDay: day(2026, 3, 31)) == .expired)
+        #expect(TrainingStatus.evaluate(latestCompletedDay: completed, validityMonths: 12, asOfDay: day(2026, 2, 28)) == .current)     // 31 days left
+        #expect(TrainingStatus.evaluate(latestCompletedDay: completed, validityMonths: 12, asOfDay: day(2026, 3, 1)) == .expiring)    // 30 days left
+        #expect(TrainingStatus.evaluate(latestCompletedDay: completed, validityMonths: 12, asOfDay: day(2026, 2, 27)) == .current)    // 32 days left
+        #expect(TrainingStatus.evaluate(latestCompletedDay: completed, validityMonths: nil, asOfDay: day(2040, 1, 1)) == .current)
+        #expect(TrainingStatus.evaluate(latestCompletedDay: nil, validityMonths: 12, asOfDay: day(2026, 1, 1)) == .missing)
+        #expect(TrainingStatus.evaluate(latestCompletedDay: day(2026, 5, 1), validityMonths: 12, asOfDay: day(2026, 1, 1)) == .missing)   // not yet done then
+    }
+}

@@ -8,7 +8,8 @@ import Testing
 
 /// A server on a database of its own (dunning runs over every invoice in the database, so
 /// these tests must not share one), with a manager logged in.
-func withCollections(_ prefix: String, _ body: (Int, inout LineClient, PostgresClient) async throws -> Void) async throws {
+func withCollections(_ prefix: String, configure: (inout ServerSettings) -> Void = { _ in },
+                     _ body: (Int, inout LineClient, PostgresClient) async throws -> Void) async throws {
     let database = try await freshDatabase(prefix)
     let password = "collections admin password"
     _ = try await AdminBootstrap.createOrReset(username: "boss", password: password, mustChangePassword: false, onlyIfNone: false,
@@ -18,6 +19,7 @@ func withCollections(_ prefix: String, _ body: (Int, inout LineClient, PostgresC
     settings.collections.business.phone = "03-000-0000"
     settings.collections.business.contactName = "Accounts"
     settings.collections.business.bankTransfer = "Bank Leumi (10), branch 800, account 123456"
+    configure(&settings)
     try await withServer(settings: settings, database: database) { port in
         try await LineClient.with(port: port) { client in
             _ = try await client.login("boss", password)
