@@ -146,3 +146,20 @@ extension MethodCatalog {
                    ], required: ["as_of", "users", "compliance_rate"])),
     ]
 }
+
+extension MethodCatalog {
+    static let reviewMethods: [MethodSpec] = [
+        MethodSpec(name: "reports.kpis_trend", summary: "reports.kpis per calendar month for the last `months` months (the current one to today), oldest first.",
+                   access: managers, params: [.optional("months", ["type": "integer", "minimum": 1, "maximum": 36])],
+                   result: Schema.object(["months": Schema.array(["type": "object"])], required: ["months"])),
+        MethodSpec(name: "reports.collectors",
+                   summary: "Per staff member in a period: interactions logged, promises obtained and kept, and money collected after their contact (payments credited to whoever last contacted the customer in the 30 days before).",
+                   access: managers, params: [.required("from", Schema.date), .required("to", Schema.date)],
+                   result: Schema.object(["from": Schema.date, "to": Schema.date, "collectors": Schema.array(["type": "object"])],
+                                         required: ["from", "to", "collectors"])),
+        MethodSpec(name: "reports.review",
+                   summary: "The periodic audit of the credit process: reviews overdue, customers over their limit by override, old holds, broken promises without follow-up, invoices 90+ days late without contact in 14 days, agencies' recovery rates, staff missing required training.",
+                   access: managers, params: [.optional("as_of", Schema.date), .optional("hold_days", ["type": "integer", "minimum": 1, "maximum": 3650])],
+                   result: ["type": "object"]),
+    ]
+}

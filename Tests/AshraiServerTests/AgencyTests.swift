@@ -332,6 +332,21 @@ struct KPIServerTests {
             let day = try await client.result("reports.kpis", ["from": "2026-03-20", "to": "2026-03-20"])
             #expect(day["figures"]?["credit_sales"] == "1000.00" && day["days"] == 1)
             #expect(try await client.call("reports.kpis", ["from": "2026-03-02", "to": "2026-03-01"])["error"]?["data"]?["field"] == "from")
+
+            // Per collector: both calls, both promises (one kept), and both payments came within 30 days of a call.
+            let collectors = try await client.result("reports.collectors", ["from": "2026-01-01", "to": "2026-03-31"])
+            let boss = try #require(collectors["collectors"]?.arrayValue?.first { $0["username"] == "boss" })
+            #expect(boss["interactions"] == 2 && boss["promises"] == 2 && boss["promises_kept"] == 1)
+            #expect(boss["collected_after_contact"] == "4000.00" && boss["promised_amount"] == "1500.00")
+            // The review as of July: the 90+ invoice nobody called about, the broken promise nobody followed up.
+            let review = try await client.result("reports.review", ["as_of": "2026-07-01"])
+            let silent = review["invoices_90_plus_without_contact_in_14_days"]?.arrayValue ?? []
+            #expect(silent.map { $0["invoice_id"] } == [cInvoice] && silent.first?["open_amount"] == "1500.00")
+            #expect(review["broken_promises_without_follow_up"]?.arrayValue?.map { $0["amount"] } == ["500.00"])
+            // The trend: one row per month, oldest first.
+            let trend = try await client.result("reports.kpis_trend", ["months": 3])
+            let months = trend["months"]?.arrayValue?.compactMap { $0["month"]?.stringValue } ?? []
+            #expect(months.count == 3 && months == months.sorted())
         }
     }
 }

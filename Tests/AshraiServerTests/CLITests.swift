@@ -233,6 +233,17 @@ struct CLIAgencyTests {
             #expect(try await agent.run(["agencies", "list"]).status == 5)                               // forbidden
             let statement = try await boss.run(["agencies", "statement", String(agency)])
             #expect(statement.stdout.contains("640.00") && statement.stdout.contains("recovery rate"))
+
+            // KPIs, the trend as bars, the review, training.
+            let kpis = try await boss.run(["kpis", "--from", "2026-01-01", "--to", "2026-03-31"])
+            #expect(kpis.status == 0 && kpis.stdout.contains("DSO (simple)") && kpis.stdout.contains("credit_sales"), "\(kpis.stderr)")
+            let trend = try await boss.run(["kpis", "trend", "--months", "3", "--kpi", "dso_simple"])
+            #expect(trend.status == 0 && trend.stdout.split(separator: "\n").count == 4, "\(trend.stdout)")
+            let review = try await boss.run(["review", "--as-of", "2026-07-01"])
+            #expect(review.status == 0 && review.stdout.contains("invoices 90+ days late"))
+            #expect(try await boss.run(["training", "add-course", "COLL-1", "Collections", "--topic", "collections", "--required-for", "clerk"]).status == 0)
+            let compliance = try await boss.run(["training", "compliance"])
+            #expect(compliance.status == 0 && compliance.stdout.contains("compliance rate"))
         }
     }
 }

@@ -6,7 +6,9 @@ import Postgres
 /// `reports.kpis`: the period's receivables KPIs, gathered from the ledger and computed by
 /// `AshraiCore.KPI` (the formulas live there and in the README).
 enum KPIMethods {
-    static let handlers: [String: MethodHandler] = ["reports.kpis": kpis]
+    static let handlers: [String: MethodHandler] = [
+        "reports.kpis": kpis, "reports.kpis_trend": trend, "reports.collectors": collectors, "reports.review": review,
+    ]
 
     /// Total, not-yet-due and 90+ open AR as of a day — the aging statement's grand total.
     static func receivables(asOf: PostgresDate, on connection: PostgresConnection) async throws -> (total: Decimal, current: Decimal, over90: Decimal) {
@@ -27,6 +29,13 @@ enum KPIMethods {
         let asOf = try params.optionalDate("as_of") ?? to
         guard asOf >= to else { throw RPCFailure.invalidParams("as_of", "as_of cannot be before to") }
         return try await services.read(context) { connection in
+            try await report(from: from, to: to, asOf: asOf, on: connection)
+        }
+    }
+
+    /// The KPIs of one period.
+    static func report(from: PostgresDate, to: PostgresDate, asOf: PostgresDate, on connection: PostgresConnection) async throws -> JSONValue {
+        do {
             let sales = try await connection.query("""
                 SELECT coalesce(sum(amount), 0) AS sales, count(*) AS issued FROM invoices
                 WHERE issue_date BETWEEN \(from) AND \(to) AND (status <> 'void' OR voided_at::date > \(asOf))
@@ -101,6 +110,163 @@ enum KPIMethods {
                     "promises_kept_rate": number(result.promisesKeptRate), "dispute_rate": number(result.disputeRate),
                     "average_days_to_pay": number(result.averageDaysToPay),
                 ],
+            ]
+        }
+    }
+
+    /// The same KPIs per calendar month, the last `months` months (the current one up to today).
+    static func trend(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let months = try params.optionalInt("months", range: 1...36) ?? 12
+        return try await services.read(context) { connection in
+            let today = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
+            var rows: [JSONValue] = []
+            var year = today.year, month = today.month
+            for index in 0..<months {
+                let first = PostgresDate(year: year, month: month, day: 1)!
+                let last = index == 0 ? today : PostgresDate(year: year, month: month, day: PostgresDate.daysIn(month: month, year: year))!
+                var row = try await report(from: first, to: last, asOf: last, on: connection)
+                if case .object(var object) = row {
+                    object["month"] = .string(String(first.description.prefix(7)))
+                    row = .object(object)
+                }
+                rows.append(row)
+                month -= 1
+                if month == 0 { month = 12; year -= 1 }
+            }
+            return ["months": .array(rows.reversed())]
+        }
+    }
+
+    /// Per staff member in a period: interactions logged, promises obtained and kept (as of the
+    /// period's end), and money collected after their contact — each payment received in the
+    /// period is credited to whoever last logged a contact with that customer in the 30 days before it.
+    static func collectors(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let from = try params.date("from")
+        let to = try params.date("to")
+        guard from <= to else { throw RPCFailure.invalidParams("from", "from must not be after to") }
+        return try await services.read(context) { connection in
+            var staff: [Int64: (username: String, interactions: Int, promises: Int, promised: Decimal, kept: Int, collected: Decimal)] = [:]
+            for row in try await connection.query("""
+                SELECT u.id, u.username, count(x.id) AS interactions FROM users u
+                JOIN interactions x ON x.created_by = u.id AND x.kind <> 'letter'
+                WHERE (x.occurred_at AT TIME ZONE 'UTC')::date BETWEEN \(from) AND \(to) GROUP BY u.id, u.username
+                """) {
+                staff[try row.decode(Int64.self, column: "id")] = (try row.decode(String.self, column: "username"),
+                                                                  try row.decode(Int.self, column: "interactions"), 0, 0, 0, 0)
+            }
+            let usernames = Dictionary(uniqueKeysWithValues: try await connection.query("SELECT id, username FROM users").map {
+                (try $0.decode(Int64.self, at: 0), try $0.decode(String.self, at: 1)) })
+            let promiseOwners = Dictionary(uniqueKeysWithValues: try await connection.query("""
+                SELECT id, created_by FROM promises WHERE promised_on BETWEEN \(from) AND \(to) AND created_by IS NOT NULL
+                """).map { (try $0.decode(Int64.self, at: 0), try $0.decode(Int64.self, at: 1)) })
+            for promise in try await InteractionMethods.promises(asOf: to, on: connection) {
+                guard let owner = promiseOwners[promise.id] else { continue }
+                var entry = staff[owner] ?? (usernames[owner] ?? "?", 0, 0, 0, 0, 0)
+                entry.promises += 1
+                entry.promised += Decimal(string: promise.json["amount"]?.stringValue ?? "0") ?? 0
+                if promise.status == .kept { entry.kept += 1 }
+                staff[owner] = entry
+            }
+            for row in try await connection.query("""
+                SELECT contact.created_by, sum(p.amount) AS collected
+                FROM payments p
+                CROSS JOIN LATERAL (SELECT x.created_by FROM interactions x
+                                    WHERE x.customer_id = p.customer_id AND x.created_by IS NOT NULL AND x.kind <> 'letter'
+                                      AND (x.occurred_at AT TIME ZONE 'UTC')::date BETWEEN p.received_on - 30 AND p.received_on
+                                    ORDER BY x.occurred_at DESC LIMIT 1) contact
+                WHERE p.received_on BETWEEN \(from) AND \(to) AND p.status = 'recorded'
+                GROUP BY contact.created_by
+                """) {
+                let owner = try row.decode(Int64.self, column: "created_by")
+                var entry = staff[owner] ?? (usernames[owner] ?? "?", 0, 0, 0, 0, 0)
+                entry.collected += try row.decode(Decimal.self, column: "collected")
+                staff[owner] = entry
+            }
+            let rows: [JSONValue] = staff.sorted { $0.value.username < $1.value.username }.map { id, e in
+                ["user_id": .id(id), "username": .string(e.username), "interactions": .int(e.interactions), "promises": .int(e.promises),
+                 "promised_amount": .money(e.promised), "promises_kept": .int(e.kept), "collected_after_contact": .money(e.collected)]
+            }
+            return ["from": .date(from), "to": .date(to), "collectors": .array(rows)]
+        }
+    }
+
+    /// The periodic audit of the credit process: what needs a person's attention as of a day.
+    static func review(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+        let asOfParam = try params.optionalDate("as_of")
+        let holdDays = try params.optionalInt("hold_days", range: 1...3650) ?? 30
+        return try await services.read(context) { connection in
+            let asOf: PostgresDate
+            if let asOfParam { asOf = asOfParam } else { asOf = try await connection.query("SELECT current_date").scalar(PostgresDate.self) }
+            func customers(_ rows: PostgresRows, extra: (PostgresRow) throws -> JSONObject = { _ in [:] }) throws -> JSONValue {
+                .array(try rows.map { row in
+                    var object: JSONObject = ["customer_id": .id(try row.decode(Int64.self, column: "id")), "name": .string(try row.decode(String.self, column: "name"))]
+                    for (key, value) in try extra(row) { object[key] = value }
+                    return .object(object)
+                })
+            }
+            let overdueReviews = try customers(try await connection.query("""
+                SELECT id, name, next_review_on FROM customers WHERE status <> 'closed' AND next_review_on < \(asOf) ORDER BY next_review_on, id LIMIT 500
+                """)) { ["next_review_on": .date(try $0.decode(PostgresDate.self, column: "next_review_on"))] }
+            let overLimit = try customers(try await connection.query("""
+                SELECT c.id, c.name, sum(invoice_open_amount(i)) AS exposure, max(i.credit_limit) AS credit_limit
+                FROM customers c JOIN invoices i ON i.customer_id = c.id
+                WHERE i.status IN ('open', 'partially_paid') AND i.override_reason IS NOT NULL
+                GROUP BY c.id, c.name ORDER BY c.id LIMIT 500
+                """)) { ["exposure": .money(try $0.decode(Decimal.self, column: "exposure")), "credit_limit": .money(try $0.decode(Decimal.self, column: "credit_limit"))] }
+            let oldHolds = try customers(try await connection.query("""
+                SELECT c.id, c.name, h.placed_at::date AS since FROM holds h JOIN customers c ON c.id = h.customer_id
+                WHERE h.released_at IS NULL AND h.placed_at::date <= \(asOf)::date - \(holdDays)::int ORDER BY h.placed_at LIMIT 500
+                """)) { ["on_hold_since": .date(try $0.decode(PostgresDate.self, column: "since"))] }
+            var brokenWithoutFollowUp: [JSONValue] = []
+            for promise in try await InteractionMethods.promises(asOf: asOf, on: connection) where promise.status == .broken {
+                let followed = try await connection.query("""
+                    SELECT EXISTS (SELECT 1 FROM interactions WHERE customer_id = \(promise.customerID)
+                                   AND (occurred_at AT TIME ZONE 'UTC')::date > \(promise.dueOn) AND (occurred_at AT TIME ZONE 'UTC')::date <= \(asOf))
+                    """).scalar(Bool.self)
+                if !followed { brokenWithoutFollowUp.append(promise.json) }
+            }
+            let silent = try await connection.query("""
+                SELECT i.id, i.number, i.customer_id, c.name, \(asOf)::date - i.due_date AS days_overdue, invoice_open_amount(i) AS open
+                FROM invoices i JOIN customers c ON c.id = i.customer_id
+                WHERE i.status IN ('open', 'partially_paid') AND \(asOf)::date - i.due_date > 90
+                  AND NOT EXISTS (SELECT 1 FROM interactions x WHERE x.customer_id = i.customer_id
+                                  AND (x.occurred_at AT TIME ZONE 'UTC')::date BETWEEN \(asOf)::date - 14 AND \(asOf))
+                ORDER BY i.due_date, i.id LIMIT 500
+                """).map { row -> JSONValue in
+                ["invoice_id": .id(try row.decode(Int64.self, column: "id")), "number": .string(try row.decode(String.self, column: "number")),
+                 "customer_id": .id(try row.decode(Int64.self, column: "customer_id")), "name": .string(try row.decode(String.self, column: "name")),
+                 "days_overdue": .int(try row.decode(Int.self, column: "days_overdue")), "open_amount": .money(try row.decode(Decimal.self, column: "open"))]
+            }
+            let agencies = try await connection.query("""
+                SELECT g.id, g.name, coalesce(sum(s.assigned_amount), 0) AS assigned,
+                       coalesce((SELECT sum(p.amount) FROM payments p JOIN assignments t ON t.id = p.via_assignment_id
+                                 WHERE t.agency_id = g.id AND p.status = 'recorded'), 0) AS collected
+                FROM agencies g LEFT JOIN assignments s ON s.agency_id = g.id AND s.status <> 'pending'
+                WHERE g.active GROUP BY g.id, g.name ORDER BY g.name
+                """).map { row -> JSONValue in
+                let assigned = try row.decode(Decimal.self, column: "assigned"), collected = try row.decode(Decimal.self, column: "collected")
+                return ["agency_id": .id(try row.decode(Int64.self, column: "id")), "name": .string(try row.decode(String.self, column: "name")),
+                        "assigned": .money(assigned), "collected": .money(collected),
+                        "recovery_rate": Commission.recoveryRate(collected: collected, assigned: assigned).map { .decimal($0) } ?? .null]
+            }
+            var untrained: [JSONValue] = []
+            for row in try await connection.query("""
+                SELECT u.id, u.username, c.code, c.validity_months,
+                       (SELECT max(r.completed_on) FROM training_records r WHERE r.user_id = u.id AND r.course_id = c.id AND r.completed_on <= \(asOf)) AS latest
+                FROM users u JOIN training_courses c ON u.role = ANY (c.required_for_roles)
+                WHERE u.disabled_at IS NULL AND u.role <> 'agency' ORDER BY u.username, c.code
+                """) {
+                let status = TrainingStatus.evaluate(latestCompletedDay: try row.decode(PostgresDate?.self, column: "latest")?.daysSinceEpoch,
+                                                     validityMonths: try row.decode(Int?.self, column: "validity_months"), asOfDay: asOf.daysSinceEpoch)
+                if status == .expired || status == .missing {
+                    untrained.append(["user_id": .id(try row.decode(Int64.self, column: "id")), "username": .string(try row.decode(String.self, column: "username")),
+                                      "course": .string(try row.decode(String.self, column: "code")), "status": .string(status.rawValue)])
+                }
+            }
+            return [
+                "as_of": .date(asOf), "reviews_overdue": overdueReviews, "over_limit_by_override": overLimit, "holds_older_than_days": .int(holdDays),
+                "old_holds": oldHolds, "broken_promises_without_follow_up": .array(brokenWithoutFollowUp),
+                "invoices_90_plus_without_contact_in_14_days": .array(silent), "agencies": .array(agencies), "staff_missing_training": .array(untrained),
             ]
         }
     }
