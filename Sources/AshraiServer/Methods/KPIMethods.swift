@@ -249,20 +249,9 @@ enum KPIMethods {
                         "assigned": .money(assigned), "collected": .money(collected),
                         "recovery_rate": Commission.recoveryRate(collected: collected, assigned: assigned).map { .decimal($0) } ?? .null]
             }
-            var untrained: [JSONValue] = []
-            for row in try await connection.query("""
-                SELECT u.id, u.username, c.code, c.validity_months,
-                       (SELECT max(r.completed_on) FROM training_records r WHERE r.user_id = u.id AND r.course_id = c.id AND r.completed_on <= \(asOf)) AS latest
-                FROM users u JOIN training_courses c ON u.role = ANY (c.required_for_roles)
-                WHERE u.disabled_at IS NULL AND u.role <> 'agency' ORDER BY u.username, c.code
-                """) {
-                let status = TrainingStatus.evaluate(latestCompletedDay: try row.decode(PostgresDate?.self, column: "latest")?.daysSinceEpoch,
-                                                     validityMonths: try row.decode(Int?.self, column: "validity_months"), asOfDay: asOf.daysSinceEpoch)
-                if status == .expired || status == .missing {
-                    untrained.append(["user_id": .id(try row.decode(Int64.self, column: "id")), "username": .string(try row.decode(String.self, column: "username")),
-                                      "course": .string(try row.decode(String.self, column: "code")), "status": .string(status.rawValue)])
-                }
-            }
+            let untrained: [JSONValue] = try await TrainingMethods.requirements(asOf: asOf, on: connection)
+                .filter { $0.status == .expired || $0.status == .missing }
+                .map { ["user_id": .id($0.userID), "username": .string($0.username), "course": .string($0.code), "status": .string($0.status.rawValue)] }
             return [
                 "as_of": .date(asOf), "reviews_overdue": overdueReviews, "over_limit_by_override": overLimit, "holds_older_than_days": .int(holdDays),
                 "old_holds": oldHolds, "broken_promises_without_follow_up": .array(brokenWithoutFollowUp),

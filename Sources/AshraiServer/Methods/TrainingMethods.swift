@@ -159,34 +159,53 @@ enum TrainingMethods {
         return ["records": .array(try rows.map(recordJSON))]
     }
 
+    /// One required course of one active staff member, with its status as of a day.
+    struct Requirement {
+        var userID: Int64
+        var username: String
+        var role: String
+        var code: String
+        var title: String
+        var latest: PostgresDate?
+        var expires: PostgresDate?
+        var status: TrainingStatus
+    }
+
+    /// Every (active staff member, course their role requires) with its status — the one query
+    /// behind `training.compliance` and the review loop.
+    static func requirements(asOf: PostgresDate, on connection: PostgresConnection) async throws -> [Requirement] {
+        try await connection.query("""
+            SELECT u.id, u.username, u.role, c.code, c.title, c.validity_months,
+                   (SELECT max(r.completed_on) FROM training_records r WHERE r.user_id = u.id AND r.course_id = c.id AND r.completed_on <= \(asOf)) AS latest
+            FROM users u JOIN training_courses c ON u.role = ANY (c.required_for_roles)
+            WHERE u.disabled_at IS NULL AND u.role <> 'agency'
+            ORDER BY u.username, c.code
+            """).map { row in
+            let latest = try row.decode(PostgresDate?.self, column: "latest")
+            let validity = try row.decode(Int?.self, column: "validity_months")
+            return Requirement(
+                userID: try row.decode(Int64.self, column: "id"), username: try row.decode(String.self, column: "username"),
+                role: try row.decode(String.self, column: "role"), code: try row.decode(String.self, column: "code"),
+                title: try row.decode(String.self, column: "title"), latest: latest,
+                expires: latest.flatMap { TrainingStatus.expiresOn(completedDay: $0.daysSinceEpoch, validityMonths: validity) }
+                    .map { PostgresDate(daysSinceEpoch: $0) },
+                status: TrainingStatus.evaluate(latestCompletedDay: latest?.daysSinceEpoch, validityMonths: validity, asOfDay: asOf.daysSinceEpoch))
+        }
+    }
+
     /// Per active staff member: each course their role requires, with its status as of a day.
     static func compliance(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let asOfParam = try params.optionalDate("as_of")
         return try await services.read(context) { connection in
             let asOf: PostgresDate
             if let asOfParam { asOf = asOfParam } else { asOf = try await connection.query("SELECT current_date").scalar(PostgresDate.self) }
-            let rows = try await connection.query("""
-                SELECT u.id, u.username, u.role, c.code, c.title, c.validity_months,
-                       (SELECT max(r.completed_on) FROM training_records r WHERE r.user_id = u.id AND r.course_id = c.id AND r.completed_on <= \(asOf)) AS latest
-                FROM users u JOIN training_courses c ON u.role = ANY (c.required_for_roles)
-                WHERE u.disabled_at IS NULL AND u.role <> 'agency'
-                ORDER BY u.username, c.code
-                """)
             var users: [(id: Int64, username: String, role: String, courses: [JSONValue], ok: Bool)] = []
-            for row in rows {
-                let id = try row.decode(Int64.self, column: "id")
-                let latest = try row.decode(PostgresDate?.self, column: "latest")
-                let validity = try row.decode(Int?.self, column: "validity_months")
-                let status = TrainingStatus.evaluate(latestCompletedDay: latest?.daysSinceEpoch, validityMonths: validity, asOfDay: asOf.daysSinceEpoch)
-                let expires = latest.flatMap { TrainingStatus.expiresOn(completedDay: $0.daysSinceEpoch, validityMonths: validity) }
-                let course: JSONValue = ["code": .string(try row.decode(String.self, column: "code")), "title": .string(try row.decode(String.self, column: "title")),
-                                         "status": .string(status.rawValue), "completed_on": .date(latest),
-                                         "expires_on": .date(expires.map { PostgresDate(daysSinceEpoch: $0) })]
-                if users.last?.id != id {
-                    users.append((id, try row.decode(String.self, column: "username"), try row.decode(String.self, column: "role"), [], true))
-                }
+            for item in try await requirements(asOf: asOf, on: connection) {
+                let course: JSONValue = ["code": .string(item.code), "title": .string(item.title), "status": .string(item.status.rawValue),
+                                         "completed_on": .date(item.latest), "expires_on": .date(item.expires)]
+                if users.last?.id != item.userID { users.append((item.userID, item.username, item.role, [], true)) }
                 users[users.count - 1].courses.append(course)
-                if status == .missing || status == .expired { users[users.count - 1].ok = false }
+                if item.status == .missing || item.status == .expired { users[users.count - 1].ok = false }
             }
             let compliant = users.filter(\.ok).count
             return [
