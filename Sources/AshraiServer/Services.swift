@@ -185,3 +185,14 @@ public func parseRFC3339(_ text: String) -> Date? {
     formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     return formatter.date(from: text)
 }
+
+extension PostgresConnection {
+    /// The database's calendar day (sessions run in UTC) — "today" for every rule that needs one.
+    func today() async throws -> PostgresDate { try await query("SELECT current_date").scalar(PostgresDate.self) }
+
+    /// `given`, or today when none was given (an `as_of` param's default).
+    func day(_ given: PostgresDate?) async throws -> PostgresDate {
+        if let given { return given }
+        return try await today()
+    }
+}

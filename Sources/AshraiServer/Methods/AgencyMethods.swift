@@ -258,7 +258,7 @@ enum AssignmentMethods {
             if interactionID != nil { throw RPCFailure.invalidParams("customer_notified_on", "customer_notified_on is the day the customer was told") }
             return nil
         }
-        let today = try await tx.query("SELECT current_date").scalar(PostgresDate.self)
+        let today = try await tx.today()
         guard notifiedOn <= today else { throw RPCFailure.invalidParams("customer_notified_on", "customer_notified_on cannot be in the future") }
         return (notifiedOn, interactionID)
     }

@@ -122,10 +122,7 @@ enum CreditMethods {
         let current = context
         return try await services.transaction(current) { tx in
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-            let asOf: PostgresDate
-            if let requestedAsOf { asOf = requestedAsOf } else {
-                asOf = try await tx.query("SELECT current_date").scalar(PostgresDate.self)
-            }
+            let asOf = try await tx.day(requestedAsOf)
             let statementRows = try await tx.query("""
                 SELECT current_assets, current_liabilities, total_assets, total_liabilities, retained_earnings, ebit, equity, revenue
                 FROM financial_statements WHERE customer_id = \(customerID) AND period_end <= \(asOf)

@@ -132,7 +132,7 @@ enum DunningMethods {
     static func runInTransaction(services: Services, context: CallContext, asOf asOfParam: PostgresDate?, dryRun: Bool,
                                  scheduled: Bool, on tx: PostgresConnection) async throws -> JSONValue {
         try await tx.query("SELECT pg_advisory_xact_lock(hashtext('ashrai.dunning.run'))")
-        let today = try await tx.query("SELECT current_date").scalar(PostgresDate.self)
+        let today = try await tx.today()
         let asOf = asOfParam ?? today
         let assets = try assets(services)
         let (version, levels, _) = try await policy(services: services, on: tx)
@@ -330,15 +330,10 @@ enum DunningMethods {
         let interactionID = try await tx.query("""
             SELECT id FROM interactions WHERE customer_id = \(customerID) AND letter_id IS NOT DISTINCT FROM \(letterID) ORDER BY id DESC LIMIT 1
             """).first?.decode(Int64.self, at: 0)
-        let id = try await tx.query("""
-            INSERT INTO holds (customer_id, reason, interaction_id, placed_by)
-            VALUES (\(customerID), \("dunning level \(level.level): invoices unpaid after the final notice's last date to pay"), \(interactionID),
-                    \(context.session?.userID))
-            RETURNING id
-            """).scalar(Int64.self)
-        try await tx.query("UPDATE customers SET status = 'on_hold', updated_at = now(), version = version + 1 WHERE id = \(customerID)")
-        try await Audit.record(tx, context: context, method: "dunning.run", entity: "customer", entityID: String(customerID),
-                               before: ["status": "active"], after: ["status": "on_hold", "hold_id": .id(id), "invoice_ids": .array(invoiceIDs.map(JSONValue.id))])
-        return id
+        let hold = try await HoldMethods.insertHold(
+            customerID: customerID, reason: "dunning level \(level.level): invoices unpaid after the final notice's last date to pay",
+            interactionID: interactionID, method: "dunning.run", details: ["invoice_ids": .array(invoiceIDs.map(JSONValue.id))],
+            context: context, on: tx)
+        return hold["id"]?.intValue.map(Int64.init)
     }
 }

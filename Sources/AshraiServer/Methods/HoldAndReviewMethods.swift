@@ -46,16 +46,24 @@ enum HoldMethods {
                 throw RPCFailure.ruleViolated("customer_closed", "the customer's account is closed")
             }
             if customer.status == "on_hold" { throw RPCFailure.conflict("the customer is already on hold") }
-            let id = try await tx.query("""
-                INSERT INTO holds (customer_id, reason, interaction_id, placed_by)
-                VALUES (\(customerID), \(reason), \(interactionID), \(current.session?.userID)) RETURNING id
-                """).scalar(Int64.self)
-            try await tx.query("UPDATE customers SET status = 'on_hold', updated_at = now(), version = version + 1 WHERE id = \(customerID)")
-            let hold = try await load(id: id, on: tx)
-            try await Audit.record(tx, context: current, method: "holds.place", entity: "customer", entityID: String(customerID),
-                                   before: ["status": .string(customer.status)], after: hold)
-            return hold
+            return try await insertHold(customerID: customerID, reason: reason, interactionID: interactionID, method: "holds.place",
+                                        context: current, on: tx)
         }
+    }
+
+    /// Puts an active customer (already locked by the caller) on hold, with its audit record:
+    /// the one way a hold is placed, by a manager or by the dunning run.
+    static func insertHold(customerID: Int64, reason: String, interactionID: Int64?, method: String, details: JSONObject = [:],
+                           context: CallContext, on tx: PostgresConnection) async throws -> JSONValue {
+        let id = try await tx.query("""
+            INSERT INTO holds (customer_id, reason, interaction_id, placed_by)
+            VALUES (\(customerID), \(reason), \(interactionID), \(context.session?.userID)) RETURNING id
+            """).scalar(Int64.self)
+        try await tx.query("UPDATE customers SET status = 'on_hold', updated_at = now(), version = version + 1 WHERE id = \(customerID)")
+        let hold = try await load(id: id, on: tx)
+        try await Audit.record(tx, context: context, method: method, entity: "customer", entityID: String(customerID),
+                               before: ["status": "active"], after: hold, details: details)
+        return hold
     }
 
     static func release(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {

@@ -108,7 +108,7 @@ enum InteractionMethods {
                             \(PostgresArray(invoiceIDs.map { String($0) }))::bigint[], \(current.session?.userID))
                     RETURNING id
                     """).scalar(Int64.self)
-                let today = try await tx.query("SELECT current_date").scalar(PostgresDate.self)
+                let today = try await tx.today()
                 promiseJSON = try await promises(asOf: max(today, promisedOn), customerID: customerID, promiseID: promiseID, on: tx).first?.json ?? .null
             }
             let interaction = try interactionJSON(try await tx.query("SELECT \(unescaped: columns) FROM \(unescaped: from) WHERE x.id = \(id)").one())
@@ -200,8 +200,7 @@ enum InteractionMethods {
         let asOfParam = try params.optionalDate("as_of")
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         return try await services.read(context) { connection in
-            let asOf: PostgresDate
-            if let asOfParam { asOf = asOfParam } else { asOf = try await connection.query("SELECT current_date").scalar(PostgresDate.self) }
+            let asOf = try await connection.day(asOfParam)
             let found = try await promises(asOf: asOf, customerID: customerID, on: connection).filter { status == nil || $0.status == status }
             return ["as_of": .date(asOf), "promises": .array(found.map(\.json))]
         }

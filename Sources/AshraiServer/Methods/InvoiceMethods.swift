@@ -151,7 +151,7 @@ enum InvoiceMethods {
         return try await services.read(context) { connection in
             try await AgencyScope.requireInvoice(id, agency: agency, on: connection)
             var invoice = AgencyScope.invoiceView(try invoiceJSON(try await load(id, on: connection)), agency: agency)
-            let today = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
+            let today = try await connection.today()
             let interest = try await StatementMethods.accruedInterest(invoiceIDs: [id], asOf: today, on: connection)[id] ?? 0
             if case .object(var object) = invoice {
                 object["accrued_interest"] = .money(interest)

@@ -12,7 +12,7 @@ enum KPIMethods {
 
     /// Total, not-yet-due and 90+ open AR as of a day — the aging statement's grand total.
     static func receivables(asOf: PostgresDate, on connection: PostgresConnection) async throws -> (total: Decimal, current: Decimal, over90: Decimal) {
-        let today = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
+        let today = try await connection.today()
         let rows = try await connection.query(ReportMethods.agingQuery(asOf: asOf, today: today, customerID: nil, minOverdueDays: nil,
                                                                        bounds: [90], limit: 0))
         guard let total = try rows.first(where: { try $0.decode(Int64?.self, at: 0) == nil }) else { return (0, 0, 0) }
@@ -118,7 +118,7 @@ enum KPIMethods {
     static func trend(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let months = try params.optionalInt("months", range: 1...36) ?? 12
         return try await services.read(context) { connection in
-            let today = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
+            let today = try await connection.today()
             var rows: [JSONValue] = []
             var year = today.year, month = today.month
             for index in 0..<months {
@@ -195,8 +195,7 @@ enum KPIMethods {
         let asOfParam = try params.optionalDate("as_of")
         let holdDays = try params.optionalInt("hold_days", range: 1...3650) ?? 30
         return try await services.read(context) { connection in
-            let asOf: PostgresDate
-            if let asOfParam { asOf = asOfParam } else { asOf = try await connection.query("SELECT current_date").scalar(PostgresDate.self) }
+            let asOf = try await connection.day(asOfParam)
             func customers(_ rows: PostgresRows, extra: (PostgresRow) throws -> JSONObject = { _ in [:] }) throws -> JSONValue {
                 .array(try rows.map { row in
                     var object: JSONObject = ["customer_id": .id(try row.decode(Int64.self, column: "id")), "name": .string(try row.decode(String.self, column: "name"))]

@@ -106,24 +106,19 @@ public enum ReportMethods {
         // are a page, largest balance first.
         let limit = try params.optionalInt("limit", range: 1...100_000) ?? 1000
         let offset = try params.optionalInt("offset", range: 0...10_000_000) ?? 0
-        let rows = try await services.read(context) { connection -> PostgresRows in
-            let asOf: PostgresDate
-            if let requestedAsOf { asOf = requestedAsOf } else {
-                asOf = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
-            }
-            let today = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
-            return try await connection.query(agingQuery(asOf: asOf, today: today, customerID: customerID,
-                                                         minOverdueDays: minOverdue, bounds: bounds, limit: limit, offset: offset))
+        let (rows, asOf) = try await services.read(context) { connection -> (PostgresRows, PostgresDate) in
+            let today = try await connection.today()
+            let asOf = requestedAsOf ?? today
+            return (try await connection.query(agingQuery(asOf: asOf, today: today, customerID: customerID,
+                                                          minOverdueDays: minOverdue, bounds: bounds, limit: limit, offset: offset)), asOf)
         }
         let labels = buckets.labels
-        var asOfText = requestedAsOf?.description
         var jsonRows: [JSONValue] = []
         var totals: JSONValue = ["amounts": .object(JSONObject(labels.map { ($0, JSONValue.string("0.00")) })), "total": "0.00", "invoices": 0]
         for row in rows {
             let amounts = JSONValue.object(JSONObject(try labels.indices.map { (labels[$0], JSONValue.string(try row.decode(String.self, at: 3 + $0))) }))
             let total = JSONValue.string(try row.decode(String.self, column: "total"))
             let invoices = JSONValue.int(try row.decode(Int.self, column: "invoices"))
-            asOfText = try row.decode(PostgresDate.self, column: "as_of").description
             guard let id = try row.decode(Int64?.self, at: 0) else {
                 totals = ["amounts": amounts, "total": total, "invoices": invoices]   // the grand-total row
                 continue
@@ -133,13 +128,10 @@ public enum ReportMethods {
                                  "name": .string(try row.decode(String.self, at: 2)), "amounts": amounts, "total": total, "invoices": invoices])
             }
         }
-        if asOfText == nil {
-            asOfText = try await services.read(context) { try await $0.query("SELECT current_date") }.scalar(PostgresDate.self).description
-        }
         // The query returns the total row, then up to limit + 1 customers (one more tells whether a next page exists).
         let hasMore = jsonRows.count > limit
         if hasMore { jsonRows.removeLast() }
-        return ["as_of": .string(asOfText ?? ""), "buckets": .array(labels.map(JSONValue.string)), "rows": .array(jsonRows),
+        return ["as_of": .date(asOf), "buckets": .array(labels.map(JSONValue.string)), "rows": .array(jsonRows),
                 "totals": totals, "next_offset": hasMore ? .int(offset + limit) : .null]
     }
 }

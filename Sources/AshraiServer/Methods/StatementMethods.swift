@@ -61,7 +61,7 @@ enum StatementMethods {
         let asOfParam = try params.optionalDate("as_of")
         return try await services.read(context) { connection in
             let customer = try await CustomerRecord.require(customerID, on: connection)
-            let today = try await connection.query("SELECT current_date").scalar(PostgresDate.self)
+            let today = try await connection.today()
             let to = toParam ?? asOfParam ?? today
             let from = fromParam ?? PostgresDate(year: 1970, month: 1, day: 1)!
             guard from <= to else { throw RPCFailure.invalidParams("from", "from must not be after to") }
