@@ -29,8 +29,13 @@ extension Schema {
     ], required: ["id", "customer_id", "name"])
 
     /// Credit terms (a version).
+    /// How days to pay are counted: from the invoice's date, or from the end of its month (שוטף).
+    public static let termsBasis: JSONValue = ["type": "string", "enum": ["net", "end_of_month"]]
+
+    /// A customer's terms.
     public static let terms = object([
         "customer_id": id, "version": ["type": "integer"], "credit_limit": money, "net_days": ["type": "integer"],
+        "terms_basis": termsBasis, "description": ["type": "string", "description": "the terms in the customer's language: net 30, שוטף + 60"],
         "late_interest_rate": percent, "early_discount_rate": nullable(percent), "early_discount_days": nullable(["type": "integer"]),
         "currency": string, "reason": string, "set_by": nullable(string), "set_at": nullable(instant), "is_default": bool,
     ], required: ["customer_id", "version", "credit_limit", "net_days", "late_interest_rate", "currency", "is_default"])
@@ -65,6 +70,8 @@ extension MethodCatalog {
         .optional("email", Schema.string(maxLength: 254)), .optional("phone", Schema.string(maxLength: 64)),
         .optional("address", Schema.string(maxLength: 500)), .optional("preferred_channel", Schema.channel),
         .optional("language", Schema.language), .optional("notes", Schema.text),
+        .optional("allow_duplicate_legal_id", ["type": "boolean", "description": "accept a legal_id another customer has (a branch, a sole trader's second business); needs duplicate_reason"]),
+        .optional("duplicate_reason", Schema.text),
     ]
 
     static let customerMethods: [MethodSpec] = [
@@ -115,6 +122,7 @@ extension MethodCatalog {
         MethodSpec(name: "credit.terms.set", summary: "Set new terms (a new version, effective now), with the reason.", access: managers,
                    params: [.required("customer_id", Schema.id), .required("credit_limit", Schema.money),
                             .required("net_days", ["type": "integer", "minimum": 0, "maximum": 365]),
+                            .optional("terms_basis", Schema.termsBasis),
                             .required("late_interest_rate", Schema.percent), .optional("early_discount_rate", Schema.percent),
                             .optional("early_discount_days", ["type": "integer", "minimum": 0, "maximum": 365]),
                             .optional("currency", Schema.string(maxLength: 3)), .required("reason", Schema.text)],

@@ -11,18 +11,20 @@ extension Schema {
         "id": id, "customer_id": id, "number": string, "issue_date": date, "due_date": date, "amount": money,
         "currency": string, "description": nullable(string), "status": invoiceStatus, "paid_amount": money, "discount_amount": money,
         "written_off_amount": money, "credited_amount": money, "open_amount": money,
-        "terms": object(["version": ["type": "integer"], "credit_limit": money, "net_days": ["type": "integer"],
+        "terms": object(["version": ["type": "integer"], "credit_limit": money, "net_days": ["type": "integer"], "terms_basis": termsBasis,
                          "late_interest_rate": percent, "early_discount_rate": nullable(percent),
                          "early_discount_days": nullable(["type": "integer"])],
                         required: ["version", "credit_limit", "net_days", "late_interest_rate"]),
         "override_reason": nullable(string), "created_at": instant, "void_reason": nullable(string),
-        "accrued_interest": money,
+        "accrued_interest": money, "opening": bool,
     ], required: ["id", "customer_id", "number", "issue_date", "due_date", "amount", "currency", "status", "open_amount"])
 }
 
 extension Schema {
     /// A payment method.
     public static let paymentMethod: JSONValue = ["type": "string", "enum": ["card", "bank_transfer", "cheque", "cash", "digital"]]
+    /// A stored payment's method: also `opening_balance`, what an opening invoice had been paid before the import.
+    public static let storedPaymentMethod: JSONValue = ["type": "string", "enum": ["card", "bank_transfer", "cheque", "cash", "digital", "opening_balance"]]
     /// Requested allocation lines.
     public static let allocationRequest: JSONValue = array(object(["invoice_id": id, "amount": money], required: ["invoice_id", "amount"]))
     /// An allocation line.
@@ -31,7 +33,7 @@ extension Schema {
                                           required: ["id", "payment_id", "invoice_id", "amount", "discount", "applied_on", "reversed"])
     /// A payment.
     public static let payment = object([
-        "id": id, "customer_id": id, "amount": money, "currency": string, "method": paymentMethod, "received_on": date,
+        "id": id, "customer_id": id, "amount": money, "currency": string, "method": storedPaymentMethod, "received_on": date,
         "reference": nullable(string), "unapplied": money, "status": ["type": "string", "enum": ["recorded", "reversed"]],
         "reverse_reason": nullable(string), "via_assignment_id": nullable(id), "created_at": instant,
     ], required: ["id", "customer_id", "amount", "currency", "method", "received_on", "unapplied", "status"])
@@ -46,11 +48,11 @@ extension Schema {
 
 extension MethodCatalog {
     /// A batch import method.
-    static func importMethod(_ name: String, _ what: String, access: MethodSpec.Access = staff) -> MethodSpec {
+    static func importMethod(_ name: String, _ what: String, access: MethodSpec.Access = staff, extra: [ParamSpec] = []) -> MethodSpec {
         MethodSpec(name: name,
                    summary: "Import up to 5000 \(what) per call, each row as its single-row method would; per-row results; atomic: all or nothing; dry_run: check only.",
                    access: access,
-                   params: [.required("rows", Schema.array(["type": "object"])), .optional("dry_run", Schema.bool), .optional("atomic", Schema.bool)],
+                   params: [.required("rows", Schema.array(["type": "object"])), .optional("dry_run", Schema.bool), .optional("atomic", Schema.bool)] + extra,
                    result: Schema.object(["results": Schema.array(Schema.object(["index": ["type": "integer"], "ok": Schema.bool,
                                                                                  "id": Schema.nullable(Schema.id), "error": ["type": "object"]],
                                                                                 required: ["index", "ok"])),
@@ -59,8 +61,9 @@ extension MethodCatalog {
     }
 
     static let ledgerMethods: [MethodSpec] = [
-        importMethod("customers.import", "customers (columns as customers.create)"),
-        importMethod("invoices.import", "invoices (columns as invoices.create; customer_code may replace customer_id)"),
+        importMethod("customers.import", "customers (columns as customers.create, plus terms: credit_limit, net_days, terms_basis, late_interest_rate, early_discount_rate, early_discount_days — they become terms version 1, reason \"import\"; a manager's or admin's)"),
+        importMethod("invoices.import", "invoices (columns as invoices.create; customer_code may replace customer_id; with opening: true — managers and admins — existing debts without a credit decision, each flagged opening, and paid_amount for what was already paid)",
+                     extra: [.optional("opening", ["type": "boolean", "description": "opening balances: no credit decision, a hold does not block, paid_amount allowed"])]),
         importMethod("payments.import", "payments (columns as payments.record; customer_code may replace customer_id)"),
         MethodSpec(name: "invoices.create",
                    summary: "Issue an invoice; the credit decision is made here under a lock on the customer. Over the limit is 422 credit_limit unless a manager gives override_reason.",
@@ -130,6 +133,7 @@ extension MethodCatalog {
                             .optional("as_of", Schema.date)],
                    result: Schema.object([
                        "customer": Schema.customer, "from": Schema.nullable(Schema.date), "to": Schema.date, "as_of": Schema.date,
+                       "terms": Schema.terms,
                        "opening_balance": Schema.money, "closing_balance": Schema.money,
                        "lines": Schema.array(Schema.object(["date": Schema.date, "kind": ["type": "string", "enum": ["invoice", "payment", "discount", "reversal", "writeoff", "credit_note"]],
                                                             "reference": Schema.id, "description": Schema.string, "debit": Schema.money,

@@ -97,6 +97,18 @@ public struct AshraiConfiguration: Sendable {
         if let v = try integer("auth.hashOperations", 2...100) { result.passwordCost.operations = v }
         try loadCredit(reader: reader, into: &result.server, integer: integer)
         try loadCollections(reader: reader, into: &result.server.collections)
+        if let zone = reader.string(forKey: "business.timezone")?.trimmingCharacters(in: .whitespaces), !zone.isEmpty {
+            guard zone.contains("/") || zone == "UTC", let timeZone = TimeZone(identifier: zone) else {
+                throw Problem(description: "business.timezone (ASHRAI_BUSINESS_TIMEZONE) must be an IANA time zone such as Asia/Jerusalem; \(zone) is not")
+            }
+            result.server.timeZone = timeZone
+        }
+        if let country = reader.string(forKey: "business.country")?.trimmingCharacters(in: .whitespaces), !country.isEmpty {
+            guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+                throw Problem(description: "business.country (ASHRAI_BUSINESS_COUNTRY) must be a two-letter ISO 3166 code such as IL")
+            }
+            result.server.country = country.uppercased()
+        }
         if let text = reader.string(forKey: "training.gates")?.trimmingCharacters(in: .whitespaces), !text.isEmpty, text.lowercased() != "off" {
             var gates: [String: String] = [:]
             for part in text.split(separator: ",") {
@@ -129,7 +141,7 @@ public struct AshraiConfiguration: Sendable {
         if let v = reader.string(forKey: "dunning.schedule")?.trimmingCharacters(in: .whitespaces), !v.isEmpty, !["off", "false", "no"].contains(v.lowercased()) {
             let parts = v.split(separator: ":")
             guard parts.count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]), (0...23).contains(hour), (0...59).contains(minute) else {
-                throw Problem(description: "dunning.schedule (ASHRAI_DUNNING_SCHEDULE) must be off or HH:MM (UTC)")
+                throw Problem(description: "dunning.schedule (ASHRAI_DUNNING_SCHEDULE) must be off or HH:MM (the business's local time, business.timezone)")
             }
             settings.scheduleMinuteOfDay = hour * 60 + minute
         }
@@ -160,6 +172,12 @@ public struct AshraiConfiguration: Sendable {
         }
         if let v = try amount("credit.defaultTerms.creditLimit") { settings.defaultTerms.creditLimit = v }
         if let v = try integer("credit.defaultTerms.netDays", 0...365) { settings.defaultTerms.netDays = v }
+        if let v = reader.string(forKey: "credit.defaultTerms.termsBasis") {
+            guard let basis = TermsBasis(rawValue: v) else {
+                throw Problem(description: "credit.defaultTerms.termsBasis must be net or end_of_month")
+            }
+            settings.defaultTerms.basis = basis
+        }
         if let v = try amount("credit.defaultTerms.lateInterestRate") { settings.defaultTerms.lateInterestRate = v }
         var policy = settings.creditPolicy
         if let v = try integer("credit.weights.altman", 0...100) { policy.altmanWeight = v }

@@ -4,7 +4,8 @@ import Logging
 import Postgres
 import ServiceLifecycle
 
-/// Runs `dunning.run` once a day at `dunning.schedule` (UTC) when configured. On start and on
+/// Runs `dunning.run` once a day at `dunning.schedule`, a time on the business's clock
+/// (`business.timezone`), when configured. On start and on
 /// every wake it checks whether today's scheduled run has happened, so a daemon that was down
 /// at the scheduled time runs as soon as it is back (the run itself catches up the invoices).
 /// Two daemons may both be scheduled: the run's advisory lock and its per-(invoice, level)
@@ -21,13 +22,15 @@ public struct DunningScheduler: Service {
     }
 
     public func run() async throws {
-        logger.info("dunning scheduled daily", metadata: ["at_utc": "\(minuteOfDay / 60):\(minuteOfDay % 60 < 10 ? "0" : "")\(minuteOfDay % 60)"])
+        logger.info("dunning scheduled daily", metadata: [
+            "at": "\(minuteOfDay / 60):\(minuteOfDay % 60 < 10 ? "0" : "")\(minuteOfDay % 60)",
+            "timezone": "\(services.clock.timeZone.identifier)",
+        ])
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await runIfDue()
-            let now = Date()
-            let secondsToday = Int(now.timeIntervalSince1970) % 86_400
-            let untilNext = minuteOfDay * 60 - secondsToday
-            let wait = min(untilNext <= 0 ? untilNext + 86_400 : untilNext, 3600)
+            // Wake at the local time, or within 15 minutes whatever happens (a switch to or from
+            // daylight saving time moves the wall clock by an hour; the check above is by the clock).
+            let wait = min(services.clock.secondsUntil(minuteOfDay: minuteOfDay, from: services.now()), 900)
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(wait)) }
             } catch {
@@ -36,10 +39,13 @@ public struct DunningScheduler: Service {
         }
     }
 
-    /// Runs today's scheduled dunning if its time has come and it has not run yet.
-    public func runIfDue() async {
-        let secondsToday = Int(Date().timeIntervalSince1970) % 86_400
-        guard secondsToday >= minuteOfDay * 60 else { return }
+    /// Runs today's scheduled dunning if its time has come on the business's clock and it has
+    /// not run yet today (the business's today). Returns whether it ran.
+    @discardableResult
+    public func runIfDue() async -> Bool {
+        let now = services.now()
+        guard services.clock.minuteOfDay(at: now) >= minuteOfDay else { return false }
+        let today = PostgresDate(daysSinceEpoch: services.clock.day(at: now))
         do {
             var context = CallContext(connectionID: 0, clientAddress: "scheduler", logger: logger)
             context.isSystem = true
@@ -47,10 +53,10 @@ public struct DunningScheduler: Service {
                 // The run's lock first, so a second daemon checks only after the first committed.
                 try await tx.query("SELECT pg_advisory_xact_lock(hashtext('ashrai.dunning.run'))")
                 let done = try await tx.query("""
-                    SELECT EXISTS (SELECT 1 FROM dunning_runs WHERE scheduled AND as_of = current_date)
+                    SELECT EXISTS (SELECT 1 FROM dunning_runs WHERE scheduled AND as_of = \(today))
                     """).scalar(Bool.self)
                 guard !done else { return nil }
-                return try await DunningMethods.runInTransaction(services: services, context: context, asOf: nil, dryRun: false,
+                return try await DunningMethods.runInTransaction(services: services, context: context, asOf: today, dryRun: false,
                                                                  scheduled: true, on: tx)
             }
             if let summary {
@@ -61,8 +67,10 @@ public struct DunningScheduler: Service {
                     "plans_defaulted": "\(summary["plans_defaulted"]?.arrayValue?.count ?? 0)",
                 ])
             }
+            return summary != nil
         } catch {
             logger.error("scheduled dunning run failed; will retry within the hour", metadata: ["error": "\(error)"])
+            return false
         }
     }
 }

@@ -20,10 +20,11 @@ public struct MaintenanceService: Service {
         self.interval = interval
     }
 
-    /// Deletes idempotency keys created more than `keepDays` days before `now`; returns how many.
+    /// Deletes idempotency keys created more than `keepDays` days before `now` (the business's
+    /// clock unless given); returns how many.
     @discardableResult
-    public static func pruneIdempotencyKeys(services: Services, now: Date = Date()) async throws -> Int {
-        let cutoff = now.addingTimeInterval(-Double(keepDays) * 86_400)
+    public static func pruneIdempotencyKeys(services: Services, now: Date? = nil) async throws -> Int {
+        let cutoff = (now ?? services.now()).addingTimeInterval(-Double(keepDays) * 86_400)
         return try await services.database.query("""
             WITH gone AS (DELETE FROM idempotency_keys WHERE created_at < \(cutoff) RETURNING 1) SELECT count(*) FROM gone
             """).scalar(Int.self)

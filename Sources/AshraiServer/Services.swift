@@ -36,6 +36,10 @@ public struct ServerSettings: Sendable {
     public var collections = CollectionSettings()
     /// Training gates: methods that require a current course.
     public var training = TrainingSettings()
+    /// The business's time zone (`business.timezone`): "today" for every rule is the day on its wall clock.
+    public var timeZone = TimeZone(identifier: BusinessClock.defaultTimeZoneIdentifier) ?? .gmt
+    /// The business's country (`business.country`, ISO 3166 alpha-2): how legal identifiers are checked.
+    public var country = "IL"
 
     /// Defaults.
     public init() {}
@@ -47,6 +51,8 @@ public struct DefaultTerms: Sendable, Equatable {
     public var creditLimit: Decimal = 0
     /// Days to pay.
     public var netDays = 30
+    /// Counted from the invoice's date (net) or from the end of its month (שוטף).
+    public var basis = TermsBasis.net
     /// Annual late interest, percent.
     public var lateInterestRate: Decimal = 0
 
@@ -67,13 +73,17 @@ public struct Services: Sendable {
     /// Letter templates and the default dunning policy, read once from `settings.collections`
     /// (a failure is kept and reported by the methods that need them; `ashraid serve` refuses to start).
     public let collectionAssets: Result<CollectionAssets, CollectionAssets.LoadError>
+    /// The business's clock: the one source of "today" (and of "now" for rules).
+    public let clock: BusinessClock
 
-    /// Creates the bundle.
-    public init(database: PostgresClient, secrets: Secrets, settings: ServerSettings, version: String) {
+    /// Creates the bundle. `now` is the system clock except in tests that fix the instant.
+    public init(database: PostgresClient, secrets: Secrets, settings: ServerSettings, version: String,
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
         self.secrets = secrets
         self.settings = settings
         self.version = version
+        self.clock = BusinessClock(timeZone: settings.timeZone, now: now)
         self.collectionAssets = Result { () throws(CollectionAssets.LoadError) in try CollectionAssets.load(settings.collections) }
     }
 
@@ -93,9 +103,17 @@ public struct Services: Sendable {
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await database.withRetryingTransaction(isolation: isolation) { tx in
-            try await tx.query("SELECT set_config('ashrai.user_id', \(context.viewer), true)")
+            try await tx.query(sessionSettings(context))
             return try await body(tx)
         }
+    }
+
+    /// What every request transaction sets first, in one statement, transaction-locally (a
+    /// pooled connection never carries them into the next request): who asks, for row-level
+    /// security, and the business's time zone, so a `timestamptz` cast to `date` in SQL is the
+    /// business's day, as `today()` is.
+    func sessionSettings(_ context: CallContext) -> PostgresQuery {
+        "SELECT set_config('ashrai.user_id', \(context.viewer), true), set_config('TimeZone', \(settings.timeZone.identifier), true)"
     }
 
     /// Reads for a request: a read-only transaction with `ashrai.user_id` set (transaction-
@@ -103,7 +121,7 @@ public struct Services: Sendable {
     /// reads through here or `transaction`, so row-level security always knows who asks.
     public func read<Result>(_ context: CallContext, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try await database.withTransaction(isolation: .readCommitted, readOnly: true) { tx in
-            try await tx.query("SELECT set_config('ashrai.user_id', \(context.viewer), true)")
+            try await tx.query(sessionSettings(context))
             return try await body(tx)
         }
     }
@@ -186,13 +204,15 @@ public func parseRFC3339(_ text: String) -> Date? {
     return formatter.date(from: text)
 }
 
-extension PostgresConnection {
-    /// The database's calendar day (sessions run in UTC) — "today" for every rule that needs one.
-    func today() async throws -> PostgresDate { try await query("SELECT current_date").scalar(PostgresDate.self) }
+extension Services {
+    /// Today on the business's clock (`business.timezone`) — the one "today" for every rule:
+    /// due and overdue, aging and statements, promises, plans, training, dunning, pruning.
+    /// (Database sessions run in UTC, so SQL never uses `current_date`; it is given this day.)
+    public func today() -> PostgresDate { PostgresDate(daysSinceEpoch: clock.today) }
 
     /// `given`, or today when none was given (an `as_of` param's default).
-    func day(_ given: PostgresDate?) async throws -> PostgresDate {
-        if let given { return given }
-        return try await today()
-    }
+    public func day(_ given: PostgresDate?) -> PostgresDate { given ?? today() }
+
+    /// The instant now, from the same clock.
+    public func now() -> Date { clock.now() }
 }

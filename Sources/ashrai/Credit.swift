@@ -20,9 +20,9 @@ func assessmentText(_ a: JSONValue) -> String {
 }
 
 func termsTable(_ versions: [JSONValue]) -> String {
-    Table(headers: ["VER", "LIMIT", "CUR", "NET", "INTEREST %", "DISCOUNT", "SET BY", "AT", "REASON"],
+    Table(headers: ["VER", "LIMIT", "CUR", "TERMS", "INTEREST %", "DISCOUNT", "SET BY", "AT", "REASON"],
           rows: versions.map { t in
-              [t["version"]?.cell ?? "-", t["credit_limit"]?.cell ?? "-", t["currency"]?.cell ?? "-", t["net_days"]?.cell ?? "-",
+              [t["version"]?.cell ?? "-", t["credit_limit"]?.cell ?? "-", t["currency"]?.cell ?? "-", t["description"]?.cell ?? t["net_days"]?.cell ?? "-",
                t["late_interest_rate"]?.cell ?? "-",
                t["early_discount_rate"] == .null || t["early_discount_rate"] == nil ? "-" : "\(t["early_discount_rate"]!.cell)%/\(t["early_discount_days"]?.cell ?? "?")d",
                t["set_by"]?.cell ?? "-", t["set_at"]?.cell ?? "-", t["reason"]?.cell ?? "-"]
@@ -51,6 +51,8 @@ struct CreditTerms: AsyncParsableCommand {
     @Argument(help: "Customer id.") var customer: Int
     @Option(help: "Credit limit, e.g. 15000.00.") var limit: String?
     @Option(help: "Days to pay.") var netDays: Int?
+    @Option(help: "How the days count: net (from the invoice's date) or end_of_month (שוטף + N: from the end of its month).")
+    var basis: String?
     @Option(help: "Annual late interest, percent.") var interest: String?
     @Option(help: "Early-payment discount, percent.") var discount: String?
     @Option(help: "Days within which the discount applies.") var discountDays: Int?
@@ -66,6 +68,7 @@ struct CreditTerms: AsyncParsableCommand {
                 }
                 var params: JSONObject = ["customer_id": .int(customer), "credit_limit": .string(limit), "net_days": .int(netDays),
                                           "late_interest_rate": .string(interest), "reason": .string(reason)]
+                if let basis { params["terms_basis"] = .string(basis) }
                 if let discount { params["early_discount_rate"] = .string(discount) }
                 if let discountDays { params["early_discount_days"] = .int(discountDays) }
                 if let currency { params["currency"] = .string(currency) }

@@ -118,7 +118,7 @@ struct CustomersShow: AsyncParsableCommand {
                 lines.append("e-mail \(c["email"]?.cell ?? "-")   phone \(c["phone"]?.cell ?? "-")   prefers \(c["preferred_channel"]?.cell ?? "-")   language \(c["language"]?.cell ?? "-")")
                 if let address = c["address"], address != .null { lines.append("address \(address.cell)") }
                 lines.append("")
-                lines.append("terms v\(terms["version"]?.cell ?? "0")\(terms["is_default"] == true ? " (defaults)" : ""): limit \(terms["credit_limit"]?.cell ?? "-") \(terms["currency"]?.cell ?? ""), net \(terms["net_days"]?.cell ?? "-") days, late interest \(terms["late_interest_rate"]?.cell ?? "-")%/yr"
+                lines.append("terms v\(terms["version"]?.cell ?? "0")\(terms["is_default"] == true ? " (defaults)" : ""): limit \(terms["credit_limit"]?.cell ?? "-") \(terms["currency"]?.cell ?? ""), \(terms["description"]?.cell ?? "net \(terms["net_days"]?.cell ?? "-")") (days), late interest \(terms["late_interest_rate"]?.cell ?? "-")%/yr"
                     + (terms["early_discount_rate"].map { $0 == .null ? "" : ", \($0.cell)% off within \(terms["early_discount_days"]?.cell ?? "?") days" } ?? ""))
                 lines.append("exposure \(check["exposure"]?.cell ?? "-") of \(check["credit_limit"]?.cell ?? "-"), available \(check["available"]?.cell ?? "-")"
                     + ((check["reasons"]?.arrayValue ?? []).isEmpty ? "" : " — " + (check["reasons"]?.arrayValue ?? []).map(\.cell).joined(separator: "; ")))

@@ -7,32 +7,79 @@ import Foundation
 import Glibc
 #endif
 
-/// `ashrai import customers|invoices|payments FILE.csv`.
+/// `ashrai import customers|invoices|payments FILE.csv`, and `ashrai import template KIND`.
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Import a CSV (header row mapped by name): customers, invoices or payments. Bad rows are reported by line; good rows are kept unless --atomic.")
+        abstract: "Import a CSV (header row mapped by name): customers, invoices or payments. Bad rows are reported by line; good rows are kept unless --atomic.",
+        discussion: """
+            Columns (any order; empty cells are left out; `ashrai import template KIND` writes the header row):
+              customers: \(ImportFile.columns[.customers]!.joined(separator: ", "))
+                (the terms columns make terms version 1 with reason "import": a manager's or admin's import;
+                 terms_basis is net or end_of_month — שוטף + net_days)
+              invoices:  \(ImportFile.columns[.invoices]!.joined(separator: ", "))
+                (paid_amount only with --opening: existing debts, no credit decision, a manager's or admin's)
+              payments:  \(ImportFile.columns[.payments]!.joined(separator: ", "))
+                (method: card, bank_transfer, cheque, cash, digital)
+            Dates are YYYY-MM-DD, amounts decimal numbers with a dot (1250.00), rates percent (12.5).
+            """,
+        subcommands: [ImportFile.self, ImportTemplate.self],
+        defaultSubcommand: ImportFile.self)
 
     enum Kind: String, ExpressibleByArgument, CaseIterable { case customers, invoices, payments }
+}
+
+/// `ashrai import template customers|invoices|payments`: the header row to fill in.
+struct ImportTemplate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "template", abstract: "Write a CSV header row for customers, invoices or payments to standard output (or --out FILE).")
+
+    @Argument(help: "customers, invoices or payments.") var kind: Import.Kind
+    @Option(help: "Write to this file instead of standard output.") var out: String?
+    @Flag(help: "Start with a BOM so Excel opens the file as UTF-8.") var bom = false
+
+    func run() throws {
+        var text = CSV.line(ImportFile.columns[kind]!) + "\r\n"
+        if bom { text = "\u{FEFF}" + text }
+        if let out {
+            do { try Data(text.utf8).write(to: URL(fileURLWithPath: out)) } catch { throw ValidationError("cannot write \(out)") }
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}
+
+/// `ashrai import [file] customers|invoices|payments FILE.csv`.
+struct ImportFile: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "file", abstract: "Import a CSV file (the default: `ashrai import invoices FILE.csv`).")
+
+    typealias Kind = Import.Kind
 
     @OptionGroup var options: ClientOptions
     @Argument(help: "customers, invoices or payments.") var kind: Kind
     @Argument(help: "The CSV file (UTF-8; Excel's BOM is fine).") var file: String
     @Flag(help: "Check every row, keep nothing.") var dryRun = false
     @Flag(help: "All or nothing: one bad row keeps the whole batch out.") var atomic = false
+    @Flag(help: "Invoices only: opening balances — debts the business already has, recorded as they are (no credit decision; a hold does not block them; paid_amount allowed). Manager or admin.")
+    var opening = false
     @Option(help: "Rows per call (1–5000).") var batch: Int = 1000
     @Option(help: "Calls in flight at once, each on its own connection (1–8). Batches may then commit in any order, so with a tight credit limit which row is refused can differ between runs; use 1 for file order.")
     var parallel: Int = 4
 
     static let columns: [Kind: [String]] = [
-        .customers: ["code", "name", "legal_id", "email", "phone", "address", "preferred_channel", "language", "notes"],
-        .invoices: ["customer_id", "customer_code", "number", "issue_date", "due_date", "amount", "currency", "description"],
+        .customers: ["code", "name", "legal_id", "email", "phone", "address", "preferred_channel", "language", "notes",
+                     "credit_limit", "net_days", "terms_basis", "late_interest_rate", "early_discount_rate", "early_discount_days",
+                     "allow_duplicate_legal_id", "duplicate_reason"],
+        .invoices: ["customer_id", "customer_code", "number", "issue_date", "due_date", "amount", "currency", "description", "paid_amount"],
         .payments: ["customer_id", "customer_code", "amount", "method", "received_on", "reference", "currency", "idempotency_key"],
     ]
-    static let integerColumns: Set<String> = ["customer_id"]
+    static let integerColumns: Set<String> = ["customer_id", "net_days", "early_discount_days"]
+    static let booleanColumns: Set<String> = ["allow_duplicate_legal_id"]
 
     func validate() throws {
         guard (1...5000).contains(batch) else { throw ValidationError("--batch must be 1–5000") }
         guard (1...8).contains(parallel) else { throw ValidationError("--parallel must be 1–8") }
+        if opening && kind != .invoices { throw ValidationError("--opening is for invoices") }
     }
 
     func run() async throws {
@@ -51,7 +98,13 @@ struct Import: AsyncParsableCommand {
             for (index, name) in names.enumerated() where index < record.fields.count {
                 let value = record.fields[index]
                 if value.isEmpty { continue }
-                if Self.integerColumns.contains(name), let number = Int(value) { object[name] = .int(number) } else { object[name] = .string(value) }
+                if Self.integerColumns.contains(name), let number = Int(value.trimmingCharacters(in: .whitespaces)) {
+                    object[name] = .int(number)
+                } else if Self.booleanColumns.contains(name), let flag = Self.boolean(value) {
+                    object[name] = .bool(flag)
+                } else {
+                    object[name] = .string(value)
+                }
             }
             return (record.line, object)
         }
@@ -62,7 +115,9 @@ struct Import: AsyncParsableCommand {
         let batchSize = atomic ? 5000 : batch
         let progress = ImportProgress(total: rows.count, visible: isatty(STDERR_FILENO) == 1)
         let batches = stride(from: 0, to: rows.count, by: batchSize).map { Array(rows[$0..<min($0 + batchSize, rows.count)]) }
-        let method = "\(kind.rawValue).import", flags: JSONObject = ["dry_run": .bool(dryRun), "atomic": .bool(atomic)]
+        let method = "\(kind.rawValue).import"
+        let flags: JSONObject = opening ? ["dry_run": .bool(dryRun), "atomic": .bool(atomic), "opening": true]
+                                        : ["dry_run": .bool(dryRun), "atomic": .bool(atomic)]
         let started = ContinuousClock.now
         // Workers take the next batch until none is left; each result is kept with its batch.
         let answers = try await withThrowingTaskGroup(of: [(batch: Int, result: JSONValue)].self) { group in
@@ -103,6 +158,15 @@ struct Import: AsyncParsableCommand {
         let verb = dryRun ? "checked" : (atomic && !failures.isEmpty ? "nothing imported;" : "imported")
         print("\(verb) \(dryRun ? rows.count - failures.count : created) of \(rows.count) \(kind.rawValue), \(failures.count) failed, in \(String(format: "%.2f", seconds)) s (\(String(format: "%.0f", Double(rows.count) / max(seconds, 0.001))) rows/s)")
         if !failures.isEmpty { throw ExitCode(11) }
+    }
+
+    /// yes/no, true/false, 1/0 (a spreadsheet's ways of writing a flag).
+    static func boolean(_ text: String) -> Bool? {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true", "yes", "1", "y", "כן": return true
+        case "false", "no", "0", "n", "לא": return false
+        default: return nil
+        }
     }
 }
 

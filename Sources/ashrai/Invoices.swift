@@ -82,7 +82,7 @@ struct InvoicesShow: AsyncParsableCommand {
         try await options.run { connection in
             options.show(try await connection.call("invoices.get", ["id": .int(id)])) { i in
                 let t = i["terms"] ?? .null
-                return invoiceTable([i]) + "\nterms v\(t["version"]?.cell ?? "?"): limit \(t["credit_limit"]?.cell ?? "-"), net \(t["net_days"]?.cell ?? "-") days, late interest \(t["late_interest_rate"]?.cell ?? "-")%/yr"
+                return invoiceTable([i]) + "\nterms v\(t["version"]?.cell ?? "?"): limit \(t["credit_limit"]?.cell ?? "-"), \(t["terms_basis"]?.stringValue == "end_of_month" ? "end of month +" : "net") \(t["net_days"]?.cell ?? "-") days, late interest \(t["late_interest_rate"]?.cell ?? "-")%/yr"
                     + (i["override_reason"].map { $0 == .null ? "" : "\nover the limit by override: \($0.cell)" } ?? "")
             }
         }

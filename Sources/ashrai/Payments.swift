@@ -212,7 +212,8 @@ struct Statement: AsyncParsableCommand {
         if let asOf { params["as_of"] = .string(asOf) }
         try await options.run { connection in
             options.show(try await connection.call("statements.get", params)) { s in
-                var text = "statement for \(s["customer"]?["name"]?.cell ?? "?") to \(s["to"]?.cell ?? "?")\n"
+                var text = "statement for \(s["customer"]?["name"]?.cell ?? "?") to \(s["to"]?.cell ?? "?")"
+                    + (s["terms"]?["description"].map { " — terms \($0.cell)" } ?? "") + "\n"
                 text += "opening balance \(s["opening_balance"]?.cell ?? "0.00")\n"
                 text += Table(headers: ["DATE", "KIND", "REF", "DESCRIPTION", "DEBIT", "CREDIT", "BALANCE"],
                               rows: (s["lines"]?.arrayValue ?? []).map { l in

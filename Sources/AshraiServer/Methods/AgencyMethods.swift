@@ -245,7 +245,7 @@ enum AssignmentMethods {
     }
 
     /// The notification: the day the customer was told, and optionally the logged contact.
-    static func notification(_ params: Params, customerID: Int64, on tx: PostgresConnection) async throws -> (PostgresDate, Int64?)? {
+    static func notification(_ params: Params, customerID: Int64, today: PostgresDate, on tx: PostgresConnection) async throws -> (PostgresDate, Int64?)? {
         let notifiedOn = try params.optionalDate("customer_notified_on")
         let interactionID = try params.optionalInt("notification_interaction_id", range: 1...Int.max).map(Int64.init)
         if let interactionID {
@@ -258,7 +258,6 @@ enum AssignmentMethods {
             if interactionID != nil { throw RPCFailure.invalidParams("customer_notified_on", "customer_notified_on is the day the customer was told") }
             return nil
         }
-        let today = try await tx.today()
         guard notifiedOn <= today else { throw RPCFailure.invalidParams("customer_notified_on", "customer_notified_on cannot be in the future") }
         return (notifiedOn, interactionID)
     }
@@ -275,9 +274,9 @@ enum AssignmentMethods {
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
             let agency = try await AgencyMethods.load(agencyID, on: tx)
             guard agency["active"] == true else { throw RPCFailure.ruleViolated("agency_inactive", "the agency is not active") }
-            let notified = try await notification(params, customerID: customerID, on: tx)
+            let notified = try await notification(params, customerID: customerID, today: services.today(), on: tx)
             let rows = try await tx.query("""
-                SELECT i.id, i.customer_id, i.status, i.due_date < current_date AS overdue, invoice_open_amount(i) AS open,
+                SELECT i.id, i.customer_id, i.status, i.due_date < \(services.today()) AS overdue, invoice_open_amount(i) AS open,
                        EXISTS (SELECT 1 FROM assignment_invoices ai WHERE ai.invoice_id = i.id AND NOT ai.released) AS assigned
                 FROM invoices i WHERE i.id = ANY(\(PostgresArray(invoiceIDs.map { String($0) }))::bigint[]) ORDER BY i.id FOR UPDATE OF i
                 """)
@@ -302,7 +301,7 @@ enum AssignmentMethods {
                 INSERT INTO assignments (agency_id, customer_id, status, customer_notified_on, notification_interaction_id, commission_rate,
                                          assigned_amount, notes, created_by, activated_on)
                 SELECT \(agencyID), \(customerID), \(status), \(notified?.0), \(notified?.1), commission_rate, \(total), \(notes),
-                       \(current.session?.userID), CASE WHEN \(status) = 'active' THEN current_date END
+                       \(current.session?.userID), CASE WHEN \(status) = 'active' THEN \(services.today()) END
                 FROM agencies WHERE id = \(agencyID)
                 RETURNING id
                 """).scalar(Int64.self)
@@ -323,12 +322,12 @@ enum AssignmentMethods {
         return try await services.transaction(current) { tx in
             let before = try await load(id, forUpdate: true, on: tx)
             guard before["status"] == "pending" else { throw RPCFailure.conflict("only a pending assignment waits for the notification") }
-            guard let notified = try await notification(params, customerID: Int64(before["customer_id"]?.intValue ?? 0), on: tx) else {
+            guard let notified = try await notification(params, customerID: Int64(before["customer_id"]?.intValue ?? 0), today: services.today(), on: tx) else {
                 throw RPCFailure.invalidParams("customer_notified_on", "customer_notified_on is required")
             }
             try await tx.query("""
                 UPDATE assignments SET status = 'active', customer_notified_on = \(notified.0), notification_interaction_id = \(notified.1),
-                    activated_on = current_date WHERE id = \(id)
+                    activated_on = \(services.today()) WHERE id = \(id)
                 """)
             let after = try await load(id, on: tx)
             try await Audit.record(tx, context: current, method: "assignments.notify", entity: "assignment", entityID: String(id), before: before, after: after)
@@ -344,7 +343,7 @@ enum AssignmentMethods {
                 throw RPCFailure.conflict("the assignment is already \(before["status"]?.stringValue ?? "ended")")
             }
             try await tx.query("""
-                UPDATE assignments SET status = \(status), ended_on = current_date, end_reason = \(reason) WHERE id = \(id)
+                UPDATE assignments SET status = \(status), ended_on = \(services.today()), end_reason = \(reason) WHERE id = \(id)
                 """)
             try await tx.query("UPDATE assignment_invoices SET released = true WHERE assignment_id = \(id)")
             let after = try await load(id, on: tx)

@@ -122,7 +122,7 @@ enum CreditMethods {
         let current = context
         return try await services.transaction(current) { tx in
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-            let asOf = try await tx.day(requestedAsOf)
+            let asOf = services.day(requestedAsOf)
             let statementRows = try await tx.query("""
                 SELECT current_assets, current_liabilities, total_assets, total_liabilities, retained_earnings, ebit, equity, revenue
                 FROM financial_statements WHERE customer_id = \(customerID) AND period_end <= \(asOf)
@@ -188,16 +188,23 @@ enum CreditMethods {
     // MARK: - Terms
 
     static let termsColumns = """
-        t.customer_id, t.version, t.credit_limit, t.net_days, t.late_interest_rate, t.early_discount_rate,
-        t.early_discount_days, t.currency, t.reason, u.username AS set_by, t.set_at
+        t.customer_id, t.version, t.credit_limit, t.net_days, t.terms_basis, t.late_interest_rate, t.early_discount_rate,
+        t.early_discount_days, t.currency, t.reason, u.username AS set_by, t.set_at, c.language
         """
 
+    /// The rows `termsColumns` reads from: a terms version, who set it, and its customer (whose
+    /// language the terms are described in).
+    static let termsFrom = "credit_terms t JOIN customers c ON c.id = t.customer_id LEFT JOIN users u ON u.id = t.set_by"
+
     static func termsJSON(_ row: PostgresRow) throws -> JSONValue {
-        [
+        let netDays = try row.decode(Int.self, column: "net_days")
+        let basis = try TermsBasis(rawValue: row.decode(String.self, column: "terms_basis")) ?? .net
+        return [
             "customer_id": .id(try row.decode(Int64.self, column: "customer_id")),
             "version": .int(try row.decode(Int.self, column: "version")),
             "credit_limit": .money(try row.decode(Decimal.self, column: "credit_limit")),
-            "net_days": .int(try row.decode(Int.self, column: "net_days")),
+            "net_days": .int(netDays), "terms_basis": .string(basis.rawValue),
+            "description": .string(basis.describe(netDays: netDays, language: try row.decode(String.self, column: "language"))),
             "late_interest_rate": .decimal(try row.decode(Decimal.self, column: "late_interest_rate")),
             "early_discount_rate": try row.decode(Decimal?.self, column: "early_discount_rate").map { .decimal($0) } ?? .null,
             "early_discount_days": try row.decode(Int?.self, column: "early_discount_days").map { .int($0) } ?? .null,
@@ -214,6 +221,8 @@ enum CreditMethods {
         var version: Int
         var creditLimit: Decimal
         var netDays: Int
+        /// Net (from the invoice's date) or end of month (שוטף).
+        var basis: TermsBasis
         var lateInterestRate: Decimal
         var earlyDiscountRate: Decimal?
         var earlyDiscountDays: Int?
@@ -223,11 +232,12 @@ enum CreditMethods {
         var limit: Decimal { creditLimit }
 
         /// The ledger fields of a `credit_terms` row (columns version, credit_limit, net_days,
-        /// late_interest_rate, early_discount_rate, early_discount_days, currency).
+        /// terms_basis, late_interest_rate, early_discount_rate, early_discount_days, currency).
         init(_ row: PostgresRow, services: Services, json: JSONValue = .null) throws {
             version = try row.decode(Int.self, column: "version")
             creditLimit = try row.decode(Decimal.self, column: "credit_limit")
             netDays = try row.decode(Int.self, column: "net_days")
+            basis = TermsBasis(rawValue: try row.decode(String.self, column: "terms_basis")) ?? .net
             lateInterestRate = try row.decode(Decimal.self, column: "late_interest_rate")
             earlyDiscountRate = try row.decode(Decimal?.self, column: "early_discount_rate")
             earlyDiscountDays = try row.decode(Int?.self, column: "early_discount_days")
@@ -235,11 +245,12 @@ enum CreditMethods {
             self.json = json
         }
 
-        init(version: Int, creditLimit: Decimal, netDays: Int, lateInterestRate: Decimal, earlyDiscountRate: Decimal?,
+        init(version: Int, creditLimit: Decimal, netDays: Int, basis: TermsBasis, lateInterestRate: Decimal, earlyDiscountRate: Decimal?,
              earlyDiscountDays: Int?, currency: Currency, json: JSONValue) {
             self.version = version
             self.creditLimit = creditLimit
             self.netDays = netDays
+            self.basis = basis
             self.lateInterestRate = lateInterestRate
             self.earlyDiscountRate = earlyDiscountRate
             self.earlyDiscountDays = earlyDiscountDays
@@ -247,16 +258,24 @@ enum CreditMethods {
             self.json = json
         }
 
+        /// The due date of an invoice issued on `issueDate` under these terms (`TermsBasis.dueDay`).
+        func dueDate(issuedOn issueDate: PostgresDate) -> PostgresDate {
+            PostgresDate(daysSinceEpoch: basis.dueDay(issueDay: issueDate.daysSinceEpoch, netDays: netDays))
+        }
+
         /// The configured defaults, version 0, for a customer with no terms of its own.
-        static func defaults(customerID: Int64, services: Services) -> Terms {
+        static func defaults(customerID: Int64, language: String = "en", services: Services) -> Terms {
             let defaults = services.settings.defaultTerms
             let json: JSONValue = [
                 "customer_id": .id(customerID), "version": 0, "credit_limit": .money(defaults.creditLimit),
-                "net_days": .int(defaults.netDays), "late_interest_rate": .decimal(defaults.lateInterestRate),
+                "net_days": .int(defaults.netDays), "terms_basis": .string(defaults.basis.rawValue),
+                "description": .string(defaults.basis.describe(netDays: defaults.netDays, language: language)),
+                "late_interest_rate": .decimal(defaults.lateInterestRate),
                 "early_discount_rate": .null, "early_discount_days": .null, "currency": .string(services.settings.currency.code),
                 "reason": "default terms (none set for this customer)", "set_by": .null, "set_at": .null, "is_default": true,
             ]
-            return Terms(version: 0, creditLimit: defaults.creditLimit, netDays: defaults.netDays, lateInterestRate: defaults.lateInterestRate,
+            return Terms(version: 0, creditLimit: defaults.creditLimit, netDays: defaults.netDays, basis: defaults.basis,
+                         lateInterestRate: defaults.lateInterestRate,
                          earlyDiscountRate: nil, earlyDiscountDays: nil, currency: services.settings.currency, json: json)
         }
     }
@@ -264,52 +283,92 @@ enum CreditMethods {
     /// The terms in force: the newest version, else the configured defaults (version 0).
     static func termsInForce(customerID: Int64, services: Services, on connection: PostgresConnection) async throws -> Terms {
         let rows = try await connection.query("""
-            SELECT \(unescaped: termsColumns) FROM credit_terms t LEFT JOIN users u ON u.id = t.set_by
+            SELECT \(unescaped: termsColumns) FROM \(unescaped: termsFrom)
             WHERE t.customer_id = \(customerID) ORDER BY t.version DESC LIMIT 1
             """)
         if let row = rows.first { return try Terms(row, services: services, json: try termsJSON(row)) }
-        return Terms.defaults(customerID: customerID, services: services)
+        let language = try await connection.query("SELECT language FROM customers WHERE id = \(customerID)").first?.decode(String.self, at: 0)
+        return Terms.defaults(customerID: customerID, language: language ?? "en", services: services)
+    }
+
+    /// New terms as a caller states them, validated once for `credit.terms.set` and for the
+    /// terms columns of `customers.import`.
+    struct TermsInput {
+        var currency: Currency
+        var creditLimit: Decimal
+        var netDays: Int
+        var basis: TermsBasis
+        var lateInterestRate: Decimal
+        var earlyDiscountRate: Decimal?
+        var earlyDiscountDays: Int?
+
+        /// The terms params present in `params`. `requireAll` (terms.set) makes limit, net days and
+        /// interest required; otherwise (an import row) a missing one takes the configured default.
+        init(_ params: Params, services: Services, requireAll: Bool) throws {
+            let currencyCode = try params.optionalString("currency", maxLength: 3) ?? services.settings.currency.code
+            guard let currency = Currency(code: currencyCode) else {
+                throw RPCFailure.invalidParams("currency", "currency must be an ISO 4217 code such as ILS")
+            }
+            self.currency = currency
+            let defaults = services.settings.defaultTerms
+            if requireAll || params.has("credit_limit") {
+                creditLimit = try params.money("credit_limit", currency: currency)
+            } else {
+                creditLimit = defaults.creditLimit
+            }
+            guard let netDays = try params.optionalInt("net_days", range: 0...365) ?? (requireAll ? nil : defaults.netDays) else {
+                throw RPCFailure.invalidParams("net_days", "net_days is required")
+            }
+            self.netDays = netDays
+            basis = try params.optionalChoice("terms_basis", TermsBasis.self) ?? .net
+            guard let interest = try params.optionalPercent("late_interest_rate") ?? (requireAll ? nil : defaults.lateInterestRate) else {
+                throw RPCFailure.invalidParams("late_interest_rate", "late_interest_rate is required")
+            }
+            lateInterestRate = interest
+            earlyDiscountRate = try params.optionalPercent("early_discount_rate")
+            earlyDiscountDays = try params.optionalInt("early_discount_days", range: 0...365)
+            if (earlyDiscountRate == nil) != (earlyDiscountDays == nil) {
+                throw RPCFailure.invalidParams(earlyDiscountRate == nil ? "early_discount_rate" : "early_discount_days",
+                                               "early_discount_rate and early_discount_days go together")
+            }
+            if let earlyDiscountDays, earlyDiscountDays > netDays {
+                throw RPCFailure.invalidParams("early_discount_days", "early_discount_days cannot exceed net_days")
+            }
+        }
+
+        /// The params that make up terms (an import row carries them beside the customer's own).
+        static let paramNames = ["credit_limit", "net_days", "terms_basis", "late_interest_rate", "early_discount_rate",
+                                 "early_discount_days", "currency"]
+    }
+
+    /// Stores `input` as the customer's next terms version, with its audit record. The caller
+    /// holds the customer row lock (which serialises version numbers per customer).
+    static func insertTerms(customerID: Int64, _ input: TermsInput, reason: String, method: String, services: Services,
+                            context: CallContext, on tx: PostgresConnection) async throws -> JSONValue {
+        let before = try await termsInForce(customerID: customerID, services: services, on: tx).json
+        try await tx.query("""
+            INSERT INTO credit_terms (customer_id, version, credit_limit, net_days, terms_basis, late_interest_rate, early_discount_rate,
+                early_discount_days, currency, reason, set_by)
+            SELECT \(customerID), coalesce(max(version), 0) + 1, \(input.creditLimit), \(input.netDays), \(input.basis.rawValue),
+                \(input.lateInterestRate), \(input.earlyDiscountRate), \(input.earlyDiscountDays), \(input.currency.code), \(reason),
+                \(context.session?.userID)
+            FROM credit_terms WHERE customer_id = \(customerID)
+            """)
+        let after = try await termsInForce(customerID: customerID, services: services, on: tx).json
+        try await Audit.record(tx, context: context, method: method, entity: "customer", entityID: String(customerID),
+                               before: before, after: after)
+        return after
     }
 
     static func setTerms(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
-        let currencyCode = try params.optionalString("currency", maxLength: 3) ?? services.settings.currency.code
-        guard let currency = Currency(code: currencyCode) else {
-            throw RPCFailure.invalidParams("currency", "currency must be an ISO 4217 code such as ILS")
-        }
-        let limit = try params.money("credit_limit", currency: currency)
-        guard let netDays = try params.optionalInt("net_days", range: 0...365) else {
-            throw RPCFailure.invalidParams("net_days", "net_days is required")
-        }
-        guard let interest = try params.optionalPercent("late_interest_rate") else {
-            throw RPCFailure.invalidParams("late_interest_rate", "late_interest_rate is required")
-        }
-        let discountRate = try params.optionalPercent("early_discount_rate")
-        let discountDays = try params.optionalInt("early_discount_days", range: 0...365)
-        if (discountRate == nil) != (discountDays == nil) {
-            throw RPCFailure.invalidParams(discountRate == nil ? "early_discount_rate" : "early_discount_days",
-                                           "early_discount_rate and early_discount_days go together")
-        }
-        if let discountDays, discountDays > netDays {
-            throw RPCFailure.invalidParams("early_discount_days", "early_discount_days cannot exceed net_days")
-        }
+        let input = try TermsInput(params, services: services, requireAll: true)
         let reason = try params.text("reason")
         let current = context
         return try await services.transaction(current) { tx in
-            // The customer row lock serialises version numbers per customer.
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-            let before = try await termsInForce(customerID: customerID, services: services, on: tx).json
-            try await tx.query("""
-                INSERT INTO credit_terms (customer_id, version, credit_limit, net_days, late_interest_rate, early_discount_rate,
-                    early_discount_days, currency, reason, set_by)
-                SELECT \(customerID), coalesce(max(version), 0) + 1, \(limit), \(netDays), \(interest), \(discountRate),
-                    \(discountDays), \(currency.code), \(reason), \(current.session?.userID)
-                FROM credit_terms WHERE customer_id = \(customerID)
-                """)
-            let after = try await termsInForce(customerID: customerID, services: services, on: tx).json
-            try await Audit.record(tx, context: current, method: "credit.terms.set", entity: "customer", entityID: String(customerID),
-                                   before: before, after: after)
-            return after
+            return try await insertTerms(customerID: customerID, input, reason: reason, method: "credit.terms.set",
+                                         services: services, context: current, on: tx)
         }
     }
 
@@ -326,7 +385,7 @@ enum CreditMethods {
         return try await services.read(context) { connection in
             _ = try await CustomerRecord.require(customerID, on: connection)
             let rows = try await connection.query("""
-                SELECT \(unescaped: termsColumns) FROM credit_terms t LEFT JOIN users u ON u.id = t.set_by
+                SELECT \(unescaped: termsColumns) FROM \(unescaped: termsFrom)
                 WHERE t.customer_id = \(customerID) ORDER BY t.version DESC
                 """)
             return ["versions": .array(try rows.map(termsJSON))]

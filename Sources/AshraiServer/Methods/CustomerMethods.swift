@@ -70,7 +70,8 @@ enum CustomerMethods {
     static let channels = ["email", "phone", "sms", "letter", "whatsapp", "in_person"]
 
     /// Validates the editable fields present in `params`; a key given as null clears the field.
-    static func editableFields(_ params: Params) throws -> [String: String?] {
+    /// A legal id is stored normalised for `country` (`LegalID`: in Israel 9 digits, check digit verified).
+    static func editableFields(_ params: Params, country: String) throws -> [String: String?] {
         var fields: [String: String?] = [:]
         let limits = ["code": 64, "name": 200, "legal_id": 64, "email": 254, "phone": 64, "address": 500,
                       "preferred_channel": 20, "language": 2, "notes": 2000]
@@ -90,6 +91,13 @@ enum CustomerMethods {
                 throw RPCFailure.invalidParams(name, "preferred_channel must be one of: \(channels.joined(separator: ", "))")
             case "language" where value != "he" && value != "en":
                 throw RPCFailure.invalidParams(name, "language must be he or en")
+            case "legal_id" where !value.isEmpty:
+                do {
+                    fields[name] = .some(try LegalID.normalized(value, country: country))
+                } catch {
+                    throw RPCFailure.invalidParams(name, error.message)
+                }
+                continue
             default:
                 break
             }
@@ -100,6 +108,44 @@ enum CustomerMethods {
 
     static func duplicateCode(_ error: PostgresError) -> Bool { error.isUniqueViolation && error.constraint == "customers_code_key" }
 
+    /// The reason a caller gives for a legal id another customer already has, when it says
+    /// `allow_duplicate_legal_id` (a branch, a second business of one owner); nil otherwise.
+    static func duplicateLegalIDReason(_ params: Params) throws -> String? {
+        let allow = try params.optionalBool("allow_duplicate_legal_id") ?? false
+        let reason = try params.optionalString("duplicate_reason", maxLength: 2000)?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if allow, reason?.isEmpty ?? true {
+            throw RPCFailure.invalidParams("duplicate_reason", "allow_duplicate_legal_id needs a duplicate_reason (it is audited)")
+        }
+        if !allow, reason != nil {
+            throw RPCFailure.invalidParams("allow_duplicate_legal_id", "duplicate_reason goes with allow_duplicate_legal_id: true")
+        }
+        return allow ? reason : nil
+    }
+
+    /// Refuses (409) a legal id another customer has, unless a duplicate reason was given; then
+    /// returns the others' ids for the audit record. An advisory lock on the value makes two
+    /// concurrent writers of one legal id decide one after the other.
+    static func checkLegalID(_ legalID: String?, excluding id: Int64?, duplicateReason: String?,
+                             on tx: PostgresConnection) async throws -> [Int64] {
+        guard let legalID else { return [] }
+        try await tx.query("SELECT pg_advisory_xact_lock(hashtext('ashrai.legal_id'), hashtext(\(legalID)))")
+        let others = try await tx.query("""
+            SELECT id FROM customers WHERE legal_id = \(legalID) AND id <> \(id ?? 0) ORDER BY id LIMIT 20
+            """).map { try $0.decode(Int64.self, at: 0) }
+        if !others.isEmpty, duplicateReason == nil {
+            throw RPCFailure.conflict(
+                "another customer has this legal_id; to add it anyway, say allow_duplicate_legal_id with a duplicate_reason",
+                data: ["field": "legal_id", "existing_customer_id": .id(others[0])])
+        }
+        return others
+    }
+
+    /// What the audit record says about an accepted duplicate legal id.
+    static func duplicateDetails(_ others: [Int64], reason: String?) -> JSONObject {
+        guard !others.isEmpty, let reason else { return [:] }
+        return ["duplicate_legal_id": ["reason": .string(reason), "other_customer_ids": .array(others.map(JSONValue.id))]]
+    }
+
     static func create(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         try await create(services: services, context: context, params: params, joining: nil)
     }
@@ -107,10 +153,12 @@ enum CustomerMethods {
     /// The single-row core, also used row by row by the batch import inside its transaction.
     static func create(services: Services, context: CallContext, params: Params, joining existing: PostgresConnection?) async throws -> JSONValue {
         guard params.has("name") else { throw RPCFailure.invalidParams("name", "name is required") }
-        let fields = try editableFields(params)
+        let fields = try editableFields(params, country: services.settings.country)
+        let duplicateReason = try duplicateLegalIDReason(params)
         let current = context
         do {
             return try await services.transaction(current, joining: existing) { tx in
+                let others = try await checkLegalID(fields["legal_id"] ?? nil, excluding: nil, duplicateReason: duplicateReason, on: tx)
                 let id = try await tx.query("""
                     INSERT INTO customers (code, name, legal_id, email, phone, address, preferred_channel, language, notes)
                     VALUES (\(fields["code"] ?? nil), \(fields["name"] ?? nil), \(fields["legal_id"] ?? nil), \(fields["email"] ?? nil),
@@ -120,12 +168,37 @@ enum CustomerMethods {
                     """).scalar(Int64.self)
                 let customer = try await CustomerRecord.require(id, on: tx)
                 try await Audit.record(tx, context: current, method: "customers.create", entity: "customer",
-                                       entityID: String(id), after: customer.json)
+                                       entityID: String(id), after: customer.json, details: duplicateDetails(others, reason: duplicateReason))
                 return customer.json
             }
         } catch let error as PostgresError where duplicateCode(error) {
             throw RPCFailure.conflict("customer code is already in use", data: ["field": "code"])
         }
+    }
+
+    /// The columns of a `customers.import` row: the customer's own, its terms, and the duplicate legal id override.
+    static let importColumns = CustomerRecord.editable + CreditMethods.TermsInput.paramNames + ["allow_duplicate_legal_id", "duplicate_reason"]
+
+    /// One `customers.import` row: the customer, and — when the row carries any terms column —
+    /// its terms as version 1, reason "import", the importer as approver (terms are a manager's
+    /// decision, so a clerk's row with terms is refused). Missing terms columns take the defaults.
+    static func importRow(services: Services, context: CallContext, row: Params, on tx: PostgresConnection) async throws -> JSONValue {
+        for key in row.object.keys where !importColumns.contains(key) {
+            throw RPCFailure.invalidParams(key, "unknown column \(key); customers take: \(importColumns.joined(separator: ", "))")
+        }
+        let hasTerms = CreditMethods.TermsInput.paramNames.contains { row.has($0) }
+        var terms: CreditMethods.TermsInput?
+        if hasTerms {
+            guard let role = context.session?.role, role == .admin || role == .manager else {
+                throw RPCFailure.forbidden("only a manager or admin may import customers with credit terms")
+            }
+            terms = try CreditMethods.TermsInput(row, services: services, requireAll: false)
+        }
+        let customer = try await create(services: services, context: context, params: row, joining: tx)
+        guard let terms, let id = customer["id"]?.intValue else { return customer }
+        _ = try await CreditMethods.insertTerms(customerID: Int64(id), terms, reason: "import", method: "customers.import",
+                                                services: services, context: context, on: tx)
+        return customer
     }
 
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
@@ -140,7 +213,8 @@ enum CustomerMethods {
     static func update(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         guard let version = try params.optionalInt("version") else { throw RPCFailure.invalidParams("version", "version is required") }
-        let changes = try editableFields(params)
+        let changes = try editableFields(params, country: services.settings.country)
+        let duplicateReason = try duplicateLegalIDReason(params)
         let current = context
         do {
             return try await services.transaction(current) { tx in
@@ -151,6 +225,10 @@ enum CustomerMethods {
                 }
                 var merged = before.fields
                 for (key, value) in changes { merged[key] = value }
+                var others: [Int64] = []
+                if let newID = merged["legal_id"] ?? nil, newID != (before.fields["legal_id"] ?? nil) {
+                    others = try await checkLegalID(newID, excluding: id, duplicateReason: duplicateReason, on: tx)
+                }
                 try await tx.query("""
                     UPDATE customers SET code = \(merged["code"] ?? nil), name = \(merged["name"] ?? nil),
                         legal_id = \(merged["legal_id"] ?? nil), email = \(merged["email"] ?? nil), phone = \(merged["phone"] ?? nil),
@@ -161,7 +239,8 @@ enum CustomerMethods {
                     """)
                 let after = try await CustomerRecord.require(id, on: tx)
                 try await Audit.record(tx, context: current, method: "customers.update", entity: "customer",
-                                       entityID: String(id), before: before.json, after: after.json)
+                                       entityID: String(id), before: before.json, after: after.json,
+                                       details: duplicateDetails(others, reason: duplicateReason))
                 return after.json
             }
         } catch let error as PostgresError where duplicateCode(error) {

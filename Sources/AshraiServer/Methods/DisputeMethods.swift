@@ -61,7 +61,7 @@ enum DisputeMethods {
             guard existing.isEmpty else { throw RPCFailure.conflict("the invoice already has an open dispute") }
             let id = try await tx.query("""
                 INSERT INTO disputes (invoice_id, customer_id, reason, amount, opened_on, opened_by)
-                VALUES (\(invoiceID), \(customerID), \(reason), \(amount), current_date, \(current.session?.userID)) RETURNING id
+                VALUES (\(invoiceID), \(customerID), \(reason), \(amount), \(services.today()), \(current.session?.userID)) RETURNING id
                 """).scalar(Int64.self)
             let dispute = try await load(id, on: tx)
             try await Audit.record(tx, context: current, method: "disputes.open", entity: "invoice", entityID: String(invoiceID), after: dispute)
@@ -108,7 +108,7 @@ enum DisputeMethods {
             if credit > 0 {
                 let noteID = try await tx.query("""
                     INSERT INTO credit_notes (invoice_id, customer_id, dispute_id, amount, reason, issued_on, created_by)
-                    VALUES (\(invoiceID), \(customerID), \(id), \(credit), \("dispute #\(id) resolved: \(resolution.rawValue)"), current_date,
+                    VALUES (\(invoiceID), \(customerID), \(id), \(credit), \("dispute #\(id) resolved: \(resolution.rawValue)"), \(services.today()),
                             \(current.session?.userID))
                     RETURNING id
                     """).scalar(Int64.self)
@@ -129,7 +129,7 @@ enum DisputeMethods {
             }
             try await tx.query("""
                 UPDATE disputes SET status = 'resolved', resolution = \(resolution.rawValue), resolution_note = \(note),
-                    credit_amount = \(credit), resolved_on = current_date, resolved_by = \(current.session?.userID), resolved_at = now()
+                    credit_amount = \(credit), resolved_on = \(services.today()), resolved_by = \(current.session?.userID), resolved_at = now()
                 WHERE id = \(id)
                 """)
             let dispute = try await load(id, on: tx)

@@ -108,6 +108,9 @@ enum DunningMethods {
         var number: String
         var issueDate: PostgresDate
         var dueDate: PostgresDate
+        /// The terms snapshotted on the invoice, for the letter ("שוטף + 60").
+        var termsBasis: TermsBasis
+        var netDays: Int
         var open: Decimal
         var daysOverdue: Int
         var reached: Set<Int>
@@ -132,7 +135,7 @@ enum DunningMethods {
     static func runInTransaction(services: Services, context: CallContext, asOf asOfParam: PostgresDate?, dryRun: Bool,
                                  scheduled: Bool, on tx: PostgresConnection) async throws -> JSONValue {
         try await tx.query("SELECT pg_advisory_xact_lock(hashtext('ashrai.dunning.run'))")
-        let today = try await tx.today()
+        let today = services.today()
         let asOf = asOfParam ?? today
         let assets = try assets(services)
         let (version, levels, _) = try await policy(services: services, on: tx)
@@ -140,7 +143,7 @@ enum DunningMethods {
         let defaultedNow = Set(plans.defaulted)
 
         let rows = try await tx.query("""
-            SELECT i.id, i.customer_id, i.number, i.issue_date, i.due_date,
+            SELECT i.id, i.customer_id, i.number, i.issue_date, i.due_date, i.terms_basis, i.net_days,
                    invoice_open_amount(i) AS open,
                    \(asOf)::date - i.due_date AS days_overdue,
                    (SELECT string_agg(s.level::text, ',') FROM dunning_steps s WHERE s.invoice_id = i.id) AS reached,
@@ -159,7 +162,9 @@ enum DunningMethods {
             return Candidate(
                 invoiceID: try row.decode(Int64.self, column: "id"), customerID: try row.decode(Int64.self, column: "customer_id"),
                 number: try row.decode(String.self, column: "number"), issueDate: try row.decode(PostgresDate.self, column: "issue_date"),
-                dueDate: try row.decode(PostgresDate.self, column: "due_date"), open: try row.decode(Decimal.self, column: "open"),
+                dueDate: try row.decode(PostgresDate.self, column: "due_date"),
+                termsBasis: TermsBasis(rawValue: try row.decode(String.self, column: "terms_basis")) ?? .net,
+                netDays: try row.decode(Int.self, column: "net_days"), open: try row.decode(Decimal.self, column: "open"),
                 daysOverdue: try row.decode(Int.self, column: "days_overdue"),
                 reached: Set((try row.decode(String?.self, column: "reached") ?? "").split(separator: ",").compactMap { Int($0) }),
                 lastDateToPay: try row.decode(PostgresDate?.self, column: "last_date_to_pay")?.daysSinceEpoch,
@@ -296,6 +301,7 @@ enum DunningMethods {
                 let accrued = interest[invoice.invoiceID] ?? 0
                 return ["id": .id(invoice.invoiceID), "number": .string(invoice.number), "issue_date": day(invoice.issueDate),
                         "due_date": day(invoice.dueDate), "open_amount": money(invoice.open), "days_overdue": .int(invoice.daysOverdue),
+                        "terms": .string(invoice.termsBasis.describe(netDays: invoice.netDays, language: language)),
                         "interest": money(accrued), "has_interest": .bool(accrued > 0)]
             }),
             "open_total": money(openTotal), "interest_total": money(interestTotal), "has_interest": .bool(interestTotal > 0),

@@ -123,7 +123,7 @@ enum ReviewMethods {
                     INSERT INTO credit_reviews (customer_id, reviewed_on, findings, decision, grade, next_review_on, reviewed_by)
                     SELECT \(customerID), d.day, \(findings), \(decision), \(customer.grade),
                            coalesce(\(nextGiven)::date, (d.day + make_interval(months => \(months)::int))::date), \(current.session?.userID)
-                    FROM (SELECT coalesce(\(reviewedOn)::date, current_date) AS day) d
+                    FROM (SELECT \(services.day(reviewedOn)) AS day) d
                     RETURNING *
                 )
                 SELECT r.id, r.customer_id, r.reviewed_on, r.findings, r.decision, r.grade, r.next_review_on, u.username AS reviewed_by
@@ -153,9 +153,9 @@ enum ReviewMethods {
         let asOf = try params.optionalDate("as_of")
         let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: CustomerRecord.columns),
-                   coalesce(\(asOf)::date, current_date) - coalesce(c.next_review_on, c.created_at::date) AS days_overdue
+                   \(services.day(asOf)) - coalesce(c.next_review_on, c.created_at::date) AS days_overdue
             FROM customers c
-            WHERE c.status <> 'closed' AND coalesce(c.next_review_on, c.created_at::date) <= coalesce(\(asOf)::date, current_date)
+            WHERE c.status <> 'closed' AND coalesce(c.next_review_on, c.created_at::date) <= \(services.day(asOf))
             ORDER BY coalesce(c.grade, 'E') DESC, days_overdue DESC, c.id
             LIMIT 1000
             """) }

@@ -13,15 +13,19 @@ enum ImportMethods {
         "customers.import": { services, context, params in
             let context = context
             return try await run(services: services, context: context, params: params) { row, tx in
-                try await CustomerMethods.create(services: services, context: context, params: row, joining: tx)
+                try await CustomerMethods.importRow(services: services, context: context, row: row, on: tx)
             }
         },
         "invoices.import": { services, context, params in
             let context = context
-            if case .array(let rows)? = params.object["rows"], !rows.isEmpty, rows.count <= maxRows, BulkInvoices.applies(to: rows) {
+            let opening = try params.optionalBool("opening") ?? false
+            if opening, let role = context.session?.role, role != .admin, role != .manager {
+                throw RPCFailure.forbidden("only a manager or admin may import opening balances")
+            }
+            if case .array(let rows)? = params.object["rows"], !rows.isEmpty, rows.count <= maxRows, opening || BulkInvoices.applies(to: rows) {
                 return try await BulkInvoices.run(services: services, context: context, rows: rows,
                                                   dryRun: try params.optionalBool("dry_run") ?? false,
-                                                  atomic: try params.optionalBool("atomic") ?? false)
+                                                  atomic: try params.optionalBool("atomic") ?? false, opening: opening)
             }
             return try await run(services: services, context: context, params: params) { row, tx in
                 try await InvoiceMethods.create(services: services, context: context, params: try resolveCustomer(row, on: tx), joining: tx)

@@ -69,7 +69,7 @@ enum InteractionMethods {
         let kind = try params.choice("kind", Kind.self)
         let channelDetail = try params.optionalString("channel_detail", maxLength: 200)
         let occurredAt = try params.optionalInstant("occurred_at")
-        if let occurredAt, occurredAt > Date().addingTimeInterval(300) {
+        if let occurredAt, occurredAt > services.now().addingTimeInterval(300) {
             throw RPCFailure.invalidParams("occurred_at", "occurred_at cannot be in the future")
         }
         let summary = try params.text("summary", maxLength: 4000)
@@ -95,7 +95,7 @@ enum InteractionMethods {
                                       context: current, on: tx)
             var promiseJSON: JSONValue = .null
             if let promise {
-                let promisedOn = try await tx.query("SELECT (occurred_at AT TIME ZONE 'UTC')::date FROM interactions WHERE id = \(id)").scalar(PostgresDate.self)
+                let promisedOn = try await tx.query("SELECT occurred_at::date FROM interactions WHERE id = \(id)").scalar(PostgresDate.self)
                 guard promise.dueOn >= promisedOn else {
                     throw RPCFailure.invalidParams("promise", "promise: due_on cannot be before the day the promise was made")
                 }
@@ -108,7 +108,7 @@ enum InteractionMethods {
                             \(PostgresArray(invoiceIDs.map { String($0) }))::bigint[], \(current.session?.userID))
                     RETURNING id
                     """).scalar(Int64.self)
-                let today = try await tx.today()
+                let today = services.today()
                 promiseJSON = try await promises(asOf: max(today, promisedOn), customerID: customerID, promiseID: promiseID, on: tx).first?.json ?? .null
             }
             let interaction = try interactionJSON(try await tx.query("SELECT \(unescaped: columns) FROM \(unescaped: from) WHERE x.id = \(id)").one())
@@ -200,7 +200,7 @@ enum InteractionMethods {
         let asOfParam = try params.optionalDate("as_of")
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         return try await services.read(context) { connection in
-            let asOf = try await connection.day(asOfParam)
+            let asOf = services.day(asOfParam)
             let found = try await promises(asOf: asOf, customerID: customerID, on: connection).filter { status == nil || $0.status == status }
             return ["as_of": .date(asOf), "promises": .array(found.map(\.json))]
         }

@@ -11,7 +11,7 @@ enum InvoiceMethods {
 
     static let columns = """
         i.id, i.customer_id, i.number, i.issue_date, i.due_date, i.amount, i.currency, i.description, i.status,
-        i.paid_amount, i.discount_amount, i.written_off_amount, i.credited_amount, i.terms_version, i.credit_limit, i.net_days, i.late_interest_rate,
+        i.paid_amount, i.discount_amount, i.written_off_amount, i.credited_amount, i.terms_version, i.credit_limit, i.net_days, i.terms_basis, i.late_interest_rate, i.opening,
         i.early_discount_rate, i.early_discount_days, i.override_reason, i.created_at, i.void_reason
         """
 
@@ -38,11 +38,13 @@ enum InvoiceMethods {
                 "version": .int(try row.decode(Int.self, column: "terms_version")),
                 "credit_limit": .money(try row.decode(Decimal.self, column: "credit_limit"), currency),
                 "net_days": .int(try row.decode(Int.self, column: "net_days")),
+                "terms_basis": .string(try row.decode(String.self, column: "terms_basis")),
                 "late_interest_rate": .decimal(try row.decode(Decimal.self, column: "late_interest_rate")),
                 "early_discount_rate": try row.decode(Decimal?.self, column: "early_discount_rate").map { .decimal($0) } ?? .null,
                 "early_discount_days": try row.decode(Int?.self, column: "early_discount_days").map { .int($0) } ?? .null,
             ],
             "override_reason": .optional(try row.decode(String?.self, column: "override_reason")),
+            "opening": .bool(try row.decode(Bool.self, column: "opening")),
             "created_at": .string(rfc3339(try row.decode(Date.self, column: "created_at"))),
             "void_reason": .optional(try row.decode(String?.self, column: "void_reason")),
         ]
@@ -119,12 +121,11 @@ enum InvoiceMethods {
                 case .allowed:
                     break
                 }
-                let netDays = terms.netDays
                 let id = try await tx.query("""
                     INSERT INTO invoices (customer_id, number, issue_date, due_date, amount, currency, description, terms_version,
-                        credit_limit, net_days, late_interest_rate, early_discount_rate, early_discount_days, override_reason, created_by)
-                    VALUES (\(customerID), \(number), \(issueDate), coalesce(\(dueDate)::date, \(issueDate)::date + \(netDays)::int),
-                        \(amount), \(currency.code), \(description), \(terms.version), \(limit), \(netDays),
+                        credit_limit, net_days, terms_basis, late_interest_rate, early_discount_rate, early_discount_days, override_reason, created_by)
+                    VALUES (\(customerID), \(number), \(issueDate), \(dueDate ?? terms.dueDate(issuedOn: issueDate)),
+                        \(amount), \(currency.code), \(description), \(terms.version), \(limit), \(terms.netDays), \(terms.basis.rawValue),
                         \(terms.lateInterestRate), \(terms.earlyDiscountRate), \(terms.earlyDiscountDays), \(exposure + amount > limit ? overrideReason : nil),
                         \(current.session?.userID))
                     RETURNING id
@@ -151,7 +152,7 @@ enum InvoiceMethods {
         return try await services.read(context) { connection in
             try await AgencyScope.requireInvoice(id, agency: agency, on: connection)
             var invoice = AgencyScope.invoiceView(try invoiceJSON(try await load(id, on: connection)), agency: agency)
-            let today = try await connection.today()
+            let today = services.today()
             let interest = try await StatementMethods.accruedInterest(invoiceIDs: [id], asOf: today, on: connection)[id] ?? 0
             if case .object(var object) = invoice {
                 object["accrued_interest"] = .money(interest)

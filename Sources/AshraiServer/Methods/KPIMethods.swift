@@ -11,8 +11,7 @@ enum KPIMethods {
     ]
 
     /// Total, not-yet-due and 90+ open AR as of a day — the aging statement's grand total.
-    static func receivables(asOf: PostgresDate, on connection: PostgresConnection) async throws -> (total: Decimal, current: Decimal, over90: Decimal) {
-        let today = try await connection.today()
+    static func receivables(asOf: PostgresDate, today: PostgresDate, on connection: PostgresConnection) async throws -> (total: Decimal, current: Decimal, over90: Decimal) {
         let rows = try await connection.query(ReportMethods.agingQuery(asOf: asOf, today: today, customerID: nil, minOverdueDays: nil,
                                                                        bounds: [90], limit: 0))
         guard let total = try rows.first(where: { try $0.decode(Int64?.self, at: 0) == nil }) else { return (0, 0, 0) }
@@ -29,20 +28,20 @@ enum KPIMethods {
         let asOf = try params.optionalDate("as_of") ?? to
         guard asOf >= to else { throw RPCFailure.invalidParams("as_of", "as_of cannot be before to") }
         return try await services.read(context) { connection in
-            try await report(from: from, to: to, asOf: asOf, on: connection)
+            try await report(from: from, to: to, asOf: asOf, today: services.today(), on: connection)
         }
     }
 
     /// The KPIs of one period.
-    static func report(from: PostgresDate, to: PostgresDate, asOf: PostgresDate, on connection: PostgresConnection) async throws -> JSONValue {
+    static func report(from: PostgresDate, to: PostgresDate, asOf: PostgresDate, today: PostgresDate, on connection: PostgresConnection) async throws -> JSONValue {
         do {
             let sales = try await connection.query("""
                 SELECT coalesce(sum(amount), 0) AS sales, count(*) AS issued FROM invoices
                 WHERE issue_date BETWEEN \(from) AND \(to) AND (status <> 'void' OR voided_at::date > \(asOf))
                 """).one()
             let creditSales = try sales.decode(Decimal.self, column: "sales")
-            let ending = try await receivables(asOf: asOf, on: connection)
-            let beginning = try await receivables(asOf: PostgresDate(daysSinceEpoch: from.daysSinceEpoch - 1), on: connection)
+            let ending = try await receivables(asOf: asOf, today: today, on: connection)
+            let beginning = try await receivables(asOf: PostgresDate(daysSinceEpoch: from.daysSinceEpoch - 1), today: today, on: connection)
             // Monthly credit sales for the countback, 24 months back from the period's end.
             var byMonth: [String: Decimal] = [:]
             for row in try await connection.query("""
@@ -118,13 +117,13 @@ enum KPIMethods {
     static func trend(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let months = try params.optionalInt("months", range: 1...36) ?? 12
         return try await services.read(context) { connection in
-            let today = try await connection.today()
+            let today = services.today()
             var rows: [JSONValue] = []
             var year = today.year, month = today.month
             for index in 0..<months {
                 let first = PostgresDate(year: year, month: month, day: 1)!
                 let last = index == 0 ? today : PostgresDate(year: year, month: month, day: PostgresDate.daysIn(month: month, year: year))!
-                var row = try await report(from: first, to: last, asOf: last, on: connection)
+                var row = try await report(from: first, to: last, asOf: last, today: services.today(), on: connection)
                 if case .object(var object) = row {
                     object["month"] = .string(String(first.description.prefix(7)))
                     row = .object(object)
@@ -149,7 +148,7 @@ enum KPIMethods {
             for row in try await connection.query("""
                 SELECT u.id, u.username, count(x.id) AS interactions FROM users u
                 JOIN interactions x ON x.created_by = u.id AND x.kind <> 'letter'
-                WHERE (x.occurred_at AT TIME ZONE 'UTC')::date BETWEEN \(from) AND \(to) GROUP BY u.id, u.username
+                WHERE x.occurred_at::date BETWEEN \(from) AND \(to) GROUP BY u.id, u.username
                 """) {
                 staff[try row.decode(Int64.self, column: "id")] = (try row.decode(String.self, column: "username"),
                                                                   try row.decode(Int.self, column: "interactions"), 0, 0, 0, 0)
@@ -172,7 +171,7 @@ enum KPIMethods {
                 FROM payments p
                 CROSS JOIN LATERAL (SELECT x.created_by FROM interactions x
                                     WHERE x.customer_id = p.customer_id AND x.created_by IS NOT NULL AND x.kind <> 'letter'
-                                      AND (x.occurred_at AT TIME ZONE 'UTC')::date BETWEEN p.received_on - 30 AND p.received_on
+                                      AND x.occurred_at::date BETWEEN p.received_on - 30 AND p.received_on
                                     ORDER BY x.occurred_at DESC LIMIT 1) contact
                 WHERE p.received_on BETWEEN \(from) AND \(to) AND p.status = 'recorded'
                 GROUP BY contact.created_by
@@ -195,7 +194,7 @@ enum KPIMethods {
         let asOfParam = try params.optionalDate("as_of")
         let holdDays = try params.optionalInt("hold_days", range: 1...3650) ?? 30
         return try await services.read(context) { connection in
-            let asOf = try await connection.day(asOfParam)
+            let asOf = services.day(asOfParam)
             func customers(_ rows: PostgresRows, extra: (PostgresRow) throws -> JSONObject = { _ in [:] }) throws -> JSONValue {
                 .array(try rows.map { row in
                     var object: JSONObject = ["customer_id": .id(try row.decode(Int64.self, column: "id")), "name": .string(try row.decode(String.self, column: "name"))]
@@ -220,7 +219,7 @@ enum KPIMethods {
             for promise in try await InteractionMethods.promises(asOf: asOf, on: connection) where promise.status == .broken {
                 let followed = try await connection.query("""
                     SELECT EXISTS (SELECT 1 FROM interactions WHERE customer_id = \(promise.customerID)
-                                   AND (occurred_at AT TIME ZONE 'UTC')::date > \(promise.dueOn) AND (occurred_at AT TIME ZONE 'UTC')::date <= \(asOf))
+                                   AND occurred_at::date > \(promise.dueOn) AND occurred_at::date <= \(asOf))
                     """).scalar(Bool.self)
                 if !followed { brokenWithoutFollowUp.append(promise.json) }
             }
@@ -229,7 +228,7 @@ enum KPIMethods {
                 FROM invoices i JOIN customers c ON c.id = i.customer_id
                 WHERE i.status IN ('open', 'partially_paid') AND \(asOf)::date - i.due_date > 90
                   AND NOT EXISTS (SELECT 1 FROM interactions x WHERE x.customer_id = i.customer_id
-                                  AND (x.occurred_at AT TIME ZONE 'UTC')::date BETWEEN \(asOf)::date - 14 AND \(asOf))
+                                  AND x.occurred_at::date BETWEEN \(asOf)::date - 14 AND \(asOf))
                 ORDER BY i.due_date, i.id LIMIT 500
                 """).map { row -> JSONValue in
                 ["invoice_id": .id(try row.decode(Int64.self, column: "id")), "number": .string(try row.decode(String.self, column: "number")),

@@ -220,7 +220,7 @@ enum PaymentMethods {
             } catch let error as AllocationError {
                 throw failure(error)
             }
-            let today = try await tx.today()
+            let today = services.today()
             try await write(allocation.lines, paymentID: paymentID, appliedOn: today, context: current, on: tx)
             try await tx.query("UPDATE payments SET unapplied = \(allocation.unapplied) WHERE id = \(paymentID)")
             let response = try await result(paymentID: paymentID, on: tx)

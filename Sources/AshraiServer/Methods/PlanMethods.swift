@@ -160,7 +160,7 @@ enum PlanMethods {
                 principal += open
                 opens.append((id, open))
             }
-            let today = try await tx.today()
+            let today = services.today()
             let startDay = agreement?.agreedOn ?? today
             let lastDue = InstallmentPlan.dueDay(first: firstDueOn.daysSinceEpoch, index: count - 1, frequency: frequency)
             guard downPayment < principal else {
@@ -207,7 +207,7 @@ enum PlanMethods {
         guard let agreement = try agreement(params) else { throw RPCFailure.invalidParams("agreed_on", "agreed_on is required") }
         let current = context
         return try await services.transaction(current) { tx in
-            let today = try await tx.today()
+            let today = services.today()
             guard let plan = try await load(ids: [id], asOf: today, forUpdate: true, on: tx).first else { throw RPCFailure.notFound("plan") }
             guard plan.status == "proposed" else { throw RPCFailure.conflict("only a proposed plan can be agreed (this one is \(plan.status))") }
             // The down payment falls due on the day of the agreement.
@@ -230,7 +230,7 @@ enum PlanMethods {
         let asOfParam = try params.optionalDate("as_of")
         return try await services.read(context) { connection in
             let asOf: PostgresDate
-            if let asOfParam { asOf = asOfParam } else { asOf = try await connection.today() }
+            if let asOfParam { asOf = asOfParam } else { asOf = services.today() }
             guard let plan = try await load(ids: [id], asOf: asOf, on: connection).first else { throw RPCFailure.notFound("plan") }
             return plan.json
         }
@@ -243,7 +243,7 @@ enum PlanMethods {
             throw RPCFailure.invalidParams("status", "status must be one of: proposed, active, completed, defaulted, cancelled")
         }
         return try await services.read(context) { connection in
-            let plans = try await load(customerID: customerID, status: status.map { [$0] }, asOf: connection.today(), on: connection)
+            let plans = try await load(customerID: customerID, status: status.map { [$0] }, asOf: services.today(), on: connection)
             return ["plans": .array(plans.map(\.json))]
         }
     }
@@ -253,10 +253,10 @@ enum PlanMethods {
         let reason = try params.text("reason")
         let current = context
         return try await services.transaction(current) { tx in
-            let today = try await tx.today()
+            let today = services.today()
             guard let plan = try await load(ids: [id], asOf: today, forUpdate: true, on: tx).first else { throw RPCFailure.notFound("plan") }
             guard ["proposed", "active"].contains(plan.status) else { throw RPCFailure.conflict("the plan is already \(plan.status)") }
-            try await tx.query("UPDATE plans SET status = 'cancelled', ended_on = current_date, end_reason = \(reason) WHERE id = \(id)")
+            try await tx.query("UPDATE plans SET status = 'cancelled', ended_on = \(services.today()), end_reason = \(reason) WHERE id = \(id)")
             let after = try await load(ids: [id], asOf: today, on: tx)[0].json
             try await Audit.record(tx, context: current, method: "plans.cancel", entity: "plan", entityID: String(id), before: plan.json, after: after)
             return after
@@ -294,7 +294,7 @@ enum PlanMethods {
         let current = context
         return try await services.transaction(current) { tx in
             let asOf: PostgresDate
-            if let asOfParam { asOf = asOfParam } else { asOf = try await tx.today() }
+            if let asOfParam { asOf = asOfParam } else { asOf = services.today() }
             let (defaulted, completed) = try await checkPlans(asOf: asOf, write: true, context: current, on: tx)
             return ["as_of": .date(asOf), "defaulted": .array(defaulted.map(JSONValue.id)), "completed": .array(completed.map(JSONValue.id))]
         }

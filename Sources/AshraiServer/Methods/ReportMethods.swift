@@ -107,7 +107,7 @@ public enum ReportMethods {
         let limit = try params.optionalInt("limit", range: 1...100_000) ?? 1000
         let offset = try params.optionalInt("offset", range: 0...10_000_000) ?? 0
         let (rows, asOf) = try await services.read(context) { connection -> (PostgresRows, PostgresDate) in
-            let today = try await connection.today()
+            let today = services.today()
             let asOf = requestedAsOf ?? today
             return (try await connection.query(agingQuery(asOf: asOf, today: today, customerID: customerID,
                                                           minOverdueDays: minOverdue, bounds: bounds, limit: limit, offset: offset)), asOf)

@@ -61,7 +61,7 @@ enum StatementMethods {
         let asOfParam = try params.optionalDate("as_of")
         return try await services.read(context) { connection in
             let customer = try await CustomerRecord.require(customerID, on: connection)
-            let today = try await connection.today()
+            let today = services.today()
             let to = toParam ?? asOfParam ?? today
             let from = fromParam ?? PostgresDate(year: 1970, month: 1, day: 1)!
             guard from <= to else { throw RPCFailure.invalidParams("from", "from must not be after to") }
@@ -115,8 +115,9 @@ enum StatementMethods {
             let interestLines: [JSONValue] = interest.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map {
                 ["invoice_id": .id($0.key), "number": .optional(numberOf[$0.key]), "interest": .money($0.value)]
             }
+            let terms = try await CreditMethods.termsInForce(customerID: customerID, services: services, on: connection)
             return [
-                "customer": customer.json, "from": .date(fromParam), "to": .date(to), "as_of": .date(asOf),
+                "customer": customer.json, "from": .date(fromParam), "to": .date(to), "as_of": .date(asOf), "terms": terms.json,
                 "opening_balance": .money(opening), "lines": .array(lines), "closing_balance": .money(balance),
                 "accrued_interest": ["total": .money(interest.values.reduce(0, +)), "invoices": .array(interestLines)],
             ]

@@ -127,7 +127,7 @@ enum TrainingMethods {
         let notes = try params.optionalString("notes", maxLength: 2000)
         let current = context
         return try await services.transaction(current) { tx in
-            let today = try await tx.today()
+            let today = services.today()
             guard completedOn <= today else { throw RPCFailure.invalidParams("completed_on", "completed_on cannot be in the future") }
             let role = try await tx.query("SELECT role FROM users WHERE id = \(userID)").first?.decode(String.self, at: 0)
             guard let role, role != "agency" else { throw RPCFailure.notFound("user") }
@@ -197,7 +197,7 @@ enum TrainingMethods {
     static func compliance(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let asOfParam = try params.optionalDate("as_of")
         return try await services.read(context) { connection in
-            let asOf = try await connection.day(asOfParam)
+            let asOf = services.day(asOfParam)
             var users: [(id: Int64, username: String, role: String, courses: [JSONValue], ok: Bool)] = []
             for item in try await requirements(asOf: asOf, on: connection) {
                 let course: JSONValue = ["code": .string(item.code), "title": .string(item.title), "status": .string(item.status.rawValue),
@@ -221,11 +221,11 @@ enum TrainingMethods {
     static func checkGate(method: String, services: Services, context: CallContext) async throws {
         guard let requirement = services.settings.training.gates[method], let session = context.session else { return }
         let ok = try await services.read(context) { connection -> Bool in
-            let today = try await connection.today()
+            let today = services.today()
             for row in try await connection.query("""
                 SELECT c.validity_months, max(r.completed_on) AS latest
                 FROM training_records r JOIN training_courses c ON c.id = r.course_id
-                WHERE r.user_id = \(session.userID) AND (c.code_key = lower(\(requirement)) OR c.topic = \(requirement)) AND r.completed_on <= current_date
+                WHERE r.user_id = \(session.userID) AND (c.code_key = lower(\(requirement)) OR c.topic = \(requirement)) AND r.completed_on <= \(services.today())
                 GROUP BY c.id, c.validity_months
                 """) {
                 let status = TrainingStatus.evaluate(latestCompletedDay: try row.decode(PostgresDate?.self, column: "latest")?.daysSinceEpoch,

@@ -43,7 +43,7 @@ enum WriteoffMethods {
             }
             let id = try await tx.query("""
                 INSERT INTO writeoffs (invoice_id, customer_id, amount, reason, written_off_on, created_by)
-                VALUES (\(invoiceID), \(customerID), \(amount), \(reason), coalesce(\(on)::date, current_date), \(current.session?.userID))
+                VALUES (\(invoiceID), \(customerID), \(amount), \(reason), coalesce(\(on)::date, \(services.today())), \(current.session?.userID))
                 RETURNING id
                 """).scalar(Int64.self)
             try await tx.query("""
