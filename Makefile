@@ -1,7 +1,7 @@
 # Ashrai — the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test build deps pg-start pg-stop clean openrpc bench
+.PHONY: run test build deps pg-start pg-stop pg-remove clean openrpc bench
 
-run:            ## build, start the local cluster under .data/, migrate, serve on 127.0.0.1:7420
+run:            ## build, start this clone's cluster (Scripts/state-dir), migrate, serve on 127.0.0.1:7420
 	Scripts/run
 
 test:           ## throwaway cluster + swift test (cluster removed on any exit)
@@ -13,11 +13,14 @@ build: deps
 deps:           ## install missing Debian packages
 	Scripts/deps
 
-pg-start:       ## start the .data/ cluster only
-	Scripts/pg start .data/pg 54320
+pg-start:       ## start this clone's cluster only; prints its port
+	Scripts/pg start "$$(Scripts/state-dir)" auto
 
-pg-stop:
-	Scripts/pg stop .data/pg
+pg-stop:        ## stop this clone's cluster
+	Scripts/pg stop "$$(Scripts/state-dir)"
+
+pg-remove:      ## stop this clone's cluster and delete it (all its data)
+	Scripts/pg remove "$$(Scripts/state-dir)"
 
 clean:
 	swift package clean

@@ -11,7 +11,12 @@ import Glibc
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import a CSV (header row mapped by name): customers, invoices or payments. Bad rows are reported by line; good rows are kept unless --atomic.",
-        discussion: """
+        discussion: columnsHelp,
+        subcommands: [ImportFile.self, ImportTemplate.self],
+        defaultSubcommand: ImportFile.self)
+
+    /// The columns of each kind, for `--help` (of `import` and of its default subcommand).
+    static let columnsHelp = """
             Columns (any order; empty cells are left out; `ashrai import template KIND` writes the header row):
               customers: \(ImportFile.columns[.customers]!.joined(separator: ", "))
                 (the terms columns make terms version 1 with reason "import": a manager's or admin's import;
@@ -21,9 +26,7 @@ struct Import: AsyncParsableCommand {
               payments:  \(ImportFile.columns[.payments]!.joined(separator: ", "))
                 (method: card, bank_transfer, cheque, cash, digital)
             Dates are YYYY-MM-DD, amounts decimal numbers with a dot (1250.00), rates percent (12.5).
-            """,
-        subcommands: [ImportFile.self, ImportTemplate.self],
-        defaultSubcommand: ImportFile.self)
+            """
 
     enum Kind: String, ExpressibleByArgument, CaseIterable { case customers, invoices, payments }
 }
@@ -33,6 +36,7 @@ struct ImportTemplate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "template", abstract: "Write a CSV header row for customers, invoices or payments to standard output (or --out FILE).")
 
+    @OptionGroup var options: ClientOptions   // accepted like every command's; no server is needed
     @Argument(help: "customers, invoices or payments.") var kind: Import.Kind
     @Option(help: "Write to this file instead of standard output.") var out: String?
     @Flag(help: "Start with a BOM so Excel opens the file as UTF-8.") var bom = false
@@ -51,7 +55,8 @@ struct ImportTemplate: ParsableCommand {
 /// `ashrai import [file] customers|invoices|payments FILE.csv`.
 struct ImportFile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "file", abstract: "Import a CSV file (the default: `ashrai import invoices FILE.csv`).")
+        commandName: "file", abstract: "Import a CSV file (the default: `ashrai import invoices FILE.csv`).",
+        discussion: Import.columnsHelp)
 
     typealias Kind = Import.Kind
 

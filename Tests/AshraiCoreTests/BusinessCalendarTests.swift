@@ -96,7 +96,7 @@ struct BusinessCalendarTests {
         #expect(Self.israel.minuteOfDay(at: Self.instant("2026-03-26T22:30:00Z")) == 30)
         #expect(Self.iso(Self.israel.day(at: Self.instant("2026-03-27T21:30:00Z"))) == "2026-03-28")   // 00:30 IDT
         #expect(Self.israel.minuteOfDay(at: Self.instant("2026-03-27T21:30:00Z")) == 30)
-        #expect(Self.iso(Self.israel.day(at: Self.instant("2026-03-27T21:29:59Z"))) == "2026-03-27")   // 23:59:59 IDT
+        #expect(Self.iso(Self.israel.day(at: Self.instant("2026-03-27T20:59:59Z"))) == "2026-03-27")   // 23:59:59 IDT
         // Back to winter time: 02:00 → 01:00 on Sunday 25 October 2026.
         #expect(Self.iso(Self.israel.day(at: Self.instant("2026-10-24T21:30:00Z"))) == "2026-10-25")   // 00:30 IDT
         #expect(Self.iso(Self.israel.day(at: Self.instant("2026-10-25T22:30:00Z"))) == "2026-10-26")   // 00:30 IST

@@ -258,3 +258,70 @@ extension Table {
 
 /// The same width rule as the CLI's table (kept here to check alignment from outside).
 enum Table {}
+
+@Suite("the ashrai CLI: the first week")
+struct CLIFirstWeekTests {
+    /// The README's walkthrough ("From a spreadsheet to Ashrai"), its two files as printed there.
+    static let customers = """
+        code,name,legal_id,email,language,credit_limit,net_days,terms_basis,late_interest_rate
+        B-100,מאפיית השכונה בע״מ,520000118,office@bakery.example,he,20000,60,end_of_month,4
+        B-200,Corner Café,52-001807-8,,en,5000,30,net,0
+
+        """
+    static let opening = """
+        customer_code,number,issue_date,due_date,amount,paid_amount
+        B-100,OLD-7001,2026-07-10,2026-10-31,18500.00,2500.00
+        B-100,OLD-7044,2026-09-02,2026-12-31,9000.00,
+        B-200,OLD-7102,2026-08-15,2026-09-14,6200.00,
+
+        """
+
+    @Test("from a new database: customers with terms, opening invoices over the limits, aging shows them, a dry run plans letters")
+    func walkthrough() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CLI.binary.path), "build the ashrai product first")
+        // The server's clock fixed on the day the README was written, so "overdue" stays true to it.
+        let today = ISO8601DateFormatter().date(from: "2026-11-30T10:00:00Z")!
+        try await withCollections("cli_first_week", now: { today }) { port, _, _ in
+            let home = FileManager.default.temporaryDirectory.appendingPathComponent(Shared.unique("cli")).path
+            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+            let cli = CLI(port: port, configHome: home)
+            #expect(try await cli.run(["login", "--username", "boss", "--password-stdin"], stdin: "collections admin password\n").status == 0)
+
+            let template = try await cli.run(["import", "template", "invoices"])
+            #expect(template.stdout.hasPrefix("customer_id,customer_code,number,issue_date,due_date,amount"))
+            #expect(template.stdout.contains("paid_amount"))
+            let help = try await cli.run(["import", "--help"])
+            #expect(help.stdout.contains("terms_basis") && help.stdout.contains("paid_amount") && help.stdout.contains("idempotency_key"))
+
+            try Self.customers.write(toFile: home + "/customers.csv", atomically: true, encoding: .utf8)
+            try Self.opening.write(toFile: home + "/opening.csv", atomically: true, encoding: .utf8)
+            let customers = try await cli.run(["import", "customers", home + "/customers.csv"])
+            #expect(customers.status == 0, "\(customers.stderr)")
+            #expect(customers.stdout.contains("imported 2 of 2 customers"))
+            // Without --opening the old debts are new credit sales: over the limits, refused by line.
+            let asSales = try await cli.run(["import", "invoices", home + "/opening.csv", "--dry-run"])
+            #expect(asSales.status == 11)
+            #expect(asSales.stderr.contains("line 2:") && asSales.stderr.contains("paid_amount"))
+            let opening = try await cli.run(["import", "invoices", home + "/opening.csv", "--opening"])
+            #expect(opening.status == 0, "\(opening.stderr)")
+            #expect(opening.stdout.contains("imported 3 of 3 invoices"))
+
+            let aging = try await cli.run(["aging"])
+            #expect(aging.status == 0, "\(aging.stderr)")
+            #expect(aging.stdout.contains("מאפיית השכונה") && aging.stdout.contains("Corner Café"))
+            #expect(aging.stdout.contains("31200.00"))   // 16000 + 9000 + 6200
+            let terms = try await cli.run(["credit", "terms", "1"])
+            #expect(terms.stdout.contains("שוטף + 60") && terms.stdout.contains("import"))
+            let dry = try await cli.run(["dunning", "run", "--dry-run"])
+            #expect(dry.status == 0, "\(dry.stderr)")
+            #expect(dry.stdout.contains("dry run"))
+            let planned = try await cli.run(["dunning", "run", "--dry-run", "--json"])
+            // OLD-7001 (30 days overdue: the final notice) and OLD-7102 (77 days: referral) are acted on;
+            // OLD-7044 is not yet due.
+            let plan = try JSONValue.parse(planned.stdout)
+            let acted = ((plan["letters"]?.arrayValue ?? []) + (plan["referrals"]?.arrayValue ?? [])).flatMap { $0["invoice_ids"]?.arrayValue ?? [] }
+            #expect(Set(acted).count == 2, "\(planned.stdout)")
+            #expect(plan["letters"]?.arrayValue?.isEmpty == false)
+        }
+    }
+}

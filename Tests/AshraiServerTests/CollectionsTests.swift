@@ -8,7 +8,7 @@ import Testing
 
 /// A server on a database of its own (dunning runs over every invoice in the database, so
 /// these tests must not share one), with a manager logged in.
-func withCollections(_ prefix: String, configure: (inout ServerSettings) -> Void = { _ in },
+func withCollections(_ prefix: String, configure: (inout ServerSettings) -> Void = { _ in }, now: (@Sendable () -> Date)? = nil,
                      _ body: (Int, inout LineClient, PostgresClient) async throws -> Void) async throws {
     let database = try await freshDatabase(prefix)
     let password = "collections admin password"
@@ -20,7 +20,7 @@ func withCollections(_ prefix: String, configure: (inout ServerSettings) -> Void
     settings.collections.business.contactName = "Accounts"
     settings.collections.business.bankTransfer = "Bank Leumi (10), branch 800, account 123456"
     configure(&settings)
-    try await withServer(settings: settings, database: database) { port in
+    try await withServer(settings: settings, database: database, now: now) { port in
         try await LineClient.with(port: port) { client in
             _ = try await client.login("boss", password)
             try await body(port, &client, database)
@@ -408,14 +408,14 @@ struct SchedulerTests {
     @Test("the daily run happens once a day however often the scheduler wakes, and is recorded as scheduled")
     func once() async throws {
         try await withCollections("scheduler") { _, client, database in
-            let today = try await database.query("SELECT current_date").scalar(PostgresDate.self)
+            let services = Services(database: database, secrets: Shared.secrets, settings: ServerSettings().withRepositoryPaths(), version: "test")
+            let today = services.today()
             let c = try await client.customer("Scheduled Ltd")
             _ = try await client.invoice(c, "75.00", due: PostgresDate(daysSinceEpoch: today.daysSinceEpoch - 10).description)
-            let services = Services(database: database, secrets: Shared.secrets, settings: ServerSettings().withRepositoryPaths(), version: "test")
             let scheduler = DunningScheduler(services: services, minuteOfDay: 0, logger: makeTestLogger())
             await scheduler.runIfDue()
             await scheduler.runIfDue()
-            let runs = try await database.query("SELECT count(*) FROM dunning_runs WHERE scheduled AND as_of = current_date").scalar(Int.self)
+            let runs = try await database.query("SELECT count(*) FROM dunning_runs WHERE scheduled AND as_of = \(today)").scalar(Int.self)
             #expect(runs == 1)
             let letters = try await client.result("letters.list", ["customer_id": c])["letters"]?.arrayValue ?? []
             #expect(letters.map { $0["level"] } == [1])

@@ -50,7 +50,7 @@ struct CustomerCreditTests {
                 var ids: [Int] = []
                 for n in 1...5 {
                     let customer = try await client.result("customers.create", [
-                        "name": .string("חנות הפרחים \(tag) \(n)"), "legal_id": .string("51\(n)\(tag.suffix(4))"),
+                        "name": .string("חנות הפרחים \(tag) \(n)"), "legal_id": .string(israeliID("51\(n)\(tag.suffix(4))0")),
                     ])
                     ids.append(customer["id"]!.intValue!)
                 }

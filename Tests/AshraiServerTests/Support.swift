@@ -65,11 +65,12 @@ extension ServerSettings {
 /// Starts an `RPCServer` on a free port for one test, then shuts it down gracefully.
 func withServer(
     settings: ServerSettings = ServerSettings(), database: PostgresClient? = nil,
-    tls: (certificatePath: String, keyPath: String)? = nil, _ body: (Int) async throws -> Void
+    tls: (certificatePath: String, keyPath: String)? = nil, now: (@Sendable () -> Date)? = nil, _ body: (Int) async throws -> Void
 ) async throws {
     let shared = try await Shared.appClient.value
     let database = database ?? shared
-    let services = Services(database: database, secrets: Shared.secrets, settings: settings.withRepositoryPaths(), version: "test")
+    let services = Services(database: database, secrets: Shared.secrets, settings: settings.withRepositoryPaths(), version: "test",
+                            now: now ?? { Date() })
     let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
     let server = RPCServer(
         options: .init(host: "127.0.0.1", port: 0, tls: tls), services: services, logger: makeTestLogger(),
@@ -171,8 +172,10 @@ extension JSONValue {
 
 /// Creates a user through the API as the shared admin and lets it choose its password, so
 /// it can call methods. Returns (id, username, password).
-func makeUser(port: Int, role: Role, agencyID: Int? = nil) async throws -> (id: Int, username: String, password: String) {
-    let admin = try await Shared.admin.value
+func makeUser(port: Int, role: Role, agencyID: Int? = nil,
+              admin given: (username: String, password: String)? = nil) async throws -> (id: Int, username: String, password: String) {
+    let admin: (username: String, password: String)
+    if let given { admin = given } else { admin = try await Shared.admin.value }
     let username = Shared.unique(role.rawValue)
     let initial = "initial password \(UInt32.random(in: 0...UInt32.max))"
     let final = "chosen password \(UInt32.random(in: 0...UInt32.max))"
@@ -204,4 +207,16 @@ func freshDatabase(_ prefix: String) async throws -> PostgresClient {
         migrationURL: database.ownerURL, applicationURL: database.applicationURL,
         migrationsDirectory: TestDatabase.migrationsDirectory, logger: makeTestLogger())
     return PostgresClient(configuration: database.applicationConfiguration, maxConnections: 4, logger: makeTestLogger())
+}
+
+/// A valid Israeli legal id (9 digits) from 8 leading digits: the check digit appended
+/// (weights 1, 2, 1, 2, …, digit sums, the total a multiple of 10).
+func israeliID(_ eight: String) -> String {
+    precondition(eight.count == 8 && eight.allSatisfy(\.isNumber))
+    var total = 0
+    for (index, character) in eight.enumerated() {
+        let product = character.wholeNumberValue! * (index % 2 == 0 ? 1 : 2)
+        total += product > 9 ? product - 9 : product
+    }
+    return eight + String((10 - total % 10) % 10)
 }
