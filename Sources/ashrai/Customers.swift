@@ -14,7 +14,9 @@ struct Customers: AsyncParsableCommand {
 struct CustomerFieldOptions: ParsableArguments {
     @Option(help: "The business's own customer number.") var code: String?
     @Option(help: "Company or person name (any script).") var name: String?
-    @Option(help: "Company number / ID.") var legalId: String?
+    @Option(help: "Company number (ח.פ.), dealer number or ID (ת.ז.); in Israel checked and stored as 9 digits.") var legalId: String?
+    @Option(help: "Why this legal id may be shared with another customer (a branch billed apart); audited.")
+    var duplicateReason: String?
     @Option(help: "E-mail.") var email: String?
     @Option(help: "Phone.") var phone: String?
     @Option(help: "Postal address.") var address: String?
@@ -27,6 +29,10 @@ struct CustomerFieldOptions: ParsableArguments {
         let pairs: [(String, String?)] = [("code", code), ("name", name), ("legal_id", legalId), ("email", email), ("phone", phone),
                                           ("address", address), ("preferred_channel", preferredChannel), ("language", language), ("notes", notes)]
         for (key, value) in pairs { if let value { object[key] = .string(value) } }
+        if let duplicateReason {
+            object["allow_duplicate_legal_id"] = true
+            object["duplicate_reason"] = .string(duplicateReason)
+        }
         return object
     }
 }
