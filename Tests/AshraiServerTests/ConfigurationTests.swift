@@ -86,7 +86,27 @@ struct CreditConfigurationTests {
         #expect(config.server.currency == .ils)
     }
 
-    @Test("dunning schedule and business details: off by default, HH:MM UTC, bad times refused; the shipped file's assets load")
+    @Test("the business's clock and country: Asia/Jerusalem and IL by default, any IANA zone, bad ones refused by key")
+    func clockAndCountry() async throws {
+        let shipped = try await AshraiConfiguration.load(configFile: TestDatabase.repositoryRootPath + "/Config/ashraid.yaml", environment: [:])
+        #expect(shipped.server.timeZone.identifier == "Asia/Jerusalem" && shipped.server.country == "IL")
+        let builtIn = try await AshraiConfiguration.load(configFile: nil, environment: [:])
+        #expect(builtIn.server.timeZone.identifier == "Asia/Jerusalem" && builtIn.server.country == "IL")
+        let london = try await AshraiConfiguration.load(configFile: nil, environment: ["ASHRAI_BUSINESS_TIMEZONE": "Europe/London",
+                                                                                       "ASHRAI_BUSINESS_COUNTRY": "gb"])
+        #expect(london.server.timeZone.identifier == "Europe/London" && london.server.country == "GB")
+        #expect(london.server.defaultTerms.basis == .net)
+        let shotef = try await AshraiConfiguration.load(configFile: nil, environment: ["ASHRAI_CREDIT_DEFAULT_TERMS_TERMS_BASIS": "end_of_month"])
+        #expect(shotef.server.defaultTerms.basis == .end_of_month)
+        for (key, bad) in [("ASHRAI_BUSINESS_TIMEZONE", "Mars/Olympus"), ("ASHRAI_BUSINESS_TIMEZONE", "IST"), ("ASHRAI_BUSINESS_COUNTRY", "Israel"),
+                           ("ASHRAI_CREDIT_DEFAULT_TERMS_TERMS_BASIS", "shotef")] {
+            await #expect(throws: AshraiConfiguration.Problem.self, "\(key)=\(bad)") {
+                try await AshraiConfiguration.load(configFile: nil, environment: [key: bad])
+            }
+        }
+    }
+
+    @Test("dunning schedule and business details: off by default, HH:MM local time, bad times refused; the shipped file's assets load")
     func collections() async throws {
         let shipped = try await AshraiConfiguration.load(configFile: TestDatabase.repositoryRootPath + "/Config/ashraid.yaml", environment: [:])
         #expect(shipped.server.collections.scheduleMinuteOfDay == nil)
