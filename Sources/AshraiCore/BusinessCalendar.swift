@@ -172,3 +172,73 @@ public enum LegalID {
         return total
     }
 }
+
+/// The days a client may name: 1900-01-01 through 2199-12-31. Every date and instant param
+/// is held to it, so nothing a client sends can store a day PostgreSQL or a reader cannot
+/// take back (a year 10000 `next_review_on` once broke every customer list).
+public enum DateWindow {
+    /// 1900-01-01.
+    public static let first = CivilDay.day(year: 1900, month: 1, day: 1)
+    /// 2199-12-31.
+    public static let last = CivilDay.day(year: 2199, month: 12, day: 31)
+    /// Whether `day` is inside the window.
+    public static func contains(_ day: Int) -> Bool { (first...last).contains(day) }
+    /// For messages.
+    public static let text = "1900-01-01 and 2199-12-31"
+}
+
+/// Strict RFC 3339 instants: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`. A day that does not
+/// exist (30 February), an hour past 23, a leap second or an offset past ±23:59 is refused —
+/// never rolled over into another instant as a lenient formatter would.
+public enum RFC3339 {
+    /// The instant, or nil when `text` is not a valid RFC 3339 date-time.
+    public static func parse(_ text: String) -> Date? {
+        let b = Array(text.utf8)
+        guard b.count >= 20, b.count <= 40 else { return nil }
+        func number(_ start: Int, _ count: Int) -> Int? {
+            guard start + count <= b.count else { return nil }
+            var value = 0
+            for i in start..<(start + count) {
+                guard b[i] >= 48, b[i] <= 57 else { return nil }
+                value = value * 10 + Int(b[i] - 48)
+            }
+            return value
+        }
+        guard let year = number(0, 4), b[4] == UInt8(ascii: "-"), let month = number(5, 2), b[7] == UInt8(ascii: "-"),
+              let day = number(8, 2), [UInt8(ascii: "T"), UInt8(ascii: "t")].contains(b[10]),
+              let hour = number(11, 2), b[13] == UInt8(ascii: ":"), let minute = number(14, 2), b[16] == UInt8(ascii: ":"),
+              let second = number(17, 2) else { return nil }
+        guard (1...12).contains(month), day >= 1, day <= CivilDay.daysIn(month: month, year: year),
+              hour <= 23, minute <= 59, second <= 59 else { return nil }
+        var index = 19
+        var fraction = 0.0
+        if index < b.count, b[index] == UInt8(ascii: ".") {
+            index += 1
+            var scale = 0.1
+            let start = index
+            while index < b.count, b[index] >= 48, b[index] <= 57, index - start < 9 {
+                fraction += Double(b[index] - 48) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return nil }
+        }
+        guard index < b.count else { return nil }
+        var offset = 0
+        switch b[index] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            index += 1
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard let oh = number(index + 1, 2), index + 3 < b.count, b[index + 3] == UInt8(ascii: ":"),
+                  let om = number(index + 4, 2), oh <= 23, om <= 59 else { return nil }
+            offset = (oh * 3600 + om * 60) * (b[index] == UInt8(ascii: "-") ? -1 : 1)
+            index += 6
+        default:
+            return nil
+        }
+        guard index == b.count else { return nil }
+        let days = CivilDay.day(year: year, month: month, day: day)
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset
+        return Date(timeIntervalSince1970: Double(seconds) + fraction)
+    }
+}

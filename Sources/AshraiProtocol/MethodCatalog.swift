@@ -200,14 +200,18 @@ public enum OpenRPCDocument {
     /// The protocol's version (changes when a method's contract changes incompatibly).
     public static let protocolVersion = "1.0"
 
-    /// The document (independent of the build, so the checked-in copy stays equal).
-    public static func make() -> JSONValue {
+    /// Methods callable without a session. Before login `rpc.discover` describes only these.
+    public static let preLoginMethods: Set<String> = ["server.ping", "server.info", "rpc.discover", "auth.login", "auth.resume"]
+
+    /// The document (independent of the build, so the checked-in copy stays equal); `preLogin`
+    /// keeps only the methods callable before login (what an anonymous client is told).
+    public static func make(preLogin: Bool = false) -> JSONValue {
         let errors: [JSONValue] = RPCErrorCode.allCases.map { code in
             var object: JSONObject = ["code": .int(code.rawValue), "message": .string("\(code)")]
             if let reason = code.reason { object["data"] = ["reason": .string(reason)] }
             return .object(object)
         }
-        let methods: [JSONValue] = MethodCatalog.all.map { spec in
+        let methods: [JSONValue] = MethodCatalog.all.filter { !preLogin || preLoginMethods.contains($0.name) }.map { spec in
             let roles: [JSONValue]
             switch spec.access {
             case .anyone: roles = []

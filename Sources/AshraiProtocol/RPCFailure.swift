@@ -71,11 +71,16 @@ public struct Params: Sendable {
         return value
     }
 
-    /// An optional string (absent or null → nil).
+    /// An optional string (absent or null → nil). `maxLength` counts Unicode scalars — what
+    /// is stored — never grapheme clusters: one base letter with 800 KB of combining marks is one
+    /// "character" but 800 KB in the table, and counting graphemes over such text costs time that
+    /// grows faster than its size. The UTF-8 byte count (O(1)) is checked first.
     public func optionalString(_ name: String, maxLength: Int = 10_000) throws(RPCFailure) -> String? {
         guard let value = object[name], !value.isNull else { return nil }
         guard case .string(let text) = value else { throw .invalidParams(name, "\(name) must be a string") }
-        guard text.count <= maxLength else { throw .invalidParams(name, "\(name) is longer than \(maxLength) characters") }
+        guard text.utf8.count <= maxLength * 4, text.unicodeScalars.count <= maxLength else {
+            throw .invalidParams(name, "\(name) is longer than \(maxLength) characters")
+        }
         guard !text.unicodeScalars.contains(where: { $0.value == 0 }) else { throw .invalidParams(name, "\(name) must not contain NUL") }
         return text
     }

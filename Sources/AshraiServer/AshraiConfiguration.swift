@@ -87,10 +87,15 @@ public struct AshraiConfiguration: Sendable {
         if let v = try integer("server.maxLineBytes", 1024...(64 << 20)) { result.server.maxLineBytes = v }
         if let v = try integer("server.preLoginMaxLineBytes", 1024...(1 << 20)) { result.server.preLoginMaxLineBytes = v }
         if let v = try integer("server.maxConnections", 1...100_000) { result.server.maxConnections = v }
+        if let v = try integer("server.maxAnonymousPerAddress", 1...100_000) { result.server.maxAnonymousPerAddress = v }
         if let v = try integer("server.loginDeadlineSeconds", 1...3600) { result.server.loginDeadline = .seconds(v) }
+        if let v = try integer("server.crowdedLoginDeadlineSeconds", 1...3600) { result.server.crowdedLoginDeadline = .seconds(v) }
         if let v = try integer("server.idleTimeoutSeconds", 1...86_400) { result.server.idleTimeout = .seconds(v) }
         if let v = try integer("server.writeTimeoutSeconds", 1...3600) { result.server.writeTimeout = .seconds(v) }
         if let v = try integer("server.maxPendingOutputBytes", 65_536...(1 << 30)) { result.server.maxPendingOutputBytes = v }
+        if let v = try integer("server.maxBatch", 1...10_000) { result.server.maxBatch = v }
+        if let v = try integer("server.preLoginMaxBatch", 1...100) { result.server.preLoginMaxBatch = v }
+        if let v = try integer("server.maxReplyBytes", 65_536...(1 << 30)) { result.server.maxReplyBytes = v }
         if let v = try integer("auth.sessionHours", 1...720) { result.server.sessionLifetime = .seconds(v * 3600) }
         if let v = try integer("auth.idleMinutes", 1...1440) { result.server.sessionIdleLifetime = .seconds(v * 60) }
         if let v = try integer("auth.hashMemoryKib", 19_456...4_194_304) { result.passwordCost.memoryBytes = v * 1024 }

@@ -28,7 +28,16 @@ public struct Dispatcher: Sendable {
         precondition(missing.isEmpty && extra.isEmpty, "catalog and handlers differ: missing \(missing), extra \(extra)")
     }
 
+    /// The OpenRPC document, built and encoded once: in full for a session, and the methods
+    /// callable before login for anyone else.
+    static let discovery = (full: OpenRPCDocument.make().encodedBytes(), preLogin: OpenRPCDocument.make(preLogin: true).encodedBytes())
+
     /// The reply to a line, or nil when nothing is to be sent (notifications only).
+    ///
+    /// Bounded: a batch holds at most `maxBatch` requests (`preLoginMaxBatch` before login),
+    /// and a reply line at most `maxReplyBytes` — a reply that would pass it is replaced by an
+    /// error, and in a batch the requests after it are not run (each says so), so no client
+    /// can make the server build an unbounded reply.
     public func handle(line: [UInt8], context: inout CallContext) async -> [UInt8]? {
         let message: JSONValue
         do {
@@ -36,24 +45,67 @@ public struct Dispatcher: Sendable {
         } catch {
             return Self.errorResponse(id: .null, RPCFailure(.parseError, "parse error: \(error.reason)")).encodedBytes()
         }
+        let settings = services.settings
         switch message {
         case .array(let items):
             guard !items.isEmpty else {
                 return Self.errorResponse(id: .null, RPCFailure(.invalidRequest, "empty batch")).encodedBytes()
             }
-            var replies: [JSONValue] = []
-            for item in items {
-                if let reply = await handleRequest(item, context: &context) { replies.append(reply) }
+            let maxBatch = context.session == nil ? settings.preLoginMaxBatch : settings.maxBatch
+            guard items.count <= maxBatch else {
+                return Self.errorResponse(id: .null, RPCFailure(
+                    .invalidRequest, "batch too large: at most \(settings.maxBatch) requests per batch (\(settings.preLoginMaxBatch) before login)")).encodedBytes()
             }
-            return replies.isEmpty ? nil : JSONValue.array(replies).encodedBytes()
+            var parts: [[UInt8]] = []
+            var total = 2
+            var overflowed = false
+            for item in items {
+                if overflowed {
+                    // Not run: answered (if it wanted an answer) with why.
+                    if case .object(let request) = item, let id = request["id"] {
+                        parts.append(Self.errorResponse(id: id, RPCFailure(
+                            .internalError, "not run: the batch's reply passed \(settings.maxReplyBytes) bytes; send fewer requests per batch")).encodedBytes())
+                    }
+                    continue
+                }
+                guard var reply = await handleRequest(item, context: &context) else { continue }
+                if total + reply.bytes.count > settings.maxReplyBytes {
+                    reply.bytes = Self.tooLarge(id: reply.id, limit: settings.maxReplyBytes)
+                    overflowed = true
+                }
+                total += reply.bytes.count + 1
+                parts.append(reply.bytes)
+            }
+            guard !parts.isEmpty else { return nil }
+            var bytes: [UInt8] = [UInt8(ascii: "[")]
+            bytes.reserveCapacity(total)
+            for (index, part) in parts.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                bytes.append(contentsOf: part)
+            }
+            bytes.append(UInt8(ascii: "]"))
+            return bytes
         default:
-            return await handleRequest(message, context: &context)?.encodedBytes()
+            guard let reply = await handleRequest(message, context: &context) else { return nil }
+            return reply.bytes.count > settings.maxReplyBytes ? Self.tooLarge(id: reply.id, limit: settings.maxReplyBytes) : reply.bytes
         }
     }
 
-    func handleRequest(_ value: JSONValue, context: inout CallContext) async -> JSONValue? {
+    /// The error that stands in for a reply longer than the limit.
+    static func tooLarge(id: JSONValue, limit: Int) -> [UInt8] {
+        errorResponse(id: id, RPCFailure(.internalError, "reply too large: more than \(limit) bytes; ask for less (limit, a narrower filter)")).encodedBytes()
+    }
+
+    /// What a method returns: a value to encode, or (rpc.discover) bytes encoded once.
+    enum Outcome {
+        case value(JSONValue)
+        case encoded([UInt8])
+    }
+
+    /// One request's reply line (with its id, for a stand-in error), or nil for a notification.
+    func handleRequest(_ value: JSONValue, context: inout CallContext) async -> (id: JSONValue, bytes: [UInt8])? {
         guard case .object(let request) = value else {
-            return Self.errorResponse(id: .null, RPCFailure(.invalidRequest, "request must be an object"))
+            return (.null, Self.errorResponse(id: .null, RPCFailure(.invalidRequest, "request must be an object")).encodedBytes())
         }
         // The id, if valid, is echoed exactly as sent (string, number or null).
         let id = request["id"]
@@ -63,14 +115,15 @@ public struct Dispatcher: Sendable {
         default: idIsValid = false
         }
         guard idIsValid, request["jsonrpc"] == .string("2.0"), case .string(let method)? = request["method"] else {
-            return Self.errorResponse(id: idIsValid ? (id ?? .null) : .null,
-                                      RPCFailure(.invalidRequest, "invalid request: need jsonrpc \"2.0\", a method name and a string, number or null id"))
+            let replyID = idIsValid ? (id ?? .null) : .null
+            return (replyID, Self.errorResponse(id: replyID, RPCFailure(
+                .invalidRequest, "invalid request: need jsonrpc \"2.0\", a method name and a string, number or null id")).encodedBytes())
         }
         let isNotification = id == nil
         let started = ContinuousClock.now
         var logger = context.logger
         logger[metadataKey: "rpc.method"] = "\(method)"
-        let outcome: Result<JSONValue, RPCFailure>
+        let outcome: Result<Outcome, RPCFailure>
         do {
             outcome = .success(try await call(method, params: request["params"], context: &context))
         } catch let failure as RPCFailure {
@@ -91,13 +144,23 @@ public struct Dispatcher: Sendable {
             logger.info("rpc failed", metadata: ["duration_ms": "\(String(format: "%.2f", millis))", "rpc.code": "\(failure.code.rawValue)"])
         }
         if isNotification { return nil }
+        let replyID = id ?? .null
         switch outcome {
-        case .success(let result): return ["jsonrpc": "2.0", "id": id ?? .null, "result": result]
-        case .failure(let failure): return Self.errorResponse(id: id ?? .null, failure)
+        case .success(.value(let result)):
+            return (replyID, JSONValue.object(["jsonrpc": "2.0", "id": replyID, "result": result]).encodedBytes())
+        case .success(.encoded(let result)):
+            var bytes = JSONValue.object(["jsonrpc": "2.0", "id": replyID]).encodedBytes()
+            bytes.removeLast()   // the closing brace: the result goes in before it
+            bytes.append(contentsOf: Array(#","result":"#.utf8))
+            bytes.append(contentsOf: result)
+            bytes.append(UInt8(ascii: "}"))
+            return (replyID, bytes)
+        case .failure(let failure):
+            return (replyID, Self.errorResponse(id: replyID, failure).encodedBytes())
         }
     }
 
-    func call(_ method: String, params: JSONValue?, context: inout CallContext) async throws -> JSONValue {
+    func call(_ method: String, params: JSONValue?, context: inout CallContext) async throws -> Outcome {
         guard let spec = MethodCatalog.spec(named: method), let handler = handlers[method] else {
             throw RPCFailure(.methodNotFound, "method not found")
         }
@@ -128,7 +191,8 @@ public struct Dispatcher: Sendable {
         for param in spec.params where param.isRequired && (object[param.name] == nil || object[param.name] == .null) {
             throw RPCFailure.invalidParams(param.name, "\(param.name) is required")
         }
-        return try await handler(services, &context, Params(object))
+        if method == "rpc.discover" { return .encoded(context.session == nil ? Self.discovery.preLogin : Self.discovery.full) }
+        return .value(try await handler(services, &context, Params(object)))
     }
 
     /// Maps database errors: unreachable → 503 (retryable); anything else → -32603 without internals.

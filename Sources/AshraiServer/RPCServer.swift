@@ -44,6 +44,10 @@ public final class RPCServer: Service, Sendable {
     /// Live connections, so graceful shutdown can end each after its current request.
     private let liveChannels = Mutex<[Int: any Channel]>([:])
     private let isShuttingDown = Atomic<Bool>(false)
+    /// Connections not logged in (yet, or any more), by id (ids grow, so the smallest is the
+    /// oldest), with their peer address: capped per address, and the oldest is closed to make
+    /// room when the server is full — a logged-in user is never refused for anonymous sockets.
+    private let anonymous = Mutex<[Int: (address: String?, channel: any Channel)]>([:])
 
     /// Creates a server; `onRunning` receives the bound address (tests read the port from it).
     public init(
@@ -82,7 +86,7 @@ public final class RPCServer: Service, Sendable {
                                 value: .init(low: settings.maxPendingOutputBytes / 2, high: settings.maxPendingOutputBytes))
             .bind(host: options.host, port: options.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let limit = LineLimit(settings.preLoginMaxLineBytes)
+                    let limit = LineLimit(settings.preLoginMaxLineBytes, ceiling: settings.maxLineBytes)
                     let activity = ConnectionActivity()
                     if let tlsContext {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
@@ -135,12 +139,21 @@ public final class RPCServer: Service, Sendable {
         let settings = self.settings
         let dispatcher = self.dispatcher
         let raw = channel.channel
-        // Unauthenticated connections get a deadline to log in.
-        let authenticated = Atomic<Bool>(false)
-        let deadline = raw.eventLoop.scheduleTask(in: .seconds(settings.loginDeadline.components.seconds)) {
-            raw.close(promise: nil)
+        // Unauthenticated connections get a deadline to log in — shorter when anonymous
+        // sockets already fill half the server — re-armed by a logout.
+        func armDeadline() -> Scheduled<Void> {
+            let crowded = anonymous.withLock { $0.count } * 2 > settings.maxConnections
+            let seconds = crowded ? min(settings.loginDeadline.components.seconds, settings.crowdedLoginDeadline.components.seconds)
+                                  : settings.loginDeadline.components.seconds
+            return raw.eventLoop.scheduleTask(in: .seconds(seconds)) { raw.close(promise: nil) }
         }
-        defer { deadline.cancel() }
+        let sameAddress = anonymous.withLock { table in
+            table[id] = (address, raw)
+            return table.values.filter { $0.address == address }.count
+        }
+        defer { _ = anonymous.withLock { $0.removeValue(forKey: id) } }
+        var deadline: Scheduled<Void>? = armDeadline()
+        defer { deadline?.cancel() }
         logger.debug("connection opened", metadata: ["client": "\(address ?? "?")"])
         do {
             try await channel.executeThenClose { inbound, outbound in
@@ -159,27 +172,53 @@ public final class RPCServer: Service, Sendable {
                         try await outbound.write(buffer)
                     }
                 }
-                if open > settings.maxConnections {
-                    logger.warning("too many connections; refusing")
-                    try await send(Dispatcher.errorResponse(
-                        id: .null, RPCFailure(.unavailable, "too many connections; retry later", data: ["retryable": true])).encodedBytes())
+                if sameAddress > settings.maxAnonymousPerAddress {
+                    logger.warning("too many connections not logged in from one address; refusing", metadata: ["client": "\(address ?? "?")"])
+                    try await send(Dispatcher.errorResponse(id: .null, RPCFailure(
+                        .unavailable, "too many connections not logged in from your address; log in on the ones you have",
+                        data: ["retryable": true])).encodedBytes())
                     return
+                }
+                if open > settings.maxConnections {
+                    // Full: make room by closing the oldest connection that is not logged in
+                    // (never this one's elders that are); only when none is left, refuse.
+                    let victim = anonymous.withLock { table in table.keys.filter { $0 != id }.min().flatMap { table.removeValue(forKey: $0) } }
+                    if let victim {
+                        logger.notice("server full: closing the oldest connection not logged in", metadata: ["client": "\(victim.address ?? "?")"])
+                        victim.channel.close(promise: nil)
+                    } else {
+                        logger.warning("too many connections; refusing")
+                        try await send(Dispatcher.errorResponse(
+                            id: .null, RPCFailure(.unavailable, "too many connections; retry later", data: ["retryable": true])).encodedBytes())
+                        return
+                    }
                 }
                 do {
                     for try await var line in inbound {
                         var bytes = line.readBytes(length: line.readableBytes) ?? []
                         if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+                        defer { limit.lineHandled() }
                         guard !bytes.isEmpty else { continue }
+                        // A line framed behind a login still waiting its turn was let through at
+                        // the post-login size; it is held to the limit in force now.
+                        guard bytes.count <= limit.bytes else { throw LineTooLong() }
                         activity.isBusy = true
                         let reply = await dispatcher.handle(line: bytes, context: &context)
                         activity.isBusy = false
-                        if let reply { try await send(reply) }
+                        // Who is logged in is settled before the reply goes out, so a deadline
+                        // cannot close a connection whose login has already been answered.
                         let loggedIn = context.session != nil
                         limit.set(loggedIn ? settings.maxLineBytes : settings.preLoginMaxLineBytes)
-                        if loggedIn, !authenticated.load(ordering: .relaxed) {
-                            authenticated.store(true, ordering: .relaxed)
-                            deadline.cancel()
+                        if loggedIn, deadline != nil {
+                            deadline?.cancel()
+                            deadline = nil
+                            _ = anonymous.withLock { $0.removeValue(forKey: id) }
+                        } else if !loggedIn, deadline == nil {
+                            // Logged out: anonymous again, with a deadline to log in again.
+                            anonymous.withLock { $0[id] = (address, raw) }
+                            deadline = armDeadline()
                         }
+                        if let reply { try await send(reply) }
                     }
                 } catch is LineTooLong {
                     // Answer, then close: the rest of the line cannot be framed.
@@ -194,12 +233,24 @@ public final class RPCServer: Service, Sendable {
     }
 }
 
-/// The current line limit of one connection; raised after login.
+/// The current line limit of one connection; raised after login. `ceiling` (the post-login
+/// limit) frames lines that arrive while an earlier line is still waiting to be handled — it
+/// may be the login that raises the limit — and the serve loop holds each such line to the
+/// limit in force when its turn comes. Memory stays bounded by the ceiling.
 final class LineLimit: Sendable {
     private let value: Atomic<Int>
-    init(_ bytes: Int) { value = Atomic(bytes) }
+    private let pending = Atomic<Int>(0)
+    let ceiling: Int
+    init(_ bytes: Int, ceiling: Int) {
+        value = Atomic(bytes)
+        self.ceiling = max(bytes, ceiling)
+    }
     var bytes: Int { value.load(ordering: .relaxed) }
     func set(_ bytes: Int) { value.store(bytes, ordering: .relaxed) }
+    /// The limit for the next line the decoder frames.
+    var framing: Int { pending.load(ordering: .relaxed) > 0 ? ceiling : bytes }
+    func lineFramed() { pending.wrappingAdd(1, ordering: .relaxed) }
+    func lineHandled() { pending.wrappingSubtract(1, ordering: .relaxed) }
 }
 
 /// A line exceeded the limit.
@@ -216,13 +267,14 @@ struct BoundedLineDecoder: ByteToMessageDecoder {
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         let view = buffer.readableBytesView
-        let maximum = limit.bytes + 1  // room for a trailing \r
+        let maximum = limit.framing + 1  // room for a trailing \r
         if let newline = view[(view.startIndex + scanned)...].firstIndex(of: UInt8(ascii: "\n")) {
             let length = newline - view.startIndex
             guard length <= maximum else { throw LineTooLong() }
             let line = buffer.readSlice(length: length)!
             buffer.moveReaderIndex(forwardBy: 1)
             scanned = 0
+            limit.lineFramed()
             context.fireChannelRead(Self.wrapInboundOut(line))
             return .continue
         }

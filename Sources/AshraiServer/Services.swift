@@ -10,16 +10,26 @@ public struct ServerSettings: Sendable {
     public var maxLineBytes = 1 << 20
     /// Longest line before login.
     public var preLoginMaxLineBytes = 16 << 10
-    /// Connections served at once; more are told so and closed.
+    /// Connections served at once; past it the oldest connection not logged in is closed to
+    /// make room, and only when every one is logged in is a new one told so and closed.
     public var maxConnections = 256
+    /// Connections not logged in from one address at once; more are told so and closed.
+    public var maxAnonymousPerAddress = 64
     /// An unauthenticated connection is closed after this long.
     public var loginDeadline: Duration = .seconds(10)
+    /// … or this long, when connections not logged in already fill half the server.
+    public var crowdedLoginDeadline: Duration = .seconds(2)
     /// A connection with no request for this long is closed.
     public var idleTimeout: Duration = .seconds(15 * 60)
     /// A client whose pending output exceeds `maxPendingOutputBytes` for this long is dropped.
     public var writeTimeout: Duration = .seconds(30)
     /// Output buffered for a client before writes wait (NIO's high watermark).
     public var maxPendingOutputBytes = 4 << 20
+    /// Requests in one batch after login / before login.
+    public var maxBatch = 100
+    public var preLoginMaxBatch = 10
+    /// The longest reply line: a reply that would pass it is not built further (-32603).
+    public var maxReplyBytes = 8 << 20
     /// Absolute session lifetime.
     public var sessionLifetime: Duration = .seconds(12 * 3600)
     /// Idle session lifetime.
@@ -195,14 +205,8 @@ public func rfc3339(_ date: Date) -> String {
     return formatter.string(from: date)
 }
 
-/// Parses RFC 3339 (with or without fractional seconds).
-public func parseRFC3339(_ text: String) -> Date? {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime]
-    if let date = formatter.date(from: text) { return date }
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.date(from: text)
-}
+/// Parses RFC 3339 strictly (`AshraiCore.RFC3339`).
+public func parseRFC3339(_ text: String) -> Date? { RFC3339.parse(text) }
 
 extension Services {
     /// Today on the business's clock (`business.timezone`) — the one "today" for every rule:

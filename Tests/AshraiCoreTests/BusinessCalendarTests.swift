@@ -156,3 +156,33 @@ struct BusinessCalendarTests {
         #expect(message("").contains("no digits"))
     }
 }
+
+@Suite("strict instants and the date window")
+struct InstantTests {
+    @Test("RFC 3339 instants parse exactly, with offsets and fractions")
+    func valid() {
+        #expect(RFC3339.parse("2026-11-30T22:30:00Z")?.timeIntervalSince1970 == 1_796_077_800)
+        #expect(RFC3339.parse("2026-12-01T00:30:00+02:00")?.timeIntervalSince1970 == 1_796_077_800)
+        #expect(RFC3339.parse("2026-11-30T17:30:00-05:00")?.timeIntervalSince1970 == 1_796_077_800)
+        #expect(RFC3339.parse("2026-11-30T22:30:00.250Z")?.timeIntervalSince1970 == 1_796_077_800.25)
+        #expect(RFC3339.parse("2028-02-29T00:00:00Z") != nil)
+    }
+
+    @Test("30 February, hour 24, a leap second, offset +99:99, missing zone and junk are refused")
+    func invalid() {
+        for text in ["2026-02-30T10:00:00Z", "2026-02-29T10:00:00Z", "2026-11-30T24:00:00Z", "2026-11-30T23:59:60Z",
+                     "2026-11-30T10:00:00+99:99", "2026-11-30T10:00:00+02:60", "2026-11-30T10:00:00", "2026-11-30 10:00:00Z",
+                     "2026-13-01T00:00:00Z", "2026-11-30T10:00:00.Z", "2026-11-30T10:00:00Zjunk", "0000-00-00T00:00:00Z", ""] {
+            #expect(RFC3339.parse(text) == nil, "\(text)")
+        }
+    }
+
+    @Test("the window is 1900-01-01 … 2199-12-31")
+    func window() {
+        #expect(DateWindow.contains(CivilDay.day(year: 1900, month: 1, day: 1)))
+        #expect(DateWindow.contains(CivilDay.day(year: 2199, month: 12, day: 31)))
+        #expect(!DateWindow.contains(CivilDay.day(year: 1899, month: 12, day: 31)))
+        #expect(!DateWindow.contains(CivilDay.day(year: 2200, month: 1, day: 1)))
+        #expect(!DateWindow.contains(CivilDay.day(year: 9999, month: 12, day: 31)))
+    }
+}

@@ -76,7 +76,11 @@ struct AuditAndDiscoveryTests {
     @Test("rpc.discover equals the checked-in docs/openrpc.json")
     func openRPCMatchesDocs() async throws {
         try await withServer { port in
-            let served = try await LineClient.with(port: port) { try await $0.result("rpc.discover") }
+            let admin = try await Shared.admin.value
+            let served = try await LineClient.with(port: port) { client in
+                try await client.login(admin.username, admin.password)
+                return try await client.result("rpc.discover")
+            }
             let path = TestDatabase.repositoryRootPath + "/docs/openrpc.json"
             let checkedIn = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
             // Compared method by method so a failure names what differs instead of printing both documents.

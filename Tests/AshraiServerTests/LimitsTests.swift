@@ -48,9 +48,11 @@ struct LimitsTests {
         var settings = ServerSettings()
         settings.maxPendingOutputBytes = 64 << 10
         settings.writeTimeout = .seconds(1)
+        let admin = try await Shared.admin.value
         try await withServer(settings: settings) { port in
             let received = try await LineClient.with(port: port) { client -> Int in
-                // ~2000 × 12 KiB of replies: far more than socket buffers and the bound.
+                // ~2000 × 150 KiB of replies (the full document, after login): far more than socket buffers and the bound.
+                try await client.login(admin.username, admin.password)
                 var text = ""
                 for n in 0..<2000 { text += #"{"jsonrpc":"2.0","id":\#(n),"method":"rpc.discover"}"# + "\n" }
                 try await client.outbound.write(ByteBuffer(string: text))
@@ -112,6 +114,7 @@ struct ShutdownTests {
     func longRequestFinishes() async throws {
         var settings = ServerSettings()
         settings.preLoginMaxLineBytes = 1 << 20   // the batch line is ~100 KB
+        settings.preLoginMaxBatch = 2000
         let (port, group, running) = try await Self.start(settings)
         let reply = try await LineClient.with(port: port) { client -> JSONValue? in
             let batch = (1...2000).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"server.ping"}"# }.joined(separator: ",")

@@ -170,15 +170,16 @@ struct ProtocolTests {
         }
     }
 
-    @Test("connections beyond max_connections get an error line and are closed")
+    @Test("connections beyond max_connections, all logged in, get an error line and are closed")
     func maxConnections() async throws {
         var settings = ServerSettings()
         settings.maxConnections = 2
+        let admin = try await Shared.admin.value
         try await withServer(settings: settings) { port in
             try await LineClient.with(port: port) { first in
-                _ = try await first.result("server.ping")
+                try await first.login(admin.username, admin.password)
                 try await LineClient.with(port: port) { second in
-                    _ = try await second.result("server.ping")
+                    try await second.login(admin.username, admin.password)
                     let refused = try await LineClient.with(port: port) { third in try await third.receive(3) }
                     #expect(refused.count == 1)
                     #expect(refused.first?.errorCode == 503)

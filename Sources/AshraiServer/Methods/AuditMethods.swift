@@ -12,11 +12,7 @@ enum AuditMethods {
         let userID = try params.optionalInt("user_id").map(Int64.init)
         let limit = try params.optionalInt("limit", range: 1...500) ?? 100
         let beforeID = try params.optionalInt("before_id").map(Int64.init)
-        var since: Date?
-        if let text = try params.optionalString("since") {
-            guard let date = parseRFC3339(text) else { throw RPCFailure.invalidParams("since", "since must be an RFC 3339 instant") }
-            since = date
-        }
+        let since = try params.optionalInstant("since")
         let rows = try await services.read(context) { try await $0.query("""
             SELECT id, occurred_at, actor_user_id, actor_username, action, entity_type, entity_id, before, after, context
             FROM audit_log

@@ -4,10 +4,13 @@ import Foundation
 import Postgres
 
 extension Params {
-    /// A calendar day `YYYY-MM-DD`.
+    /// A calendar day `YYYY-MM-DD` inside `DateWindow` (1900–2199).
     func optionalDate(_ name: String) throws(RPCFailure) -> PostgresDate? {
         guard let text = try optionalString(name, maxLength: 10) else { return nil }
         guard let date = PostgresDate(iso: text) else { throw .invalidParams(name, "\(name) must be a date YYYY-MM-DD") }
+        guard DateWindow.contains(date.daysSinceEpoch) else {
+            throw .invalidParams(name, "\(name) must be between \(DateWindow.text)")
+        }
         return date
     }
 
@@ -32,8 +35,15 @@ extension Params {
             }
         }
         if !allowNegative, money.isNegative { throw .invalidParams(name, "\(name) must not be negative") }
+        // The ledger's columns are numeric(18,2): 16 digits before the point.
+        guard money.amount.magnitude < Self.storedMoneyBound else {
+            throw .invalidParams(name, "\(name) is too large: at most 16 digits before the decimal point")
+        }
         return money.amount
     }
+
+    /// 10^16: amounts at or above it do not fit the ledger's numeric(18,2) columns.
+    static let storedMoneyBound = Decimal(sign: .plus, exponent: 16, significand: 1)
 
     /// A required amount.
     func money(_ name: String, currency: Currency = .ils, allowNegative: Bool = false) throws(RPCFailure) -> Decimal {
@@ -68,7 +78,12 @@ extension Params {
     /// An optional RFC 3339 instant.
     func optionalInstant(_ name: String) throws(RPCFailure) -> Date? {
         guard let text = try optionalString(name, maxLength: 64) else { return nil }
-        guard let date = parseRFC3339(text) else { throw RPCFailure.invalidParams(name, "\(name) must be an RFC 3339 instant") }
+        guard let date = RFC3339.parse(text) else {
+            throw RPCFailure.invalidParams(name, "\(name) must be an RFC 3339 instant such as 2026-11-30T09:15:00Z (a real day and time, offset at most ±23:59)")
+        }
+        guard DateWindow.contains(Int((date.timeIntervalSince1970 / 86_400).rounded(.down))) else {
+            throw RPCFailure.invalidParams(name, "\(name) must be between \(DateWindow.text)")
+        }
         return date
     }
 

@@ -1,0 +1,199 @@
+import AshraiCore
+import AshraiProtocol
+import AshraiServer
+import AshraiTestSupport
+import Foundation
+import NIOCore
+import Testing
+
+/// What a hostile or careless client could do, each kept out by a test (issue "Hardening").
+@Suite("hardening: limits a client cannot pass")
+struct HardeningLimitTests {
+    @Test("before login rpc.discover is small (only what can be called), a big batch is refused whole, other methods are 401")
+    func preLogin() async throws {
+        try await withServer { port in
+            try await LineClient.with(port: port) { client in
+                let small = try await client.call("rpc.discover")
+                let names = small["result"]?["methods"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+                #expect(Set(names) == OpenRPCDocument.preLoginMethods)
+                #expect(small.encoded().utf8.count < 16_384)
+                // The amplification: one short line (under 16 KiB) asking for 300 documents.
+                let batch = "[" + (1...300).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"rpc.discover"}"# }.joined(separator: ",") + "]"
+                try await client.send(batch)
+                let refused = try #require(try await client.receive())
+                #expect(refused.errorCode == -32600 && refused["error"]?["message"]?.stringValue?.contains("batch too large") == true)
+                #expect(try await client.call("customers.list").errorCode == 401)
+            }
+        }
+    }
+
+    @Test("a reply longer than the limit is not built: -32603 in its place, and a batch stops there, saying which requests did not run")
+    func replyBound() async throws {
+        var settings = ServerSettings()
+        settings.maxReplyBytes = 64 << 10
+        let admin = try await Shared.admin.value
+        try await withServer(settings: settings) { port in
+            try await LineClient.with(port: port) { client in
+                try await client.login(admin.username, admin.password)
+                let full = try await client.call("rpc.discover")   // ~150 KB in full
+                #expect(full.errorCode == -32603 && full["error"]?["message"]?.stringValue?.contains("reply too large") == true)
+                #expect(full["id"] == 2)   // login was id 1
+                let batch = "[" + (1...5).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"\#($0 == 2 ? "rpc.discover" : "server.ping")"}"# }.joined(separator: ",") + "]"
+                try await client.send(batch)
+                let replies = try #require(try await client.receive()?.arrayValue)
+                #expect(replies.count == 5)
+                #expect(replies[0]["result"]?["pong"] == true)
+                #expect(replies[1].errorCode == -32603)
+                #expect(replies[2...].allSatisfy { $0.errorCode == -32603 && $0["error"]?["message"]?.stringValue?.contains("not run") == true })
+                let tooMany = "[" + (1...101).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"server.ping"}"# }.joined(separator: ",") + "]"
+                try await client.send(tooMany)
+                #expect(try await client.receive()?.errorCode == -32600)
+            }
+        }
+    }
+
+    @Test("logout re-arms the login deadline")
+    func logoutDeadline() async throws {
+        var settings = ServerSettings()
+        settings.loginDeadline = .seconds(4)   // generous: a loaded test machine may take a second to log in
+        let admin = try await Shared.admin.value
+        try await withServer(settings: settings) { port in
+            let started = ContinuousClock.now
+            let after = try await LineClient.with(port: port) { client -> [JSONValue] in
+                try await client.login(admin.username, admin.password)
+                try await Task.sleep(for: .milliseconds(4500))   // logged in: the deadline does not apply
+                #expect(try await client.result("auth.whoami")["user"] != nil)
+                _ = try await client.result("auth.logout")
+                return try await client.receive(1)   // closed about four seconds later
+            }
+            #expect(after.isEmpty)
+            #expect(ContinuousClock.now - started < .seconds(20))
+        }
+    }
+
+    @Test("auth.resume pipelined with a 100 KB request in one write: the second line gets the post-login limit")
+    func pipelinedResume() async throws {
+        let admin = try await Shared.admin.value
+        try await withServer { port in
+            let token = try await LineClient.with(port: port) { try await $0.login(admin.username, admin.password) }
+            let replies = try await LineClient.with(port: port) { client -> [JSONValue] in
+                let resume = #"{"jsonrpc":"2.0","id":1,"method":"auth.resume","params":{"token":"\#(token)"}}"#
+                let big = #"{"jsonrpc":"2.0","id":2,"method":"customers.list","params":{"query":""# + String(repeating: "x", count: 100_000) + #""}}"#
+                try await client.outbound.write(ByteBuffer(string: resume + "\n" + big + "\n"))
+                return try await client.receive(2)
+            }
+            #expect(replies.count == 2)
+            #expect(replies.first?["result"] != nil)
+            #expect(replies.last?["id"] == 2 && replies.last?.errorCode == -32602)   // the query's own length limit, not "line too long"
+            // Without a login first, the same big line is still too long.
+            let refused = try await LineClient.with(port: port) { client -> [JSONValue] in
+                let ping = #"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#
+                let big = #"{"jsonrpc":"2.0","id":2,"method":"server.ping","params":{"pad":""# + String(repeating: "x", count: 100_000) + #""}}"#
+                try await client.outbound.write(ByteBuffer(string: ping + "\n" + big + "\n"))
+                return try await client.receive(3)
+            }
+            #expect(refused.count == 2 && refused.last?.errorCode == -32600)
+        }
+    }
+
+    @Test("anonymous sockets are capped per address")
+    func perAddressCap() async throws {
+        var settings = ServerSettings()
+        settings.maxAnonymousPerAddress = 3
+        let admin = try await Shared.admin.value
+        try await withServer(settings: settings) { port in
+            try await LineClient.with(port: port) { a in
+                _ = try await a.result("server.ping")
+                try await LineClient.with(port: port) { b in
+                    _ = try await b.result("server.ping")
+                    try await LineClient.with(port: port) { c in
+                        _ = try await c.result("server.ping")
+                        let fourth = try await LineClient.with(port: port) { try await $0.receive(2) }
+                        #expect(fourth.count == 1 && fourth.first?.errorCode == 503)
+                        // Once one logs in, it no longer counts: room for another.
+                        try await c.login(admin.username, admin.password)
+                        #expect(try await LineClient.with(port: port) { try await $0.result("server.ping") }["pong"] == true)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("a full server closes its oldest anonymous socket to let a user in")
+    func fullServer() async throws {
+        var settings = ServerSettings()
+        settings.maxConnections = 3
+        settings.crowdedLoginDeadline = .seconds(60)   // a full server is crowded; the test may be slow
+        let admin = try await Shared.admin.value
+        try await withServer(settings: settings) { port in
+            try await LineClient.with(port: port) { a in
+                _ = try await a.result("server.ping")
+                try await LineClient.with(port: port) { b in
+                    _ = try await b.result("server.ping")
+                    try await LineClient.with(port: port) { c in
+                        _ = try await c.result("server.ping")
+                        try await LineClient.with(port: port) { user in
+                            try await user.login(admin.username, admin.password)
+                            #expect(try await user.result("auth.whoami")["user"] != nil)
+                        }
+                        #expect(try await a.receive(1).isEmpty)   // a, the oldest, was closed
+                    }
+                }
+            }
+        }
+    }
+}
+
+@Suite("hardening: data that could break reads")
+struct HardeningDataTests {
+    @Test("dates outside 1900–2199 are -32602 naming the field, and lists keep working")
+    func dateWindow() async throws {
+        try await withCollections("hard_dates") { _, client, _ in
+            let c = try await client.customer("Window Ltd")
+            let assess = try await client.call("credit.assess", ["customer_id": c, "as_of": "9999-12-31"])
+            #expect(assess.errorCode == -32602 && assess["error"]?["data"]?["field"] == "as_of")
+            let plan = try await client.call("plans.create", ["customer_id": c, "invoice_ids": [1], "installments": 2, "frequency": "monthly", "first_due_on": "9999-12-01"])
+            #expect(plan.errorCode == -32602 && plan["error"]?["data"]?["field"] == "first_due_on")
+            for bad in ["0000-01-01", "1899-12-31", "2200-01-01"] {
+                let kpis = try await client.call("reports.kpis", ["from": .string(bad), "to": "2026-01-01"])
+                #expect(kpis.errorCode == -32602 && kpis["error"]?["data"]?["field"] == "from", "\(bad)")
+                let invoice = try await client.call("invoices.create", ["customer_id": c, "number": "W-1", "issue_date": .string(bad), "amount": "1.00"])
+                #expect(invoice.errorCode == -32602 && invoice["error"]?["data"]?["field"] == "issue_date", "\(bad)")
+            }
+            for bad in ["2026-02-30T10:00:00Z", "2026-11-30T10:00:00+99:99", "2026-11-30T25:00:00Z", "10000-01-01T00:00:00Z"] {
+                let logged = try await client.call("interactions.log", ["customer_id": c, "kind": "call", "summary": "x", "occurred_at": .string(bad)])
+                #expect(logged.errorCode == -32602 && logged["error"]?["data"]?["field"] == "occurred_at", "\(bad)")
+                let audit = try await client.call("audit.list", ["since": .string(bad)])
+                #expect(audit.errorCode == -32602, "\(bad)")
+            }
+            #expect(try await client.result("customers.list")["customers"]?.arrayValue?.isEmpty == false)
+        }
+    }
+
+    @Test("money past the ledger's 16 integer digits is -32602 naming the field, not -32603")
+    func moneyPrecision() async throws {
+        try await withCollections("hard_money") { _, client, _ in
+            let c = try await client.customer("Big Spender")
+            for amount in ["12345678901234567.00", "999999999999999999.99", "10000000000000000"] {
+                let reply = try await client.call("invoices.create", ["customer_id": c, "number": .string(Shared.unique("M")), "issue_date": "2026-01-01",
+                                                                      "amount": .string(amount)])
+                #expect(reply.errorCode == -32602 && reply["error"]?["data"]?["field"] == "amount", "\(amount)")
+            }
+            let most = try await client.call("credit.terms.set", ["customer_id": c, "credit_limit": "9999999999999999.99", "net_days": 30,
+                                                                  "late_interest_rate": "0", "reason": "the largest limit the ledger holds"])
+            #expect(most["result"]?["credit_limit"] == "9999999999999999.99")
+        }
+    }
+
+    @Test("lengths count what is stored: 800 KB of combining marks is refused at once, however few graphemes it makes")
+    func combiningMarks() async throws {
+        try await withCollections("hard_text") { _, client, _ in
+            let c = try await client.customer("Marks Ltd")
+            let marks = "a" + String(repeating: "\u{0301}", count: 400_000)   // one grapheme, 800 KB
+            let started = ContinuousClock.now
+            let reply = try await client.call("customers.contacts.add", ["customer_id": c, "name": "x", "phone": .string(marks)])
+            #expect(reply.errorCode == -32602 && reply["error"]?["data"]?["field"] == "phone")
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+}
