@@ -56,8 +56,9 @@ struct HardeningLimitTests {
     func logoutDeadline() async throws {
         var settings = ServerSettings()
         settings.loginDeadline = .seconds(4)   // generous: a loaded test machine may take a second to log in
-        let admin = try await Shared.admin.value
         try await withServer(settings: settings) { port in
+            // A user of its own: the shared admin's logins are many and concurrent in a test run.
+            let admin = try await makeUser(port: port, role: .clerk)
             let started = ContinuousClock.now
             let after = try await LineClient.with(port: port) { client -> [JSONValue] in
                 try await client.login(admin.username, admin.password)
@@ -194,6 +195,69 @@ struct HardeningDataTests {
             let reply = try await client.call("customers.contacts.add", ["customer_id": c, "name": "x", "phone": .string(marks)])
             #expect(reply.errorCode == -32602 && reply["error"]?["data"]?["field"] == "phone")
             #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+}
+
+@Suite("hardening: authentication")
+struct HardeningAuthTests {
+    static let boss = (username: "boss", password: "collections admin password")
+
+    @Test("40 wrong passwords at the same moment: at most the limit are checked, the rest and the right one find the lock")
+    func lockoutRace() async throws {
+        try await withCollections("hard_race") { port, _, _ in
+            let user = try await makeUser(port: port, role: .clerk, admin: Self.boss)
+            let codes = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for n in 0..<40 {
+                    group.addTask {
+                        try await LineClient.with(port: port) { client in
+                            try await client.call("auth.login", ["username": .string(user.username), "password": .string("wrong password \(n)")]).errorCode
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int?]()) { $0.append($1) }
+            }
+            #expect(codes.filter { $0 == 401 }.count <= 10, "\(codes)")
+            #expect(codes.filter { $0 == 423 }.count >= 30)
+            let right = try await LineClient.with(port: port) { client in
+                try await client.call("auth.login", ["username": .string(user.username), "password": .string(user.password)])
+            }
+            #expect(right.errorCode == 423)
+        }
+    }
+
+    @Test("spraying 10 guesses over each of many names from one address is throttled (429) once the address passes its limit")
+    func spraying() async throws {
+        try await withCollections("hard_spray", configure: { $0.loginDeadline = .seconds(300) }) { port, _, _ in
+            var codes: [Int?] = []
+            try await LineClient.with(port: port) { client in
+                for name in 0..<8 {
+                    for guess in 0..<10 {
+                        codes.append(try await client.call("auth.login", ["username": .string("sprayed-\(name)"), "password": .string("guess number \(guess)")]).errorCode)
+                    }
+                }
+            }
+            #expect(codes.prefix(50).allSatisfy { $0 == 401 || $0 == 423 })
+            #expect(codes.suffix(20).allSatisfy { $0 == 429 }, "\(codes)")
+        }
+    }
+
+    @Test("auth.change_password is throttled like login: the limit's wrong old passwords lock the name and end the session")
+    func changePasswordThrottle() async throws {
+        try await withCollections("hard_change") { port, _, _ in
+            let user = try await makeUser(port: port, role: .clerk, admin: Self.boss)
+            try await LineClient.with(port: port) { client in
+                try await client.login(user.username, user.password)
+                for attempt in 1...9 {
+                    let reply = try await client.call("auth.change_password", ["old_password": .string("not it \(attempt)"), "new_password": "a brand new password"])
+                    #expect(reply.errorCode == -32602 && reply["error"]?["data"]?["field"] == "old_password")
+                }
+                let tenth = try await client.call("auth.change_password", ["old_password": "not it 10", "new_password": "a brand new password"])
+                #expect(tenth.errorCode == 423)
+                #expect(try await client.call("auth.whoami").errorCode == 401)   // the session ended
+            }
+            let again = try await LineClient.with(port: port) { try await $0.call("auth.login", ["username": .string(user.username), "password": .string(user.password)]) }
+            #expect(again.errorCode == 423)
         }
     }
 }

@@ -40,12 +40,15 @@ enum Shared {
     /// The admin every server test can log in as (created once).
     static let admin = Task { () throws -> (username: String, password: String) in
         let database = try await appClient.value
-        let credentials = (username: "root-admin", password: "correct horse battery staple")
+        let credentials = (username: adminUsername, password: "correct horse battery staple")
         _ = try await AdminBootstrap.createOrReset(
             username: credentials.username, password: credentials.password, mustChangePassword: false,
             onlyIfNone: false, database: database, secrets: secrets)
         return credentials
     }
+
+    /// The shared admin's username.
+    static let adminUsername = "root-admin"
 
     /// A unique name.
     static func unique(_ prefix: String) -> String { "\(prefix)-\(UInt32.random(in: 0...UInt32.max))" }
@@ -94,6 +97,8 @@ struct LineClient {
     var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     var nextID = 1
+    /// The server's port (the shared admin's one login opens a connection of its own).
+    var port = 0
 
     /// Connects, runs `body`, and closes.
     static func with<T>(port: Int, _ body: (inout LineClient) async throws -> T) async throws -> T {
@@ -106,7 +111,7 @@ struct LineClient {
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
-            var client = LineClient(inbound: inbound.makeAsyncIterator(), outbound: outbound)
+            var client = LineClient(inbound: inbound.makeAsyncIterator(), outbound: outbound, port: port)
             return try await body(&client)
         }
     }
@@ -153,15 +158,43 @@ struct LineClient {
         return result
     }
 
-    /// Logs in and returns the token.
+    /// Logs in and returns the token. The shared admin, whom dozens of tests log in as at the
+    /// same moment, resumes one session instead: concurrent logins of one name are throttled
+    /// (at most the failure limit are checked at once), which a test run should not stand in line for.
     @discardableResult
     mutating func login(_ username: String, _ password: String) async throws -> String {
+        if username == Shared.adminUsername, password == (try await Shared.admin.value).password {
+            let token = try await SharedAdminSession.shared.token(port: port)
+            let resumed = try await call("auth.resume", ["token": .string(token)])
+            if resumed["result"] != nil { return token }
+        }
         let result = try await result("auth.login", ["username": .string(username), "password": .string(password)])
         return try #require(result["token"]?.stringValue)
     }
 }
 
 struct TestFailure: Error {}
+
+/// The shared admin's session: one login (on a connection of its own), which every other
+/// caller waits for and then resumes.
+actor SharedAdminSession {
+    static let shared = SharedAdminSession()
+    private var login: Task<String, any Error>?
+
+    func token(port: Int) async throws -> String {
+        if let login, let token = try? await login.value { return token }
+        let task = Task<String, any Error> {
+            let admin = try await Shared.admin.value
+            return try await LineClient.with(port: port) { client in
+                let reply = try await client.call("auth.login", ["username": .string(admin.username), "password": .string(admin.password)])
+                guard let token = reply["result"]?["token"]?.stringValue else { throw TestFailure() }
+                return token
+            }
+        }
+        login = task
+        return try await task.value
+    }
+}
 
 extension JSONValue {
     /// The error code of a response, if it is an error.
