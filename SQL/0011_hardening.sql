@@ -10,3 +10,7 @@ ALTER TABLE account_locks ADD COLUMN counted_from timestamptz NOT NULL DEFAULT '
 -- counts as a failure.
 ALTER TABLE login_failures ADD COLUMN pending boolean NOT NULL DEFAULT false;
 GRANT UPDATE ON login_failures TO ashrai_application;
+
+-- One key, one outcome: a refusal (422 over the limit, 409 a number in use, …) given after
+-- execution began is stored with its key like a success, and a replay answers it again.
+ALTER TABLE idempotency_keys ADD COLUMN refused boolean NOT NULL DEFAULT false;

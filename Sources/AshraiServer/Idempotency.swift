@@ -14,7 +14,32 @@ enum Idempotency {
         /// First time: do the work, then `store` the response.
         case claimed
         /// Seen before with the same params: answer this.
-        case replay(JSONValue)
+        case replay(Result<JSONValue, RPCFailure>)
+    }
+
+    /// Runs `work` under `key` (or plainly, without one) inside the caller's transaction, and
+    /// returns its outcome for the caller to return or throw *after* the transaction commits:
+    /// once execution began, a refusal is stored with the key like a success (the work itself
+    /// rolled back to a savepoint), so a replay — after a crash, a timeout — gets the same
+    /// answer and never a second, different outcome (Stripe's rule). Database failures are not
+    /// stored: the whole transaction rolls back and the key with it.
+    static func perform(method: String, key: String?, params: Params, context: CallContext, on tx: PostgresConnection,
+                        _ work: () async throws -> JSONValue) async throws -> Result<JSONValue, RPCFailure> {
+        guard let key else { return .success(try await work()) }
+        if case .replay(let outcome) = try await claim(method: method, key: key, params: params, context: context, on: tx) {
+            return outcome
+        }
+        try await tx.query("SAVEPOINT idempotent_work")
+        do {
+            let response = try await work()
+            try await tx.query("RELEASE SAVEPOINT idempotent_work")
+            try await store(method: method, key: key, response: response, refused: false, on: tx)
+            return .success(response)
+        } catch let failure as RPCFailure {
+            try await tx.query("ROLLBACK TO SAVEPOINT idempotent_work")
+            try await store(method: method, key: key, response: failure.errorObject, refused: true, on: tx)
+            return .failure(failure)
+        }
     }
 
     /// A stable hash of the params (keys sorted, the key itself left out).
@@ -35,18 +60,21 @@ enum Idempotency {
             RETURNING 1
             """)
         if inserted.count == 1 { return .claimed }
-        let row = try await tx.query("SELECT request_hash, response FROM idempotency_keys WHERE method = \(method) AND key = \(key)").one()
+        let row = try await tx.query("SELECT request_hash, response, refused FROM idempotency_keys WHERE method = \(method) AND key = \(key)").one()
         guard try row.decode(String.self, column: "request_hash") == hash else {
             throw RPCFailure.conflict("idempotency_key was already used with different params", data: ["field": "idempotency_key"])
         }
         guard let response = try row.decode(JSONValue?.self, column: "response") else {
             throw RPCFailure.conflict("a request with this idempotency_key is still in progress; retry", data: ["retryable": true])
         }
-        return .replay(response)
+        guard try row.decode(Bool.self, column: "refused") else { return .replay(.success(response)) }
+        let code = response["code"]?.intValue.flatMap(RPCErrorCode.init(rawValue:)) ?? .internalError
+        return .replay(.failure(RPCFailure(code, response["message"]?.stringValue ?? "refused", data: response["data"]?.objectValue ?? [:])))
     }
 
-    /// Stores the response of a claimed key (same transaction as the write).
-    static func store(method: String, key: String, response: JSONValue, on tx: PostgresConnection) async throws {
-        try await tx.query("UPDATE idempotency_keys SET response = \(response) WHERE method = \(method) AND key = \(key)")
+    /// Stores the outcome of a claimed key (same transaction as the write): the response, or
+    /// the error object of a refusal.
+    static func store(method: String, key: String, response: JSONValue, refused: Bool, on tx: PostgresConnection) async throws {
+        try await tx.query("UPDATE idempotency_keys SET response = \(response), refused = \(refused) WHERE method = \(method) AND key = \(key)")
     }
 }

@@ -261,3 +261,35 @@ struct HardeningAuthTests {
         }
     }
 }
+
+@Suite("hardening: one key, one outcome")
+struct HardeningIdempotencyTests {
+    @Test("a refusal is stored with its idempotency key: after the limit is raised, a replay is still refused; a new key is decided anew")
+    func refusalRemembered() async throws {
+        try await withCollections("hard_idem") { _, client, _ in
+            let c = try #require(try await client.result("customers.create", ["name": "Tight Ltd"])["id"])
+            _ = try await client.result("credit.terms.set", ["customer_id": c, "credit_limit": "100", "net_days": 30, "late_interest_rate": "0", "reason": "x"])
+            let params: JSONObject = ["customer_id": c, "number": "IDEM-1", "issue_date": "2026-11-01", "amount": "500.00", "idempotency_key": "k-1"]
+            let first = try await client.call("invoices.create", params)
+            #expect(first.errorCode == 422 && first["error"]?["data"]?["rule"] == "credit_limit")
+            _ = try await client.result("credit.terms.set", ["customer_id": c, "credit_limit": "10000", "net_days": 30, "late_interest_rate": "0", "reason": "raised"])
+            let replay = try await client.call("invoices.create", params)
+            #expect(replay["error"] == first["error"], "\(replay)")
+            var other = params
+            other["amount"] = "400.00"
+            #expect(try await client.call("invoices.create", other).errorCode == 409)   // the key with other params
+            var fresh = params
+            fresh["idempotency_key"] = "k-2"
+            let created = try await client.call("invoices.create", fresh)
+            #expect(created["result"]?["number"] == "IDEM-1")
+            #expect(try await client.call("invoices.create", fresh)["result"]?["id"] == created["result"]?["id"])
+            #expect(try await client.result("invoices.list", ["customer_id": c])["invoices"]?.arrayValue?.count == 1)
+            // A payment refused (allocation to a missing invoice) is remembered the same way.
+            let pay: JSONObject = ["customer_id": c, "amount": "10.00", "method": "cash", "received_on": "2026-11-02",
+                                   "allocations": [["invoice_id": 999_999, "amount": "10.00"]], "idempotency_key": "p-1"]
+            let refused = try await client.call("payments.record", pay)
+            #expect(refused["error"] != nil)
+            #expect(try await client.call("payments.record", pay)["error"] == refused["error"])
+        }
+    }
+}

@@ -95,54 +95,62 @@ enum InvoiceMethods {
     static func create(services: Services, context: CallContext, params: Params, joining existing: PostgresConnection?) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let fields = try Fields(params, services: services, context: context)
-        let (number, issueDate, dueDate, amount, currency, description, overrideReason) =
-            (fields.number, fields.issueDate, fields.dueDate, fields.amount, fields.currency, fields.description, fields.overrideReason)
         let key = try params.optionalString("idempotency_key", maxLength: 200)
         let current = context
         do {
             return try await services.transaction(current, joining: existing) { tx in
-                if let key, case .replay(let response) = try await Idempotency.claim(
-                    method: "invoices.create", key: key, params: params, context: current, on: tx) {
-                    return response
+                try await Idempotency.perform(method: "invoices.create", key: key, params: params, context: current, on: tx) {
+                    try await insert(customerID: customerID, fields: fields, services: services, context: current, on: tx)
                 }
-                let customer = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-                let terms = try await CreditMethods.termsInForce(customerID: customerID, services: services, on: tx)
-                let limit = terms.creditLimit
-                let exposure = try await CreditMethods.exposure(customerID: customerID, on: tx)
-                switch InvoiceDecision.decide(status: customer.status, currency: currency.code, termsCurrency: terms.currency.code,
-                                              creditLimit: limit, exposure: exposure, amount: amount, hasOverride: overrideReason != nil) {
-                case .refused(let rule, let message) where rule == "credit_limit":
-                    throw RPCFailure.ruleViolated(
-                        rule, message,
-                        data: ["credit_limit": .money(limit, currency), "exposure": .money(exposure, currency),
-                               "amount": .money(amount, currency), "available": .money(max(0, limit - exposure), currency)])
-                case .refused(let rule, let message):
-                    throw RPCFailure.ruleViolated(rule, message)
-                case .allowed:
-                    break
-                }
-                let id = try await tx.query("""
-                    INSERT INTO invoices (customer_id, number, issue_date, due_date, amount, currency, description, terms_version,
-                        credit_limit, net_days, terms_basis, late_interest_rate, early_discount_rate, early_discount_days, override_reason, created_by)
-                    VALUES (\(customerID), \(number), \(issueDate), \(dueDate ?? terms.dueDate(issuedOn: issueDate)),
-                        \(amount), \(currency.code), \(description), \(terms.version), \(limit), \(terms.netDays), \(terms.basis.rawValue),
-                        \(terms.lateInterestRate), \(terms.earlyDiscountRate), \(terms.earlyDiscountDays), \(exposure + amount > limit ? overrideReason : nil),
-                        \(current.session?.userID))
-                    RETURNING id
-                    """).scalar(Int64.self)
-                let invoice = try invoiceJSON(try await load(id, on: tx))
-                var details: JSONObject = [:]
-                if exposure + amount > limit {
-                    details = ["override": true, "credit_limit": .money(limit, currency), "exposure_before": .money(exposure, currency)]
-                }
-                try await Audit.record(tx, context: current, method: "invoices.create", entity: "invoice", entityID: String(id),
-                                       after: invoice, details: details)
-                if let key { try await Idempotency.store(method: "invoices.create", key: key, response: invoice, on: tx) }
-                return invoice
-            }
+            }.get()
         } catch let error as PostgresError where error.isUniqueViolation && error.constraint == "invoices_number_key" {
             throw RPCFailure.conflict("invoice number is already in use", data: ["field": "number"])
         }
+    }
+
+    /// The credit decision and the insert of one invoice, with its audit record.
+    static func insert(customerID: Int64, fields: Fields, services: Services, context current: CallContext,
+                       on tx: PostgresConnection) async throws -> JSONValue {
+        let (number, issueDate, dueDate, amount, currency, description, overrideReason) =
+            (fields.number, fields.issueDate, fields.dueDate, fields.amount, fields.currency, fields.description, fields.overrideReason)
+        // A number in use is a refusal like any other (so an idempotency key remembers it): checked
+        // here, and by the unique index against a concurrent insert.
+        if try await tx.query("SELECT 1 FROM invoices WHERE number_key = \(number.lowercased())").first != nil {
+            throw RPCFailure.conflict("invoice number is already in use", data: ["field": "number"])
+        }
+        let customer = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
+        let terms = try await CreditMethods.termsInForce(customerID: customerID, services: services, on: tx)
+        let limit = terms.creditLimit
+        let exposure = try await CreditMethods.exposure(customerID: customerID, on: tx)
+        switch InvoiceDecision.decide(status: customer.status, currency: currency.code, termsCurrency: terms.currency.code,
+                                      creditLimit: limit, exposure: exposure, amount: amount, hasOverride: overrideReason != nil) {
+        case .refused(let rule, let message) where rule == "credit_limit":
+            throw RPCFailure.ruleViolated(
+                rule, message,
+                data: ["credit_limit": .money(limit, currency), "exposure": .money(exposure, currency),
+                       "amount": .money(amount, currency), "available": .money(max(0, limit - exposure), currency)])
+        case .refused(let rule, let message):
+            throw RPCFailure.ruleViolated(rule, message)
+        case .allowed:
+            break
+        }
+        let id = try await tx.query("""
+            INSERT INTO invoices (customer_id, number, issue_date, due_date, amount, currency, description, terms_version,
+                credit_limit, net_days, terms_basis, late_interest_rate, early_discount_rate, early_discount_days, override_reason, created_by)
+            VALUES (\(customerID), \(number), \(issueDate), \(dueDate ?? terms.dueDate(issuedOn: issueDate)),
+                \(amount), \(currency.code), \(description), \(terms.version), \(limit), \(terms.netDays), \(terms.basis.rawValue),
+                \(terms.lateInterestRate), \(terms.earlyDiscountRate), \(terms.earlyDiscountDays), \(exposure + amount > limit ? overrideReason : nil),
+                \(current.session?.userID))
+            RETURNING id
+            """).scalar(Int64.self)
+        let invoice = try invoiceJSON(try await load(id, on: tx))
+        var details: JSONObject = [:]
+        if exposure + amount > limit {
+            details = ["override": true, "credit_limit": .money(limit, currency), "exposure_before": .money(exposure, currency)]
+        }
+        try await Audit.record(tx, context: current, method: "invoices.create", entity: "invoice", entityID: String(id),
+                               after: invoice, details: details)
+        return invoice
     }
 
     /// One invoice with its late interest accrued to today (computed, never stored).

@@ -153,10 +153,7 @@ enum PaymentMethods {
         let viaAssignment = try params.optionalInt("via_assignment_id", range: 1...Int.max).map(Int64.init)
         let current = context
         return try await services.transaction(current, joining: existing) { tx in
-            if let key, case .replay(let response) = try await Idempotency.claim(
-                method: "payments.record", key: key, params: params, context: current, on: tx) {
-                return response
-            }
+          try await Idempotency.perform(method: "payments.record", key: key, params: params, context: current, on: tx) {
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
             if let viaAssignment {
                 let owner = try await tx.query("""
@@ -183,9 +180,9 @@ enum PaymentMethods {
             let response = try await result(paymentID: paymentID, on: tx)
             try await Audit.record(tx, context: current, method: "payments.record", entity: "payment", entityID: String(paymentID),
                                    after: response)
-            if let key { try await Idempotency.store(method: "payments.record", key: key, response: response, on: tx) }
             return response
-        }
+          }
+        }.get()
     }
 
     static func apply(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
@@ -193,10 +190,7 @@ enum PaymentMethods {
         let key = try params.optionalString("idempotency_key", maxLength: 200)
         let current = context
         return try await services.transaction(current) { tx in
-            if let key, case .replay(let response) = try await Idempotency.claim(
-                method: "payments.apply", key: key, params: params, context: current, on: tx) {
-                return response
-            }
+          try await Idempotency.perform(method: "payments.apply", key: key, params: params, context: current, on: tx) {
             let head = try await tx.query("SELECT customer_id, currency FROM payments WHERE id = \(paymentID)")
             guard let headRow = head.first else { throw RPCFailure.notFound("payment") }
             let customerID = try headRow.decode(Int64.self, column: "customer_id")
@@ -226,9 +220,9 @@ enum PaymentMethods {
             let response = try await result(paymentID: paymentID, on: tx)
             try await Audit.record(tx, context: current, method: "payments.apply", entity: "payment", entityID: String(paymentID),
                                    before: before, after: response)
-            if let key { try await Idempotency.store(method: "payments.apply", key: key, response: response, on: tx) }
             return response
-        }
+          }
+        }.get()
     }
 
     static func reverse(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
