@@ -14,3 +14,28 @@ GRANT UPDATE ON login_failures TO ashrai_application;
 -- One key, one outcome: a refusal (422 over the limit, 409 a number in use, …) given after
 -- execution began is stored with its key like a success, and a replay answers it again.
 ALTER TABLE idempotency_keys ADD COLUMN refused boolean NOT NULL DEFAULT false;
+
+-- An agency sees a letter only when every invoice it covers is assigned to it: a letter naming
+-- another invoice too would show that invoice's number, balance and interest. The server's own
+-- filter (agency_letter_ids) and row-level security's (ashrai_agency_letters) say the same.
+CREATE INDEX IF NOT EXISTS dunning_steps_letter_idx ON dunning_steps (letter_id) WHERE letter_id IS NOT NULL;
+
+CREATE FUNCTION agency_letter_ids(agency bigint) RETURNS SETOF bigint LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT s.letter_id FROM dunning_steps s
+    WHERE s.letter_id IS NOT NULL AND s.invoice_id IN (SELECT agency_invoice_ids(agency))
+    GROUP BY s.letter_id
+    HAVING NOT EXISTS (SELECT 1 FROM dunning_steps o WHERE o.letter_id = s.letter_id
+                       AND o.invoice_id NOT IN (SELECT agency_invoice_ids(agency)))
+$$;
+GRANT EXECUTE ON FUNCTION agency_letter_ids(bigint) TO ashrai_application;
+
+CREATE OR REPLACE FUNCTION ashrai_agency_letters() RETURNS bigint[]
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = public AS $$
+    WITH mine AS (SELECT ashrai_agency_invoices() AS ids)
+    SELECT coalesce(array_agg(s.letter_id), '{}') FROM (
+        SELECT s.letter_id FROM dunning_steps s, mine
+        WHERE s.letter_id IS NOT NULL AND s.invoice_id = ANY (mine.ids)
+        GROUP BY s.letter_id
+        HAVING NOT EXISTS (SELECT 1 FROM dunning_steps o, mine m WHERE o.letter_id = s.letter_id AND NOT (o.invoice_id = ANY (m.ids)))
+    ) s
+$$;

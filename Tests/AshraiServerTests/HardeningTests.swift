@@ -293,3 +293,44 @@ struct HardeningIdempotencyTests {
         }
     }
 }
+
+@Suite("hardening: what the agency partner sees")
+struct HardeningAgencyTests {
+    @Test("letters naming an unassigned invoice are refused; interactions show only its invoices; search and filters only on what it is shown")
+    func agencyView() async throws {
+        try await withCollections("hard_agency") { port, client, _ in
+            let f = try await AgencyViewTests.fixture(&client, port: port)
+            // A customer whose only invoice is assigned: its letter is the agency's to read.
+            let v = try await client.customer("Visible Letter Ltd")
+            let v1 = try await client.invoice(v, "700.00", due: "2026-03-01")
+            _ = try await client.dunning("2026-03-20")
+            let vLetter = try #require(try await client.result("letters.list", ["customer_id": v])["letters"]?.arrayValue?.first?["id"])
+            _ = try await client.result("assignments.create", ["agency_id": f.agencyA, "customer_id": v, "invoice_ids": [v1],
+                                                               "customer_notified_on": "2026-03-25"])
+            let both = try await client.result("interactions.log", ["customer_id": f.assigned, "kind": "call", "summary": "about both",
+                                                                    "invoice_ids": [f.assignedInvoice, f.otherInvoiceOfAssigned]])
+            _ = try await client.result("customers.update", ["id": f.assigned, "version": 2, "legal_id": "520013954"])
+            try await LineClient.with(port: port) { agent in
+                _ = try await agent.login(f.agencyUser.username, f.agencyUser.password)
+                #expect(try await agent.call("letters.get", ["id": f.letter]).errorCode == 404)
+                let letter = try await agent.result("letters.get", ["id": vLetter])
+                #expect(letter["text"]?.stringValue?.contains("700.00") == true)
+                #expect(Set(try await agent.result("letters.list")["letters"]?.arrayValue?.compactMap { $0["id"] } ?? []) == [vLetter])
+                let interactions = try await agent.result("interactions.list", ["customer_id": f.assigned])["interactions"]?.arrayValue ?? []
+                let entry = try #require(interactions.first { $0["id"] == both["interaction"]?["id"] })
+                #expect(entry["invoice_ids"] == [f.assignedInvoice])
+                let hiddenInvoice = f.otherInvoiceOfAssigned
+                for shown in interactions {
+                    let listed = shown["invoice_ids"]?.arrayValue ?? []
+                    #expect(!listed.contains(hiddenInvoice), "\(listed) shows \(hiddenInvoice)")
+                }
+                // The hidden legal id cannot be searched for; grade cannot be filtered on.
+                #expect(try await agent.result("customers.list", ["query": "5200139"])["customers"] == [])
+                #expect(try await agent.result("customers.list", ["query": "Assigned"])["customers"]?.arrayValue?.count == 1)
+                #expect(try await agent.call("customers.list", ["grade": "E"]).errorCode == -32602)
+            }
+            // Staff still search legal ids.
+            #expect(try await client.result("customers.list", ["query": "5200139"])["customers"]?.arrayValue?.count == 1)
+        }
+    }
+}

@@ -39,6 +39,17 @@ enum AgencyScope {
         return .object(object)
     }
 
+    /// An interaction as an agency sees it: only the invoice ids it may see.
+    static func interactionView(_ json: JSONValue, visibleInvoices: Set<Int64>) -> JSONValue {
+        guard case .object(var object) = json, let ids = object["invoice_ids"]?.arrayValue else { return json }
+        object["invoice_ids"] = .array(ids.filter { $0.intValue.map { visibleInvoices.contains(Int64($0)) } ?? false })
+        return .object(object)
+    }
+
+    /// The fields an agency's customer search may match: what it is shown (name, code, e-mail),
+    /// never a hidden one (the legal id was rebuilt digit by digit through search).
+    static let searchableCustomerFields = "lower(c.name || ' ' || coalesce(c.code, '') || ' ' || coalesce(c.email, ''))"
+
     /// An invoice as an agency sees it: amounts and dates, not the credit terms behind it.
     static func invoiceView(_ json: JSONValue, agency: Int64?) -> JSONValue {
         guard agency != nil, case .object(var object) = json else { return json }

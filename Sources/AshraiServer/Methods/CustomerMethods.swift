@@ -286,11 +286,16 @@ enum CustomerMethods {
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
         let pattern = query.flatMap { $0.isEmpty ? nil : containsPattern($0) }
         let agency = AgencyScope.agency(context)
+        if agency != nil, grade != nil {
+            throw RPCFailure.invalidParams("grade", "an agency login cannot filter on grade (it is not shown to agencies)")
+        }
+        // Staff search the stored search text (name, code, legal id, e-mail); an agency only what it is shown.
+        let searched = agency == nil ? "c.search_text" : AgencyScope.searchableCustomerFields
         let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: CustomerRecord.columns) FROM customers c
             WHERE c.id > \(after)
               AND (\(agency)::bigint IS NULL OR c.id IN (SELECT i.customer_id FROM invoices i WHERE i.id IN (SELECT agency_invoice_ids(\(agency)))))
-              AND (\(pattern)::text IS NULL OR c.search_text LIKE \(pattern))
+              AND (\(pattern)::text IS NULL OR \(unescaped: searched) LIKE \(pattern))
               AND (\(status)::text IS NULL OR c.status = \(status))
               AND (\(grade)::text IS NULL OR c.grade = \(grade))
             ORDER BY c.id

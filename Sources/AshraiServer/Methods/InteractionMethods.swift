@@ -142,7 +142,13 @@ enum InteractionMethods {
                   AND (\(since)::timestamptz IS NULL OR x.occurred_at >= \(since))
                 ORDER BY x.occurred_at DESC, x.id DESC LIMIT \(limit)
                 """)
-            return ["interactions": .array(try rows.map(interactionJSON))]
+            var interactions = try rows.map(interactionJSON)
+            if let agency {
+                // An agency sees which of *its* invoices an entry is about, never the others'.
+                let visible = Set(try await connection.query("SELECT agency_invoice_ids(\(agency))").map { try $0.decode(Int64.self, at: 0) })
+                interactions = interactions.map { AgencyScope.interactionView($0, visibleInvoices: visible) }
+            }
+            return ["interactions": .array(interactions)]
         }
     }
 

@@ -45,7 +45,7 @@ enum LetterMethods {
         guard let row = try await connection.query("""
             SELECT \(unescaped: columns), l.body_text, l.body_html, l.data FROM \(unescaped: from)
             WHERE l.id = \(id)
-              AND (\(agency)::bigint IS NULL OR l.id IN (SELECT s.letter_id FROM dunning_steps s WHERE s.invoice_id IN (SELECT agency_invoice_ids(\(agency)))))
+              AND (\(agency)::bigint IS NULL OR l.id IN (SELECT agency_letter_ids(\(agency))))
             """).first else { throw RPCFailure.notFound("letter") }
         return try letterJSON(row, full: true)
     }
@@ -59,7 +59,7 @@ enum LetterMethods {
         let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: columns) FROM \(unescaped: from)
             WHERE (\(customerID)::bigint IS NULL OR l.customer_id = \(customerID)) AND (\(status)::text IS NULL OR l.status = \(status))
-              AND (\(agency)::bigint IS NULL OR l.id IN (SELECT s.letter_id FROM dunning_steps s WHERE s.invoice_id IN (SELECT agency_invoice_ids(\(agency)))))
+              AND (\(agency)::bigint IS NULL OR l.id IN (SELECT agency_letter_ids(\(agency))))
             ORDER BY l.id DESC LIMIT \(limit)
             """) }
         return ["letters": .array(try rows.map { try letterJSON($0, full: false) })]
