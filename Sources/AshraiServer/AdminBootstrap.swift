@@ -27,7 +27,9 @@ public enum AdminBootstrap {
         database: PostgresClient, secrets: Secrets
     ) async throws -> Outcome {
         if let problem = Username.problem(with: username) { throw Failure(message: problem) }
-        if let problem = PasswordPolicy.problem(with: password) { throw Failure(message: problem) }
+        if let problem = PasswordPolicy.problem(with: password, username: username, common: ServerSettings.systemCommonPasswords) {
+            throw Failure(message: problem)
+        }
         let hash = try await secrets.hash(password: password)
         let context = CallContext(connectionID: 0, clientAddress: "ashraid create-admin", logger: .init(label: "ashraid"))
         return try await database.withRetryingTransaction(isolation: .serializable) { tx in

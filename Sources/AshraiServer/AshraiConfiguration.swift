@@ -100,6 +100,12 @@ public struct AshraiConfiguration: Sendable {
         if let v = try integer("auth.idleMinutes", 1...1440) { result.server.sessionIdleLifetime = .seconds(v * 60) }
         if let v = try integer("auth.hashMemoryKib", 19_456...4_194_304) { result.passwordCost.memoryBytes = v * 1024 }
         if let v = try integer("auth.hashOperations", 2...100) { result.passwordCost.operations = v }
+        if let path = reader.string(forKey: "auth.commonPasswordsFile"), !path.isEmpty {
+            guard let list = PasswordPolicy.commonPasswords(fromFile: path) else {
+                throw Problem(description: "auth.commonPasswordsFile (ASHRAI_AUTH_COMMON_PASSWORDS_FILE): cannot read \(path)")
+            }
+            result.server.commonPasswords = list
+        }
         try loadCredit(reader: reader, into: &result.server, integer: integer)
         try loadCollections(reader: reader, into: &result.server.collections)
         if let zone = reader.string(forKey: "business.timezone")?.trimmingCharacters(in: .whitespaces), !zone.isEmpty {

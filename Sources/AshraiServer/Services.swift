@@ -36,6 +36,12 @@ public struct ServerSettings: Sendable {
     public var sessionIdleLifetime: Duration = .seconds(30 * 60)
     /// Login throttling rules.
     public var throttle = LoginThrottle()
+    /// Passwords nobody may choose (`auth.commonPasswordsFile`; Openwall's list where installed).
+    public var commonPasswords: Set<String> = ServerSettings.systemCommonPasswords
+
+    /// The system's common-password list, read once.
+    public static let systemCommonPasswords: Set<String> =
+        PasswordPolicy.commonPasswords(fromFile: PasswordPolicy.systemCommonPasswordsFile) ?? []
     /// Scorecard, grades, suggested terms and review intervals.
     public var creditPolicy = CreditPolicy()
     /// Terms for customers that have none set: limit 0 = cash only.

@@ -186,3 +186,27 @@ struct InstantTests {
         #expect(!DateWindow.contains(CivilDay.day(year: 9999, month: 12, day: 31)))
     }
 }
+
+@Suite("usernames and passwords people cannot be fooled by or guess")
+struct CredentialRuleTests {
+    @Test("usernames: a safe alphabet; look-alikes, invisible and bidi characters are refused")
+    func usernames() {
+        for good in ["dana", "dana.levi", "d_levi-2", "dana@bakery.example", "Root-Admin"] { #expect(Username.problem(with: good) == nil, "\(good)") }
+        for bad in ["admin\u{202E}txt", "ad\u{200B}min", "\u{0430}dmin", "דנה", "dana levi", "", "-dash", ".dot", String(repeating: "a", count: 65)] {
+            #expect(Username.problem(with: bad) != nil, "\(bad)")
+        }
+    }
+
+    @Test("passwords: common ones (with digits around them), runs, sequences, the username and the product's name are refused")
+    func passwords() {
+        let common: Set<String> = ["password", "letmein", "dragon"]
+        for bad in ["password1234", "Password1234!", "1234password!!", "aaaaaaaaaaaa", "abababababab", "abcdefghijkl", "qwertyuiopas",
+                    "123456789012", "lkjhgfdsapoi", "dana.levi-is-me", "my ashrai password"] {
+            #expect(PasswordPolicy.problem(with: bad, username: "dana.levi", common: common) != nil, "\(bad)")
+        }
+        for good in ["correct horse battery staple", "dragon fruit on a tuesday", "שלום עולם ומלואו 2026"] {
+            #expect(PasswordPolicy.problem(with: good, username: "dana.levi", common: common) == nil, "\(good)")
+        }
+        #expect(PasswordPolicy.problem(with: "short") != nil)
+    }
+}

@@ -334,3 +334,21 @@ struct HardeningAgencyTests {
         }
     }
 }
+
+@Suite("hardening: credentials")
+struct HardeningCredentialTests {
+    @Test("users.create refuses confusable usernames and common passwords with -32602 naming the field")
+    func confusables() async throws {
+        try await withCollections("hard_names") { _, client, _ in
+            for name in ["admin\u{202E}txt", "ad\u{200B}min", "\u{0430}dmin"] {
+                let reply = try await client.call("users.create", ["username": .string(name), "password": "a long and unusual passphrase", "role": "clerk"])
+                #expect(reply.errorCode == -32602 && reply["error"]?["data"]?["field"] == "username", "\(name)")
+            }
+            for password in ["password1234", "qwertyuiopas", "new-clerk-2026-pass"] {
+                let reply = try await client.call("users.create", ["username": "new-clerk", "password": .string(password), "role": "clerk"])
+                #expect(reply.errorCode == -32602 && reply["error"]?["data"]?["field"] == "password", "\(password)")
+            }
+            #expect(try await client.call("users.create", ["username": "new-clerk", "password": "a long and unusual passphrase", "role": "clerk"])["result"] != nil)
+        }
+    }
+}

@@ -221,7 +221,7 @@ enum AuthMethods {
         guard let session = context.session else { throw RPCFailure.unauthenticated }
         let old = try params.string("old_password", maxLength: 1024)
         let new = try params.string("new_password", maxLength: 1024)
-        if let problem = PasswordPolicy.problem(with: new) { throw RPCFailure.invalidParams("new_password", problem) }
+        if let problem = PasswordPolicy.problem(with: new, username: session.username, common: services.settings.commonPasswords) { throw RPCFailure.invalidParams("new_password", problem) }
         guard old != new else { throw RPCFailure.invalidParams("new_password", "the new password must differ from the old one") }
         // Throttled like login, on the same count: a stolen session cannot guess the password.
         // When the guesses lock the name, the session that made them ends too.

@@ -35,7 +35,9 @@ enum UserMethods {
         let username = try params.string("username", maxLength: 64)
         if let problem = Username.problem(with: username) { throw RPCFailure.invalidParams("username", problem) }
         let password = try params.string("password", maxLength: 1024)
-        if let problem = PasswordPolicy.problem(with: password) { throw RPCFailure.invalidParams("password", problem) }
+        if let problem = PasswordPolicy.problem(with: password, username: username, common: services.settings.commonPasswords) {
+            throw RPCFailure.invalidParams("password", problem)
+        }
         let role = try params.choice("role", Role.self)
         let displayName = try params.optionalString("display_name", maxLength: 200) ?? ""
         let agency = try agencyID(for: role, params: params)
@@ -140,7 +142,10 @@ enum UserMethods {
     static func resetPassword(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let password = try params.string("password", maxLength: 1024)
-        if let problem = PasswordPolicy.problem(with: password) { throw RPCFailure.invalidParams("password", problem) }
+        let username = try await services.read(context) { try await UserRecord.load(id: id, on: $0) }?.username
+        if let problem = PasswordPolicy.problem(with: password, username: username, common: services.settings.commonPasswords) {
+            throw RPCFailure.invalidParams("password", problem)
+        }
         let hash = try await services.secrets.hash(password: password)
         return try await change("users.reset_password", id: id, services: services, context: context) { _, tx in
             try await tx.query("""
