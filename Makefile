@@ -1,5 +1,5 @@
 # Ashrai — the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test build deps pg-start pg-stop pg-remove clean openrpc bench
+.PHONY: run test build deps pg-start pg-stop pg-remove clean openrpc bench fuzz
 
 run:            ## build, start this clone's cluster (Scripts/state-dir), migrate, serve on 127.0.0.1:7420
 	Scripts/run
@@ -28,6 +28,9 @@ clean:
 openrpc:        ## regenerate docs/openrpc.json from the method catalog
 	swift build --product ashraid
 	$$(swift build --show-bin-path)/ashraid openrpc > docs/openrpc.json
+
+fuzz:           ## libFuzzer over the JSON parser, line framer, money/instant parsing and CSV reader (SECONDS_TO_FUZZ=60)
+	Scripts/fuzz $${SECONDS_TO_FUZZ:-60}
 
 bench:          ## release build + throwaway cluster + server + load generator; prints ops/s, p50/p99 vs libpq
 	Scripts/bench

@@ -266,21 +266,20 @@ struct BoundedLineDecoder: ByteToMessageDecoder {
     init(limit: LineLimit) { self.limit = limit }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        let view = buffer.readableBytesView
-        let maximum = limit.framing + 1  // room for a trailing \r
-        if let newline = view[(view.startIndex + scanned)...].firstIndex(of: UInt8(ascii: "\n")) {
-            let length = newline - view.startIndex
-            guard length <= maximum else { throw LineTooLong() }
+        switch LineFraming.next(in: buffer.readableBytesView, scanned: scanned, limit: limit.framing) {
+        case .line(let length):
             let line = buffer.readSlice(length: length)!
             buffer.moveReaderIndex(forwardBy: 1)
             scanned = 0
             limit.lineFramed()
             context.fireChannelRead(Self.wrapInboundOut(line))
             return .continue
+        case .needMore(let scanned):
+            self.scanned = scanned
+            return .needMoreData
+        case .tooLong:
+            throw LineTooLong()
         }
-        scanned = view.count
-        guard view.count <= maximum else { throw LineTooLong() }
-        return .needMoreData
     }
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
