@@ -39,3 +39,35 @@ LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = public AS $
         HAVING NOT EXISTS (SELECT 1 FROM dunning_steps o, mine m WHERE o.letter_id = s.letter_id AND NOT (o.invoice_id = ANY (m.ids)))
     ) s
 $$;
+
+-- Row-level security on every table of the ledger, credit and collections, not only the eight
+-- an agency reaches: a session of the application role with nobody set sees none of their rows.
+-- Staff and the daemon's jobs see and write all (the server's role checks govern them); an
+-- agency reads the money movements of its assigned invoices (an invoice's accrued interest
+-- is computed from them) and the dunning steps behind the letters it may read, nothing else.
+-- Left outside, on purpose (see the test that lists every table): the credential and session
+-- tables and the audit trail, which the daemon reads and writes before anyone is logged in.
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['financial_statements', 'credit_references', 'credit_assessments', 'credit_terms', 'credit_reviews',
+                             'holds', 'payments', 'allocations', 'writeoffs', 'promises', 'disputes', 'credit_notes',
+                             'dunning_policies', 'dunning_runs', 'dunning_steps', 'plans', 'plan_invoices', 'plan_installments',
+                             'training_courses', 'training_records'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+        EXECUTE format($p$CREATE POLICY staff_all ON %I FOR ALL USING ((SELECT ashrai_viewer() IN ('staff', 'system')))
+                          WITH CHECK ((SELECT ashrai_viewer() IN ('staff', 'system')))$p$, t);
+    END LOOP;
+END
+$$;
+CREATE POLICY agency_read ON payments FOR SELECT
+    USING ((SELECT ashrai_viewer() LIKE 'agency:%') AND customer_id = ANY ((SELECT ashrai_agency_customers())::bigint[]));
+CREATE POLICY agency_read ON allocations FOR SELECT
+    USING ((SELECT ashrai_viewer() LIKE 'agency:%') AND invoice_id = ANY ((SELECT ashrai_agency_invoices())::bigint[]));
+CREATE POLICY agency_read ON writeoffs FOR SELECT
+    USING ((SELECT ashrai_viewer() LIKE 'agency:%') AND invoice_id = ANY ((SELECT ashrai_agency_invoices())::bigint[]));
+CREATE POLICY agency_read ON credit_notes FOR SELECT
+    USING ((SELECT ashrai_viewer() LIKE 'agency:%') AND invoice_id = ANY ((SELECT ashrai_agency_invoices())::bigint[]));
+CREATE POLICY agency_read ON dunning_steps FOR SELECT
+    USING ((SELECT ashrai_viewer() LIKE 'agency:%') AND invoice_id = ANY ((SELECT ashrai_agency_invoices())::bigint[]));

@@ -415,7 +415,7 @@ struct SchedulerTests {
             let scheduler = DunningScheduler(services: services, minuteOfDay: 0, logger: makeTestLogger())
             await scheduler.runIfDue()
             await scheduler.runIfDue()
-            let runs = try await database.query("SELECT count(*) FROM dunning_runs WHERE scheduled AND as_of = \(today)").scalar(Int.self)
+            let runs = try await database.asSystem("SELECT count(*) FROM dunning_runs WHERE scheduled AND as_of = \(today)").scalar(Int.self)
             #expect(runs == 1)
             let letters = try await client.result("letters.list", ["customer_id": c])["letters"]?.arrayValue ?? []
             #expect(letters.map { $0["level"] } == [1])

@@ -46,7 +46,7 @@ struct BusinessClockServerTests {
             let scheduler = DunningScheduler(services: services, minuteOfDay: 15, logger: makeTestLogger())
             #expect(await scheduler.runIfDue() == true)
             #expect(await scheduler.runIfDue() == false)
-            let runs = try await database.query("SELECT as_of FROM dunning_runs WHERE scheduled").map { try $0.decode(PostgresDate.self, at: 0) }
+            let runs = try await database.asSystem("SELECT as_of FROM dunning_runs WHERE scheduled").map { try $0.decode(PostgresDate.self, at: 0) }
             #expect(runs.map(\.description) == ["2026-12-01"])
         }
     }
@@ -298,12 +298,12 @@ struct OpeningBalanceTests {
             // The same file again: the keyed row replays (same payment), the unkeyed one is new.
             let second = try await client.result("payments.import", ["rows": rows])
             #expect(second["results"]?.arrayValue?[0]["id"] == results[0]["id"])
-            let count = try await database.query("SELECT count(*) FROM payments WHERE customer_id = \(Int64(c.intValue!))").scalar(Int.self)
+            let count = try await database.asSystem("SELECT count(*) FROM payments WHERE customer_id = \(Int64(c.intValue!))").scalar(Int.self)
             #expect(count == 3)
             // Atomic: one bad row, nothing kept.
             let atomic = try await client.result("payments.import", ["rows": rows, "atomic": true])
             #expect(atomic["committed"] == false && atomic["created"] == 0)
-            let after = try await database.query("SELECT count(*) FROM payments WHERE customer_id = \(Int64(c.intValue!))").scalar(Int.self)
+            let after = try await database.asSystem("SELECT count(*) FROM payments WHERE customer_id = \(Int64(c.intValue!))").scalar(Int.self)
             #expect(after == 3)
             // A key reused with other params is a conflict for that row.
             let reused = try await client.result("payments.import", ["rows": [

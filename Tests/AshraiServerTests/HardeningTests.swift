@@ -4,6 +4,7 @@ import AshraiServer
 import AshraiTestSupport
 import Foundation
 import NIOCore
+import Postgres
 import Testing
 
 /// What a hostile or careless client could do, each kept out by a test (issue "Hardening").
@@ -349,6 +350,41 @@ struct HardeningCredentialTests {
                 #expect(reply.errorCode == -32602 && reply["error"]?["data"]?["field"] == "password", "\(password)")
             }
             #expect(try await client.call("users.create", ["username": "new-clerk", "password": "a long and unusual passphrase", "role": "clerk"])["result"] != nil)
+        }
+    }
+}
+
+@Suite("hardening: row-level security on every table")
+struct HardeningRLSTests {
+    /// Tables left outside row-level security, each with the reason.
+    static let outside: [String: String] = [
+        "users": "read before login (auth.login, every request's session refresh) by the daemon's own paths",
+        "sessions": "read by token before any user is known",
+        "login_failures": "the throttle counts attempts before login",
+        "account_locks": "the throttle locks names before login",
+        "audit_log": "written before login (failed and locked logins); append-only by grant and trigger",
+        "idempotency_keys": "pruned by the maintenance job outside any request",
+        "schema_migrations": "the owner's; the application role has no grant on it",
+    ]
+
+    @Test("every table is under FORCE row-level security with a policy, or named with the reason it is not; nobody set reads none of their rows")
+    func everyTable() async throws {
+        _ = try await Shared.database.value
+        let owner = try await Shared.ownerClient.value
+        let tables = try await owner.query("""
+            SELECT c.relname AS name, c.relrowsecurity AND c.relforcerowsecurity AS forced,
+                   (SELECT count(*) FROM pg_policies p WHERE p.schemaname = 'public' AND p.tablename = c.relname) AS policies
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1
+            """).map { (try $0.decode(String.self, column: "name"), try $0.decode(Bool.self, column: "forced"), try $0.decode(Int.self, column: "policies")) }
+        #expect(Set(Self.outside.keys).isSubset(of: Set(tables.map(\.0))))
+        let app = try await Shared.appClient.value
+        for (name, forced, policies) in tables {
+            if Self.outside[name] != nil { continue }
+            #expect(forced && policies >= 1, "\(name) has no FORCE row-level security: add a policy, or name it in `outside` with the reason")
+            // With nobody set, the application role sees none of its rows.
+            let seen = try await app.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(name)")).scalar(Int.self)
+            #expect(seen == 0, "\(name): \(seen) rows visible with nobody set")
         }
     }
 }

@@ -253,3 +253,14 @@ func israeliID(_ eight: String) -> String {
     }
     return eight + String((10 - total % 10) % 10)
 }
+
+extension PostgresClient {
+    /// A query as the daemon's own jobs run it (`ashrai.user_id` = system), so row-level
+    /// security shows every row — what a test that checks the tables directly needs.
+    func asSystem(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await withTransaction { tx in
+            try await tx.query("SELECT set_config('ashrai.user_id', 'system', true)")
+            return try await tx.query(query)
+        }
+    }
+}
