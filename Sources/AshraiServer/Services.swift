@@ -226,3 +226,23 @@ extension Services {
     /// The instant now, from the same clock.
     public func now() -> Date { clock.now() }
 }
+
+extension PostgresRows {
+    /// Each row through `decode`; a row that does not decode is logged (the error, never the
+    /// row's values) and left out, so one bad stored value can never break a list for everyone.
+    func decodeEach<T>(_ entity: String, logger: Logger, _ decode: (PostgresRow) throws -> T) -> [T] {
+        compactMap { row in
+            do { return try decode(row) } catch {
+                logger.error("a stored row does not decode; left out of the list", metadata: ["entity": "\(entity)", "error": "\(error)"])
+                return nil
+            }
+        }
+    }
+
+    /// The page's continuation: the last row's id when the page is full (counted before any row
+    /// was left out, so a bad row never ends the pagination early).
+    func nextAfter(limit: Int) -> JSONValue {
+        guard count == limit, let id = try? last?.decode(Int64.self, column: "id") else { return .null }
+        return .id(id)
+    }
+}

@@ -172,6 +172,18 @@ struct HardeningDataTests {
         }
     }
 
+    @Test("a stored value that does not decode (a year 10000 written behind the server's back) is left out of a list, not -32603 for everyone")
+    func totalDecoders() async throws {
+        try await withCollections("hard_decode") { _, client, database in
+            let good = try await client.customer("Good Ltd")
+            let bad = try await client.customer("Broken Ltd")
+            _ = try await database.asSystem("UPDATE customers SET next_review_on = '10000-01-01' WHERE id = \(Int64(bad.intValue!))")
+            let list = try await client.result("customers.list")
+            let ids = list["customers"]?.arrayValue?.compactMap { $0["id"] } ?? []
+            #expect(ids.contains(good) && !ids.contains(bad))
+        }
+    }
+
     @Test("money past the ledger's 16 integer digits is -32602 naming the field, not -32603")
     func moneyPrecision() async throws {
         try await withCollections("hard_money") { _, client, _ in

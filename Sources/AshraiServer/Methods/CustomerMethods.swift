@@ -301,8 +301,8 @@ enum CustomerMethods {
             ORDER BY c.id
             LIMIT \(limit)
             """) }
-        let customers = try rows.map { try CustomerRecord(row: $0) }
-        let next: JSONValue = customers.count == limit ? .id(customers.last!.id) : .null
+        let customers = rows.decodeEach("customer", logger: context.logger) { try CustomerRecord(row: $0) }
+        let next = rows.nextAfter(limit: limit)
         return ["customers": .array(customers.map { AgencyScope.customerView($0.json, agency: agency) }), "next_after": next]
     }
 

@@ -142,7 +142,7 @@ enum InteractionMethods {
                   AND (\(since)::timestamptz IS NULL OR x.occurred_at >= \(since))
                 ORDER BY x.occurred_at DESC, x.id DESC LIMIT \(limit)
                 """)
-            var interactions = try rows.map(interactionJSON)
+            var interactions = rows.decodeEach("interaction", logger: context.logger, interactionJSON)
             if let agency {
                 // An agency sees which of *its* invoices an entry is about, never the others'.
                 let visible = Set(try await connection.query("SELECT agency_invoice_ids(\(agency))").map { try $0.decode(Int64.self, at: 0) })

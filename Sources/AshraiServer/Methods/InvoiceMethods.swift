@@ -190,8 +190,8 @@ enum InvoiceMethods {
             ORDER BY i.id
             LIMIT \(limit)
             """) }
-        let invoices = try rows.map { AgencyScope.invoiceView(try invoiceJSON($0), agency: agency) }
-        let next: JSONValue = invoices.count == limit ? (invoices.last?["id"] ?? .null) : .null
+        let invoices = rows.decodeEach("invoice", logger: context.logger) { AgencyScope.invoiceView(try invoiceJSON($0), agency: agency) }
+        let next = rows.nextAfter(limit: limit)
         return ["invoices": .array(invoices), "next_after": next]
     }
 

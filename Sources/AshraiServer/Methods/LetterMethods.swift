@@ -62,7 +62,7 @@ enum LetterMethods {
               AND (\(agency)::bigint IS NULL OR l.id IN (SELECT agency_letter_ids(\(agency))))
             ORDER BY l.id DESC LIMIT \(limit)
             """) }
-        return ["letters": .array(try rows.map { try letterJSON($0, full: false) })]
+        return ["letters": .array(rows.decodeEach("letter", logger: context.logger) { try letterJSON($0, full: false) })]
     }
 
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {

@@ -276,8 +276,8 @@ enum PaymentMethods {
               AND (\(to)::date IS NULL OR p.received_on <= \(to))
             ORDER BY p.id LIMIT \(limit)
             """) }
-        let payments = try rows.map(paymentJSON)
-        let next: JSONValue = payments.count == limit ? (payments.last?["id"] ?? .null) : .null
+        let payments = rows.decodeEach("payment", logger: context.logger, paymentJSON)
+        let next = rows.nextAfter(limit: limit)
         return ["payments": .array(payments), "next_after": next]
     }
 }

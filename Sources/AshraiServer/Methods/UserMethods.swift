@@ -71,7 +71,7 @@ enum UserMethods {
             WHERE \(includeDisabled) OR u.disabled_at IS NULL
             ORDER BY u.username_key
             """) }
-        return ["users": .array(try rows.map { try UserRecord(row: $0).json })]
+        return ["users": .array(rows.decodeEach("user", logger: context.logger) { try UserRecord(row: $0).json })]
     }
 
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
