@@ -115,6 +115,7 @@ struct ShutdownTests {
         var settings = ServerSettings()
         settings.preLoginMaxLineBytes = 1 << 20   // the batch line is ~100 KB
         settings.preLoginMaxBatch = 2000
+        settings.loginDeadline = .seconds(300)   // 2000 pings before login may outlast 10 s on a loaded machine
         let (port, group, running) = try await Self.start(settings)
         let reply = try await LineClient.with(port: port) { client -> JSONValue? in
             let batch = (1...2000).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"server.ping"}"# }.joined(separator: ",")
