@@ -218,7 +218,7 @@ struct HardeningAuthTests {
 
     @Test("40 wrong passwords at the same moment: at most the limit are checked, the rest and the right one find the lock")
     func lockoutRace() async throws {
-        try await withCollections("hard_race") { port, _, _ in
+        try await withCollections("hard_race", configure: { $0.loginDeadline = .seconds(300) }) { port, _, _ in
             let user = try await makeUser(port: port, role: .clerk, admin: Self.boss)
             let codes = try await withThrowingTaskGroup(of: Int?.self) { group in
                 for n in 0..<40 {
