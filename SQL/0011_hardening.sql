@@ -71,3 +71,18 @@ CREATE POLICY agency_read ON credit_notes FOR SELECT
     USING ((SELECT ashrai_viewer() LIKE 'agency:%') AND invoice_id = ANY ((SELECT ashrai_agency_invoices())::bigint[]));
 CREATE POLICY agency_read ON dunning_steps FOR SELECT
     USING ((SELECT ashrai_viewer() LIKE 'agency:%') AND invoice_id = ANY ((SELECT ashrai_agency_invoices())::bigint[]));
+
+-- 'system' (the daemon's own jobs, which see everything) used to be a value any session of the
+-- application role could set. Now only a session of a login role in `ashrai_jobs` (created by
+-- `ashraid migrate` before the migrations; the application role is not a member) is 'system'.
+CREATE OR REPLACE FUNCTION ashrai_viewer() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = public AS $$
+    SELECT CASE
+        WHEN coalesce(current_setting('ashrai.user_id', true), '') = '' THEN 'none'
+        WHEN current_setting('ashrai.user_id', true) = 'system' THEN
+            CASE WHEN pg_has_role(session_user, 'ashrai_jobs', 'MEMBER') THEN 'system' ELSE 'none' END
+        ELSE coalesce((SELECT CASE WHEN u.agency_id IS NULL THEN 'staff' ELSE 'agency:' || u.agency_id END
+                       FROM users u
+                       WHERE u.id::text = current_setting('ashrai.user_id', true) AND u.disabled_at IS NULL), 'none')
+    END
+$$;

@@ -16,6 +16,16 @@ public enum DatabaseSetup {
     public static let applicationGroup = "ashrai_application"
     /// The login role used when the application URL names no user.
     public static let defaultApplicationUser = "ashrai_app"
+    /// The group whose members are the daemon's own jobs (the daily dunning run): the only
+    /// sessions `ashrai_viewer()` lets claim the `system` identity. The application role is not
+    /// a member, so a plain session of it cannot.
+    public static let jobsGroup = "ashrai_jobs"
+
+    /// The jobs' connection: the application's, as its login role + `_jobs` (same password),
+    /// which `migrate` creates as a member of both groups.
+    public static func jobsConfiguration(for application: PostgresConfiguration) -> PostgresConfiguration {
+        application.setting("user", to: (application.user ?? defaultApplicationUser) + "_jobs")
+    }
 
     /// Runs pending migrations as the owner, creating the group role before and the
     /// application login role after (when the owner may create roles), all under the
@@ -37,10 +47,16 @@ public enum DatabaseSetup {
         let migrator = PostgresMigrator(migrations: migrations, logger: logger)
         return try await migrator.migrate(
             on: connection,
-            beforeMigrations: { try await ensureGroupRole(on: $0) },
-            afterMigrations: {
+            beforeMigrations: { connection in
+                try await ensureGroupRole(applicationGroup, on: connection)
+                try await ensureGroupRole(jobsGroup, on: connection)
+            },
+            afterMigrations: { connection in
                 try await ensureLoginRole(
-                    named: applicationUser, password: applicationConfig.password, on: $0, logger: logger)
+                    named: applicationUser, password: applicationConfig.password, groups: [applicationGroup], on: connection, logger: logger)
+                try await ensureLoginRole(
+                    named: applicationUser + "_jobs", password: applicationConfig.password, groups: [applicationGroup, jobsGroup],
+                    on: connection, logger: logger)
             })
     }
 
@@ -70,24 +86,24 @@ public enum DatabaseSetup {
         try await connection.execute(PostgresQuery(unsafeSQL: statement))
     }
 
-    /// Creates `ashrai_application` (NOLOGIN) if missing.
-    static func ensureGroupRole(on connection: PostgresConnection) async throws {
-        if try await roleExists(applicationGroup, on: connection) { return }
+    /// Creates a NOLOGIN group role (`ashrai_application`, `ashrai_jobs`) if missing.
+    static func ensureGroupRole(_ group: String, on connection: PostgresConnection) async throws {
+        if try await roleExists(group, on: connection) { return }
         guard try await mayCreateRoles(on: connection) else {
             throw PostgresError(
                 code: .migration,
-                message: "role \(applicationGroup) does not exist and the migration role may not create roles; have an administrator run: CREATE ROLE \(applicationGroup) NOLOGIN")
+                message: "role \(group) does not exist and the migration role may not create roles; have an administrator run: CREATE ROLE \(group) NOLOGIN")
         }
         do {
-            try await runFormatted("SELECT format('CREATE ROLE %I NOLOGIN', \(applicationGroup)::text)", on: connection)
+            try await runFormatted("SELECT format('CREATE ROLE %I NOLOGIN', \(group)::text)", on: connection)
         } catch let error as PostgresError where error.sqlState == "42710" || error.isUniqueViolation {
             // Created concurrently by another migrate run (other database, same cluster).
         }
     }
 
-    /// Creates the application login role if missing and makes it a member of the group.
+    /// Creates a login role if missing and makes it a member of `groups`.
     static func ensureLoginRole(
-        named user: String, password: String?, on connection: PostgresConnection, logger: Logger
+        named user: String, password: String?, groups: [String], on connection: PostgresConnection, logger: Logger
     ) async throws {
         let currentUser = try await connection.query("SELECT current_user::text").scalar(String.self)
         if user == currentUser {
@@ -115,16 +131,17 @@ public enum DatabaseSetup {
                 // Created concurrently.
             }
         }
-        let isMember = try await connection.query(
-            "SELECT pg_has_role(\(user)::text, \(applicationGroup)::text, 'MEMBER')").scalar(Bool.self)
-        if !isMember {
+        for group in groups {
+            let isMember = try await connection.query(
+                "SELECT pg_has_role(\(user)::text, \(group)::text, 'MEMBER')").scalar(Bool.self)
+            if isMember { continue }
             do {
-                try await runFormatted("SELECT format('GRANT %I TO %I', \(applicationGroup)::text, \(user)::text)", on: connection)
+                try await runFormatted("SELECT format('GRANT %I TO %I', \(group)::text, \(user)::text)", on: connection)
             } catch let error as PostgresError where error.sqlState == "42710" || error.isUniqueViolation {
                 // Granted concurrently by another migrate run.
             } catch let error as PostgresError where error.sqlState == SQLState.insufficientPrivilege {
-                logger.warning("cannot grant the application group to the application role; ask an administrator",
-                               metadata: ["role": "\(user)"])
+                logger.warning("cannot grant a group to a login role; ask an administrator",
+                               metadata: ["role": "\(user)", "group": "\(group)"])
             }
         }
         let isSuperuser = try await connection.query(

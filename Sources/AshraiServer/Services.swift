@@ -91,11 +91,15 @@ public struct Services: Sendable {
     public let collectionAssets: Result<CollectionAssets, CollectionAssets.LoadError>
     /// The business's clock: the one source of "today" (and of "now" for rules).
     public let clock: BusinessClock
+    /// The daemon's own jobs' pool (a login role in `ashrai_jobs`): the only sessions that may
+    /// act as `system`. Nil: jobs run on `database`, and row-level security shows them nothing.
+    public let jobsDatabase: PostgresClient?
 
     /// Creates the bundle. `now` is the system clock except in tests that fix the instant.
     public init(database: PostgresClient, secrets: Secrets, settings: ServerSettings, version: String,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                jobsDatabase: PostgresClient? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
+        self.jobsDatabase = jobsDatabase
         self.secrets = secrets
         self.settings = settings
         self.version = version
@@ -118,11 +122,14 @@ public struct Services: Sendable {
         _ context: CallContext, isolation: PostgresIsolation = .readCommitted,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await database.withRetryingTransaction(isolation: isolation) { tx in
+        try await pool(context).withRetryingTransaction(isolation: isolation) { tx in
             try await tx.query(sessionSettings(context))
             return try await body(tx)
         }
     }
+
+    /// The pool a context's work runs on: the jobs' for the daemon's own work, else the application's.
+    func pool(_ context: CallContext) -> PostgresClient { context.isSystem ? (jobsDatabase ?? database) : database }
 
     /// What every request transaction sets first, in one statement, transaction-locally (a
     /// pooled connection never carries them into the next request): who asks, for row-level
@@ -136,7 +143,7 @@ public struct Services: Sendable {
     /// local, so a pooled connection never carries it into the next request). Every handler
     /// reads through here or `transaction`, so row-level security always knows who asks.
     public func read<Result>(_ context: CallContext, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await database.withTransaction(isolation: .readCommitted, readOnly: true) { tx in
+        try await pool(context).withTransaction(isolation: .readCommitted, readOnly: true) { tx in
             try await tx.query(sessionSettings(context))
             return try await body(tx)
         }

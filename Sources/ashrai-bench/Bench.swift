@@ -67,7 +67,9 @@ struct Bench: AsyncParsableCommand {
     func measureAging(endpoint: ServerEndpoint, password: String) async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
-        let pool = PostgresClient(configuration: try PostgresConfiguration(url: databaseURL), maxConnections: 1, logger: logger)
+        // The bare statement runs as the daemon's jobs do ('system' sees all rows, as staff do).
+        let pool = PostgresClient(configuration: DatabaseSetup.jobsConfiguration(for: try PostgresConfiguration(url: databaseURL)),
+                                  maxConnections: 1, logger: logger)
         let today = try await pool.query("SELECT current_date").scalar(PostgresDate.self)
         let past = PostgresDate(daysSinceEpoch: today.daysSinceEpoch - 90)
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }

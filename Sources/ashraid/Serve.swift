@@ -21,7 +21,11 @@ struct Serve: AsyncParsableCommand {
         do {
             let database = try await openCurrentDatabase(config, logger: logger)
             let secrets = Secrets(cost: config.passwordCost)
-            let services = Services(database: database, secrets: secrets, settings: config.server, version: AshraidVersion.current)
+            let jobs = PostgresClient(
+                configuration: DatabaseSetup.jobsConfiguration(for: try PostgresConfiguration(url: config.databaseURL)),
+                maxConnections: 2, logger: logger)
+            let services = Services(database: database, secrets: secrets, settings: config.server, version: AshraidVersion.current,
+                                    jobsDatabase: jobs)
             if case .failure(let problem) = services.collectionAssets {
                 logger.error("cannot start: \(problem.description)")
                 await database.shutdown()
@@ -38,6 +42,7 @@ struct Serve: AsyncParsableCommand {
             let group = ServiceGroup(services: members, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
             await database.shutdown()
+            await jobs.shutdown()
             await secrets.shutdown()
         } catch let error as PostgresError {
             logger.error("cannot start", metadata: ["error": "\(error.message)", "sqlstate": "\(error.sqlState ?? "")"])

@@ -408,7 +408,8 @@ struct SchedulerTests {
     @Test("the daily run happens once a day however often the scheduler wakes, and is recorded as scheduled")
     func once() async throws {
         try await withCollections("scheduler") { _, client, database in
-            let services = Services(database: database, secrets: Shared.secrets, settings: ServerSettings().withRepositoryPaths(), version: "test")
+            let services = Services(database: database, secrets: Shared.secrets, settings: ServerSettings().withRepositoryPaths(), version: "test",
+                                    jobsDatabase: database.jobsClient())
             let today = services.today()
             let c = try await client.customer("Scheduled Ltd")
             _ = try await client.invoice(c, "75.00", due: PostgresDate(daysSinceEpoch: today.daysSinceEpoch - 10).description)

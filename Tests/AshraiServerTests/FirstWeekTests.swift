@@ -41,7 +41,7 @@ struct BusinessClockServerTests {
             let c = try await client.customer("Early Bird Ltd")
             _ = try await client.invoice(c, "60.00", due: "2026-11-20")
             let services = Services(database: database, secrets: Shared.secrets, settings: ServerSettings().withRepositoryPaths(),
-                                    version: "test", now: { fixed })
+                                    version: "test", jobsDatabase: database.jobsClient(), now: { fixed })
             #expect(await DunningScheduler(services: services, minuteOfDay: 60, logger: makeTestLogger()).runIfDue() == false)
             let scheduler = DunningScheduler(services: services, minuteOfDay: 15, logger: makeTestLogger())
             #expect(await scheduler.runIfDue() == true)

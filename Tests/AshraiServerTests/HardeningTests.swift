@@ -397,6 +397,21 @@ struct HardeningRLSTests {
             // With nobody set, the application role sees none of its rows.
             let seen = try await app.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(name)")).scalar(Int.self)
             #expect(seen == 0, "\(name): \(seen) rows visible with nobody set")
+            // Nor by claiming to be the daemon's jobs: only a role in ashrai_jobs is `system`.
+            let claimed = try await app.withTransaction { tx in
+                try await tx.query("SELECT set_config('ashrai.user_id', 'system', true)")
+                return try await tx.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(name)")).scalar(Int.self)
+            }
+            #expect(claimed == 0, "\(name): \(claimed) rows visible to a plain session claiming 'system'")
         }
+        // The jobs' own role is `system`: it writes and reads what the plain session could not.
+        let jobs = app.jobsClient()
+        let seenByJobs = try await jobs.withTransaction { tx in
+            try await tx.query("SELECT set_config('ashrai.user_id', 'system', true)")
+            let id = try await tx.query("INSERT INTO customers (name) VALUES ('jobs check') RETURNING id").scalar(Int64.self)
+            return try await tx.query("SELECT count(*) FROM customers WHERE id = \(id)").scalar(Int.self)
+        }
+        await jobs.shutdown()
+        #expect(seenByJobs == 1)
     }
 }

@@ -255,10 +255,17 @@ func israeliID(_ eight: String) -> String {
 }
 
 extension PostgresClient {
-    /// A query as the daemon's own jobs run it (`ashrai.user_id` = system), so row-level
+    /// A pool for the daemon's own jobs on the same database (the `_jobs` login role).
+    func jobsClient() -> PostgresClient {
+        PostgresClient(configuration: DatabaseSetup.jobsConfiguration(for: configuration), maxConnections: 2, logger: makeTestLogger())
+    }
+
+    /// A query as the daemon's own jobs run it (`system`, on the jobs' role), so row-level
     /// security shows every row — what a test that checks the tables directly needs.
     func asSystem(_ query: PostgresQuery) async throws -> PostgresRows {
-        try await withTransaction { tx in
+        let jobs = jobsClient()
+        defer { Task { await jobs.shutdown() } }
+        return try await jobs.withTransaction { tx in
             try await tx.query("SELECT set_config('ashrai.user_id', 'system', true)")
             return try await tx.query(query)
         }
