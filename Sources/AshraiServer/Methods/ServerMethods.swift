@@ -15,6 +15,9 @@ enum ServerMethods {
                 "protocol_version": .string(OpenRPCDocument.protocolVersion), "time": .string(rfc3339(Date())),
             ]
         },
+        // Over the wire the Dispatcher answers rpc.discover itself from `Dispatcher.discovery`
+        // (encoded once; the small document before login). This stays for the catalog's
+        // every-method-has-a-handler check and for callers of the handler table.
         "rpc.discover": { services, _, _ in
             OpenRPCDocument.make()
         },
