@@ -21,7 +21,8 @@ public enum AdminBootstrap {
         public let message: String
     }
 
-    /// Creates `username` as admin, or resets that user's password, role and enabled state.
+    /// Creates `username` as admin, or resets that user's password, role and enabled state. Runs as
+    /// the daemon (`system`) on the jobs' login role beside `database`'s: nobody is signed in.
     public static func createOrReset(
         username: String, password: String, mustChangePassword: Bool, onlyIfNone: Bool,
         database: PostgresClient, secrets: Secrets
@@ -32,7 +33,11 @@ public enum AdminBootstrap {
         }
         let hash = try await secrets.hash(password: password)
         let context = CallContext(connectionID: 0, clientAddress: "ashraid create-admin", logger: .init(label: "ashraid"))
-        return try await database.withRetryingTransaction(isolation: .serializable) { tx in
+        let jobs = PostgresClient(configuration: DatabaseSetup.jobsConfiguration(for: database.configuration), maxConnections: 1,
+                                  logger: .init(label: "ashraid"))
+        defer { Task { await jobs.shutdown() } }
+        return try await jobs.withRetryingTransaction(isolation: .serializable) { tx in
+            try await tx.query("SELECT set_config('ashrai.user_id', 'system', true)")
             if onlyIfNone {
                 let admins = try await tx.query("SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL").scalar(Int.self)
                 if admins > 0 { return .skipped }

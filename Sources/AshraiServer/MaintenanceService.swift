@@ -25,9 +25,12 @@ public struct MaintenanceService: Service {
     @discardableResult
     public static func pruneIdempotencyKeys(services: Services, now: Date? = nil) async throws -> Int {
         let cutoff = (now ?? services.now()).addingTimeInterval(-Double(keepDays) * 86_400)
-        return try await services.database.query("""
-            WITH gone AS (DELETE FROM idempotency_keys WHERE created_at < \(cutoff) RETURNING 1) SELECT count(*) FROM gone
-            """).scalar(Int.self)
+        let daemon = CallContext(connectionID: 0, clientAddress: nil, logger: Logger(label: "ashraid.maintenance")).asDaemon
+        return try await services.transaction(daemon) { tx in
+            try await tx.query("""
+                WITH gone AS (DELETE FROM idempotency_keys WHERE created_at < \(cutoff) RETURNING 1) SELECT count(*) FROM gone
+                """).scalar(Int.self)
+        }
     }
 
     public func run() async throws {

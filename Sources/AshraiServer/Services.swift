@@ -91,13 +91,13 @@ public struct Services: Sendable {
     public let collectionAssets: Result<CollectionAssets, CollectionAssets.LoadError>
     /// The business's clock: the one source of "today" (and of "now" for rules).
     public let clock: BusinessClock
-    /// The daemon's own jobs' pool (a login role in `ashrai_jobs`): the only sessions that may
-    /// act as `system`. Nil: jobs run on `database`, and row-level security shows them nothing.
-    public let jobsDatabase: PostgresClient?
+    /// The daemon's own pool (a login role in `ashrai_jobs`): the only sessions that may act as
+    /// `system` — the scheduled jobs, and the login path before anyone is known.
+    public let jobsDatabase: PostgresClient
 
     /// Creates the bundle. `now` is the system clock except in tests that fix the instant.
     public init(database: PostgresClient, secrets: Secrets, settings: ServerSettings, version: String,
-                jobsDatabase: PostgresClient? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+                jobsDatabase: PostgresClient, now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
         self.jobsDatabase = jobsDatabase
         self.secrets = secrets
@@ -129,7 +129,7 @@ public struct Services: Sendable {
     }
 
     /// The pool a context's work runs on: the jobs' for the daemon's own work, else the application's.
-    func pool(_ context: CallContext) -> PostgresClient { context.isSystem ? (jobsDatabase ?? database) : database }
+    func pool(_ context: CallContext) -> PostgresClient { context.isSystem ? jobsDatabase : database }
 
     /// What every request transaction sets first, in one statement, transaction-locally (a
     /// pooled connection never carries them into the next request): who asks, for row-level
@@ -154,6 +154,8 @@ public struct Services: Sendable {
 public struct SessionInfo: Sendable, Equatable {
     /// Row id in `sessions`.
     public var sessionID: Int64
+    /// The SHA-256 of the token: what finds the session again (the token itself is never kept).
+    public var tokenHash: [UInt8]
     /// The user.
     public var userID: Int64
     /// The username.
@@ -180,6 +182,15 @@ public struct CallContext: Sendable {
     public var logger: Logger
     /// The daemon's own work (the scheduler), not a request: row-level security lets it see all.
     public var isSystem = false
+
+    /// This connection's context with the daemon acting for it (`system`, on the jobs' pool):
+    /// for what happens before anyone is known — the login throttle, reading a password hash,
+    /// creating the session — and nothing else. Audit rows still name the session's user.
+    public var asDaemon: CallContext {
+        var copy = self
+        copy.isSystem = true
+        return copy
+    }
 
     /// Who asks, as `ashrai.user_id` carries it to PostgreSQL: the user's id, `system`, or
     /// empty (not logged in: sees no protected rows).

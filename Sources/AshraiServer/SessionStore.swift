@@ -4,58 +4,47 @@ import Foundation
 import Postgres
 
 /// Sessions live in PostgreSQL, so any daemon on the same database accepts a token, and a
-/// logout or a disabled user takes effect on the next request everywhere.
+/// logout or a disabled user takes effect on the next request everywhere. A session is found
+/// only by its token's hash, through `ashrai_session_check` (row-level security shows the
+/// `sessions` table to nobody before login).
 enum SessionStore {
     /// The user columns every session query reads (the same as a `UserRecord`'s).
     static let userColumns = UserRecord.columns
 
-    /// Creates a session; returns the token (shown once, never stored) and the session.
+    /// Creates a session; returns the token (shown once, never stored) and the session. `tx` is
+    /// the login's transaction, which runs as the daemon (`system`): nobody is signed in yet.
     static func create(userID: Int64, services: Services, context: CallContext, on tx: PostgresConnection) async throws -> (String, SessionInfo) {
         let token = Secrets.token()
+        let tokenHash = Secrets.tokenHash(token)
         let lifetime = Int(services.settings.sessionLifetime.components.seconds)
         let row = try await tx.query("""
             WITH s AS (
                 INSERT INTO sessions (user_id, token_hash, expires_at, client_address)
-                VALUES (\(userID), \(Secrets.tokenHash(token)), now() + make_interval(secs => \(lifetime)), \(context.clientAddress))
+                VALUES (\(userID), \(tokenHash), now() + make_interval(secs => \(lifetime)), \(context.clientAddress))
                 RETURNING id, user_id, expires_at
             )
             SELECT s.id AS session_id, s.expires_at, \(unescaped: userColumns)
             FROM s JOIN users u ON u.id = s.user_id
             """).one()
-        return (token, try sessionInfo(row))
+        return (token, try sessionInfo(row, tokenHash: tokenHash))
     }
 
     /// The live session for a token, or nil (unknown, revoked, expired, idle too long, user disabled).
     static func find(token: String, services: Services) async throws -> SessionInfo? {
-        let idle = Int(services.settings.sessionIdleLifetime.components.seconds)
-        let rows = try await services.database.query("""
-            UPDATE sessions s SET last_seen_at = now()
-            FROM users u
-            WHERE s.token_hash = \(Secrets.tokenHash(token)) AND u.id = s.user_id
-              AND s.revoked_at IS NULL AND s.expires_at > now()
-              AND s.last_seen_at > now() - make_interval(secs => \(idle))
-              AND u.disabled_at IS NULL
-            RETURNING s.id AS session_id, s.expires_at, \(unescaped: userColumns)
-            """)
-        return try rows.first.map(sessionInfo)
+        try await check(tokenHash: Secrets.tokenHash(token), services: services)
     }
 
     /// Re-reads a connection's session before a call: still live, and the user's current role.
-    /// `last_seen_at` is written at most every 30 s to keep the hot path read-mostly.
     static func refresh(_ session: SessionInfo, services: Services) async throws -> SessionInfo? {
+        try await check(tokenHash: session.tokenHash, services: services)
+    }
+
+    /// One round trip: `ashrai_session_check` answers the live session behind a token's hash and
+    /// writes `last_seen_at` when it is older than 30 s, so the hot path stays read-mostly.
+    static func check(tokenHash: [UInt8], services: Services) async throws -> SessionInfo? {
         let idle = Int(services.settings.sessionIdleLifetime.components.seconds)
-        let rows = try await services.database.query("""
-            SELECT s.id AS session_id, s.expires_at, s.last_seen_at < now() - interval '30 seconds' AS stale,
-                   \(unescaped: userColumns)
-            FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.id = \(session.sessionID) AND s.revoked_at IS NULL AND s.expires_at > now()
-              AND s.last_seen_at > now() - make_interval(secs => \(idle)) AND u.disabled_at IS NULL
-            """)
-        guard let row = rows.first else { return nil }
-        if try row.decode(Bool.self, column: "stale") {
-            try await services.database.query("UPDATE sessions SET last_seen_at = now() WHERE id = \(session.sessionID)")
-        }
-        return try sessionInfo(row)
+        let rows = try await services.database.query("SELECT * FROM ashrai_session_check(\(tokenHash), \(idle)::integer)")
+        return try rows.first.map { try sessionInfo($0, tokenHash: tokenHash) }
     }
 
     /// Ends one session.
@@ -72,9 +61,10 @@ enum SessionStore {
             """)
     }
 
-    static func sessionInfo(_ row: PostgresRow) throws -> SessionInfo {
+    static func sessionInfo(_ row: PostgresRow, tokenHash: [UInt8]) throws -> SessionInfo {
         SessionInfo(
             sessionID: try row.decode(Int64.self, column: "session_id"),
+            tokenHash: tokenHash,
             userID: try row.decode(Int64.self, column: "user_id"),
             username: try row.decode(String.self, column: "username"),
             role: Role(rawValue: try row.decode(String.self, column: "role")) ?? .clerk,

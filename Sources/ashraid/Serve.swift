@@ -23,7 +23,7 @@ struct Serve: AsyncParsableCommand {
             let secrets = Secrets(cost: config.passwordCost)
             let jobs = PostgresClient(
                 configuration: DatabaseSetup.jobsConfiguration(for: try PostgresConfiguration(url: config.databaseURL)),
-                maxConnections: 2, logger: logger)
+                maxConnections: 4, logger: logger)
             let services = Services(database: database, secrets: secrets, settings: config.server, version: AshraidVersion.current,
                                     jobsDatabase: jobs)
             if case .failure(let problem) = services.collectionAssets {

@@ -39,8 +39,9 @@ struct AuditAndDiscoveryTests {
     @Test("when the transaction fails after the audit row was written, neither survives")
     func auditRollsBack() async throws {
         let database = try await Shared.appClient.value
-        let services = Services(database: database, secrets: Shared.secrets, settings: ServerSettings(), version: "test")
-        let context = CallContext(connectionID: 99, clientAddress: nil, logger: makeTestLogger())
+        let services = Services(database: database, secrets: Shared.secrets, settings: ServerSettings(), version: "test",
+                                jobsDatabase: try await Shared.jobsClient.value)
+        let context = CallContext(connectionID: 99, clientAddress: nil, logger: makeTestLogger()).asDaemon
         let marker = Shared.unique("rollback")
         await #expect(throws: Boom.self) {
             try await services.transaction(context) { tx in
@@ -48,11 +49,11 @@ struct AuditAndDiscoveryTests {
                 throw Boom()
             }
         }
-        #expect(try await database.query("SELECT count(*) FROM audit_log WHERE entity_id = \(marker)").scalar(Int.self) == 0)
+        #expect(try await database.asSystem("SELECT count(*) FROM audit_log WHERE entity_id = \(marker)").scalar(Int.self) == 0)
         try await services.transaction(context) { tx in
             try await Audit.record(tx, context: context, method: "test.write", entity: "test", entityID: marker)
         }
-        #expect(try await database.query("SELECT count(*) FROM audit_log WHERE entity_id = \(marker)").scalar(Int.self) == 1)
+        #expect(try await database.asSystem("SELECT count(*) FROM audit_log WHERE entity_id = \(marker)").scalar(Int.self) == 1)
     }
 
     @Test("audit.list pages newest first with next_before_id")

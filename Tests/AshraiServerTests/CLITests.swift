@@ -87,6 +87,7 @@ struct CLITests {
             #expect(Table.columnStart(of: "clerk", in: String(line)) == roleColumn)
 
             let json = try await cli.run(["users", "show", name, "--json"])
+            #expect(json.status == 0, "\(json.stderr)")
             #expect(try JSONValue.parse(json.stdout)["username"]?.stringValue == name)
 
             let missing = try await cli.run(["users", "show", "no-such-user-\(UInt32.random(in: 0...UInt32.max))"])

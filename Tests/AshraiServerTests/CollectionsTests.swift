@@ -388,17 +388,19 @@ struct MaintenanceTests {
     @Test("idempotency keys are kept 30 days and pruned after")
     func pruneKeys() async throws {
         let database = try await freshDatabase("maintenance")
-        let services = Services(database: database, secrets: Shared.secrets, settings: ServerSettings(), version: "test")
+        let jobs = database.jobsClient()
+        let services = Services(database: database, secrets: Shared.secrets, settings: ServerSettings(), version: "test", jobsDatabase: jobs)
         let now = Date()
         for (key, age) in [("old", 31.0), ("edge", 29.9), ("new", 0.0)] {
-            try await database.query("""
+            _ = try await database.asSystem("""
                 INSERT INTO idempotency_keys (method, key, request_hash, created_at)
                 VALUES ('payments.record', \(key), 'h', \(now.addingTimeInterval(-age * 86_400)))
                 """)
         }
         #expect(try await MaintenanceService.pruneIdempotencyKeys(services: services, now: now) == 1)
-        let left = try await database.query("SELECT key FROM idempotency_keys ORDER BY key").map { try $0.decode(String.self, at: 0) }
+        let left = try await database.asSystem("SELECT key FROM idempotency_keys ORDER BY key").map { try $0.decode(String.self, at: 0) }
         #expect(left == ["edge", "new"])
+        await jobs.shutdown()
         await database.shutdown()
     }
 }

@@ -70,24 +70,30 @@ struct DatabaseSetupTests {
         #expect(error.sqlState == SQLState.insufficientPrivilege)
     }
 
-    @Test("the application role may append to audit_log and read it, never UPDATE, DELETE or TRUNCATE")
+    @Test("the application role may append to audit_log and read it (as someone), never UPDATE, DELETE or TRUNCATE")
     func auditLogAppendOnlyForApplication() async throws {
         let app = try await Shared.appClient.value
-        let id = try await app.query("""
+        let id = try await app.asSystem("""
             INSERT INTO audit_log (actor_username, action, entity_type, entity_id, after)
             VALUES (\("דנה"), 'customers.create', 'customer', '17', \(PostgresJSON(["name": "לקוח"])))
             RETURNING id
             """).scalar(Int64.self)
-        #expect(try await app.query("SELECT actor_username FROM audit_log WHERE id = \(id)").scalar(String.self) == "דנה")
+        #expect(try await app.asSystem("SELECT actor_username FROM audit_log WHERE id = \(id)").scalar(String.self) == "דנה")
         for statement: PostgresQuery in [
             "UPDATE audit_log SET action = 'x' WHERE id = \(id)",
             "DELETE FROM audit_log WHERE id = \(id)",
             "TRUNCATE audit_log",
         ] {
-            let error = try await #require(throws: PostgresError.self) { try await app.query(statement) }
+            let error = try await #require(throws: PostgresError.self) { try await app.asSystem(statement) }
             #expect(error.sqlState == SQLState.insufficientPrivilege, Comment(rawValue: statement.sql))
         }
-        #expect(try await app.query("SELECT count(*) FROM audit_log WHERE id = \(id)").scalar(Int.self) == 1)
+        #expect(try await app.asSystem("SELECT count(*) FROM audit_log WHERE id = \(id)").scalar(Int.self) == 1)
+        // With nobody set, the application role neither reads the trail nor writes to it.
+        #expect(try await app.query("SELECT count(*) FROM audit_log").scalar(Int.self) == 0)
+        let refused = try await #require(throws: PostgresError.self) {
+            try await app.query("INSERT INTO audit_log (action, entity_type) VALUES ('forged', 'none')")
+        }
+        #expect(refused.sqlState == "42501")
     }
 
     @Test("even the owner cannot rewrite audit_log: the trigger refuses UPDATE, DELETE and TRUNCATE")

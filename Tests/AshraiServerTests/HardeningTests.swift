@@ -370,13 +370,13 @@ struct HardeningCredentialTests {
 struct HardeningRLSTests {
     /// Tables left outside row-level security, each with the reason.
     static let outside: [String: String] = [
-        "users": "read before login (auth.login, every request's session refresh) by the daemon's own paths",
-        "sessions": "read by token before any user is known",
-        "login_failures": "the throttle counts attempts before login",
-        "account_locks": "the throttle locks names before login",
-        "audit_log": "written before login (failed and locked logins); append-only by grant and trigger",
-        "idempotency_keys": "pruned by the maintenance job outside any request",
-        "schema_migrations": "the owner's; the application role has no grant on it",
+        "schema_migrations": "the owner's; holds no customer data (the application role reads which versions ran)",
+    ]
+
+    /// Tables under row-level security that the owner is not forced through, each with the reason.
+    static let notForced: [String: String] = [
+        "users": "ashrai_viewer() (SECURITY DEFINER, the owner's) reads it; forced, its policies would call themselves",
+        "sessions": "ashrai_session_check (SECURITY DEFINER) finds a session by its token's hash before anyone is known",
     ]
 
     @Test("every table is under FORCE row-level security with a policy, or named with the reason it is not; nobody set reads none of their rows")
@@ -384,16 +384,21 @@ struct HardeningRLSTests {
         _ = try await Shared.database.value
         let owner = try await Shared.ownerClient.value
         let tables = try await owner.query("""
-            SELECT c.relname AS name, c.relrowsecurity AND c.relforcerowsecurity AS forced,
+            SELECT c.relname AS name, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
                    (SELECT count(*) FROM pg_policies p WHERE p.schemaname = 'public' AND p.tablename = c.relname) AS policies
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1
-            """).map { (try $0.decode(String.self, column: "name"), try $0.decode(Bool.self, column: "forced"), try $0.decode(Int.self, column: "policies")) }
+            """).map { row in
+                let name = try row.decode(String.self, column: "name")
+                let forced = try row.decode(Bool.self, column: "enabled") && (try row.decode(Bool.self, column: "forced") || Self.notForced[name] != nil)
+                return (name, forced, try row.decode(Int.self, column: "policies"))
+            }
         #expect(Set(Self.outside.keys).isSubset(of: Set(tables.map(\.0))))
         let app = try await Shared.appClient.value
         for (name, forced, policies) in tables {
             if Self.outside[name] != nil { continue }
-            #expect(forced && policies >= 1, "\(name) has no FORCE row-level security: add a policy, or name it in `outside` with the reason")
+            #expect(forced && policies >= 1,
+                    "\(name) has no FORCE row-level security: add a policy, or name it in `outside` or `notForced` with the reason")
             // With nobody set, the application role sees none of its rows.
             let seen = try await app.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(name)")).scalar(Int.self)
             #expect(seen == 0, "\(name): \(seen) rows visible with nobody set")
@@ -413,5 +418,36 @@ struct HardeningRLSTests {
         }
         await jobs.shutdown()
         #expect(seenByJobs == 1)
+    }
+
+    @Test("password hashes are the daemon's alone, a session is found only by its token's hash, the throttle's rows are the daemon's")
+    func credentials() async throws {
+        try await withServer { port in
+            let user = try await makeUser(port: port, role: .clerk)
+            let token = try await LineClient.with(port: port) { try await $0.login(user.username, user.password) }
+            let app = try await Shared.appClient.value
+            // Signed in as staff, the application role reads users — never a hash — and no throttle row.
+            let seen = try await app.withTransaction { tx in
+                try await tx.query("SELECT set_config('ashrai.user_id', \(String(user.id)), true)")
+                return (try await tx.query("SELECT count(*) FROM users WHERE id = \(user.id)").scalar(Int.self),
+                        try await tx.query("SELECT count(*) FROM login_failures").scalar(Int.self)
+                            + (try await tx.query("SELECT count(*) FROM account_locks").scalar(Int.self)))
+            }
+            #expect(seen.0 == 1 && seen.1 == 0)
+            let denied = try await #require(throws: PostgresError.self) {
+                try await app.withTransaction { tx in
+                    try await tx.query("SELECT set_config('ashrai.user_id', \(String(user.id)), true)")
+                    return try await tx.query("SELECT password_hash FROM users WHERE id = \(user.id)").scalar(String.self)
+                }
+            }
+            #expect(denied.sqlState == "42501")
+            // The token's hash finds the session; nothing else does, and nobody lists sessions.
+            let found = try await app.query("SELECT username FROM ashrai_session_check(\(Secrets.tokenHash(token)), 3600)")
+            #expect(try found.first?.decode(String.self, at: 0) == user.username)
+            #expect(try await app.query("SELECT count(*) FROM ashrai_session_check(\(Secrets.tokenHash(token + "x")), 3600)").scalar(Int.self) == 0)
+            // The daemon's own role reads the hash (login and password change do).
+            let hash = try await app.asSystem("SELECT password_hash FROM users WHERE id = \(user.id)").scalar(String.self)
+            #expect(hash.hasPrefix("$argon2id$"))
+        }
     }
 }

@@ -76,7 +76,8 @@ struct ShutdownTests {
     /// A server whose shutdown the test triggers itself.
     static func start(_ settings: ServerSettings = ServerSettings()) async throws -> (port: Int, group: ServiceGroup, running: Task<Void, any Error>) {
         let database = try await Shared.appClient.value
-        let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test")
+        let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test",
+                                jobsDatabase: try await Shared.jobsClient.value)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let server = RPCServer(options: .init(host: "127.0.0.1", port: 0), services: services, logger: makeTestLogger(),
                                onRunning: { continuation.yield($0.port ?? 0) })

@@ -28,6 +28,11 @@ enum Shared {
         return PostgresClient(configuration: database.applicationConfiguration, maxConnections: 8, logger: makeTestLogger())
     }
 
+    /// The daemon's own pool beside `appClient` (the `_jobs` login role).
+    static let jobsClient = Task { () throws -> PostgresClient in
+        try await appClient.value.jobsClient(maxConnections: 4)
+    }
+
     /// A pool connected as the owner (superuser in tests).
     static let ownerClient = Task { () throws -> PostgresClient in
         let database = try await Shared.database.value
@@ -71,9 +76,11 @@ func withServer(
     tls: (certificatePath: String, keyPath: String)? = nil, now: (@Sendable () -> Date)? = nil, _ body: (Int) async throws -> Void
 ) async throws {
     let shared = try await Shared.appClient.value
+    let jobs = database == nil ? try await Shared.jobsClient.value : database!.jobsClient()
+    defer { if database != nil { Task { await jobs.shutdown() } } }
     let database = database ?? shared
     let services = Services(database: database, secrets: Shared.secrets, settings: settings.withRepositoryPaths(), version: "test",
-                            now: now ?? { Date() })
+                            jobsDatabase: jobs, now: now ?? { Date() })
     let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
     let server = RPCServer(
         options: .init(host: "127.0.0.1", port: 0, tls: tls), services: services, logger: makeTestLogger(),
@@ -256,8 +263,8 @@ func israeliID(_ eight: String) -> String {
 
 extension PostgresClient {
     /// A pool for the daemon's own jobs on the same database (the `_jobs` login role).
-    func jobsClient() -> PostgresClient {
-        PostgresClient(configuration: DatabaseSetup.jobsConfiguration(for: configuration), maxConnections: 2, logger: makeTestLogger())
+    func jobsClient(maxConnections: Int = 2) -> PostgresClient {
+        PostgresClient(configuration: DatabaseSetup.jobsConfiguration(for: configuration), maxConnections: maxConnections, logger: makeTestLogger())
     }
 
     /// A query as the daemon's own jobs run it (`system`, on the jobs' role), so row-level

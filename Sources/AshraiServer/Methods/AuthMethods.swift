@@ -21,23 +21,26 @@ enum AuthMethods {
     /// work (a hash is verified either way). Failures count per username key — existing or
     /// not — and per address; a lock (423) therefore reveals nothing. Every attempt is counted
     /// as a failure before its password is checked (`reserveAttempt`, under the name's row
-    /// lock), so attempts sent at the same moment cannot all slip under the limit.
+    /// lock), so attempts sent at the same moment cannot all slip under the limit. Until the
+    /// session exists nobody is signed in, so the daemon acts (`asDaemon`): the throttle tables and
+    /// password hashes are row-level-secured to it alone.
     static func login(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let username = try params.string("username", maxLength: 64)
         let password = try params.string("password", maxLength: 1024)
         let key = Username.key(username)
-        let attempt = try await reserveAttempt(key: key, method: "auth.login", services: services, context: context)
-        let userRows = try await services.read(context) { try await $0.query("""
+        let daemon = context.asDaemon
+        let attempt = try await reserveAttempt(key: key, method: "auth.login", services: services, context: daemon)
+        let userRows = try await services.read(daemon) { try await $0.query("""
             SELECT u.password_hash, \(unescaped: UserRecord.columns) FROM users u WHERE u.username_key = \(key)
             """) }
         let user = try userRows.first.map(UserRecord.init(row:))
         let hash = try userRows.first?.decode(String.self, column: "password_hash")
         let matches = try await services.secrets.verify(password: password, hash: hash)
         guard matches, let user, !user.isDisabled else {
-            _ = try await recordFailure(key: key, attempt: attempt, method: "auth.login", services: services, context: context)
+            _ = try await recordFailure(key: key, attempt: attempt, method: "auth.login", services: services, context: daemon)
             throw RPCFailure.badCredentials
         }
-        var current = context
+        var current = daemon
         let (token, session) = try await services.transaction(current) { tx in
             try await clearFailures(key: key, attempt: attempt, on: tx)
             let created = try await SessionStore.create(userID: user.id, services: services, context: current, on: tx)
@@ -226,23 +229,24 @@ enum AuthMethods {
         // Throttled like login, on the same count: a stolen session cannot guess the password.
         // When the guesses lock the name, the session that made them ends too.
         let key = Username.key(session.username)
+        let daemon = context.asDaemon
         let attempt: Int64
         do {
-            attempt = try await reserveAttempt(key: key, method: "auth.change_password", services: services, context: context)
+            attempt = try await reserveAttempt(key: key, method: "auth.change_password", services: services, context: daemon)
         } catch let failure as RPCFailure where failure.code == .locked {
             try await endSession(session, services: services, context: &context)
             throw failure
         }
-        let stored = try await services.read(context) { try await $0.query("SELECT password_hash FROM users WHERE id = \(session.userID)") }.scalar(String.self)
+        let stored = try await services.read(daemon) { try await $0.query("SELECT password_hash FROM users WHERE id = \(session.userID)") }.scalar(String.self)
         guard try await services.secrets.verify(password: old, hash: stored) else {
-            if try await recordFailure(key: key, attempt: attempt, method: "auth.change_password", services: services, context: context) {
+            if try await recordFailure(key: key, attempt: attempt, method: "auth.change_password", services: services, context: daemon) {
                 try await endSession(session, services: services, context: &context)
                 throw RPCFailure(.locked, "too many wrong passwords: the account is locked and this session has ended")
             }
             throw RPCFailure.invalidParams("old_password", "the old password does not match")
         }
         let newHash = try await services.secrets.hash(password: new)
-        let current = context
+        let current = daemon
         let ended = try await services.transaction(current) { tx in
             try await clearFailures(key: key, attempt: attempt, on: tx)
             try await tx.query("""

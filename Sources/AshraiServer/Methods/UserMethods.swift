@@ -50,7 +50,7 @@ enum UserMethods {
                     WITH u AS (
                         INSERT INTO users (username, username_key, display_name, role, agency_id, password_hash, must_change_password)
                         VALUES (\(username), \(Username.key(username)), \(displayName), \(role.rawValue), \(agency), \(hash), true)
-                        RETURNING *
+                        RETURNING id, username, display_name, role, agency_id, must_change_password, disabled_at, created_at
                     )
                     SELECT \(unescaped: UserRecord.columns) FROM u
                     """).one()
@@ -76,7 +76,7 @@ enum UserMethods {
 
     static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        guard let user = try await services.database.withConnection({ try await UserRecord.load(id: id, on: $0) }) else {
+        guard let user = try await services.read(context, { try await UserRecord.load(id: id, on: $0) }) else {
             throw RPCFailure.notFound("user")
         }
         return user.json
