@@ -70,10 +70,11 @@ public enum MethodCatalog {
     static let foundation: [MethodSpec] = [
         MethodSpec(name: "server.ping", summary: "Liveness: answers pong with the database's time.", access: .anyone,
                    params: [], result: Schema.object(["pong": Schema.bool, "database_time": Schema.instant], required: ["pong", "database_time"])),
-        MethodSpec(name: "server.info", summary: "Name, version, protocol version and the server's time.", access: .anyone,
+        MethodSpec(name: "server.info", summary: "Name, version, protocol version, the server's time, and the business's day and time zone (what `as_of` defaults to).", access: .anyone,
                    params: [], result: Schema.object([
                        "name": Schema.string, "version": Schema.string, "protocol_version": Schema.string, "time": Schema.instant,
-                   ], required: ["name", "version", "protocol_version", "time"])),
+                       "today": Schema.date, "time_zone": Schema.string,
+                   ], required: ["name", "version", "protocol_version", "time", "today", "time_zone"])),
         MethodSpec(name: "rpc.discover", summary: "This OpenRPC document.", access: .anyone,
                    params: [], result: ["$ref": "https://raw.githubusercontent.com/open-rpc/meta-schema/master/schema.json"]),
 

@@ -30,6 +30,10 @@ struct BusinessClockServerTests {
                 // The dunning run's default day is the same day.
                 let run = try await client.result("dunning.run", ["dry_run": true])
                 #expect(run["as_of"]?.stringValue == today)
+                // server.info says which day that is, and in which zone.
+                let info = try await client.result("server.info")
+                #expect(info["today"]?.stringValue == today && info["time_zone"]?.stringValue == "Asia/Jerusalem")
+                #expect(info["time"]?.stringValue.flatMap(parseRFC3339) == fixed)
             }
         }
     }

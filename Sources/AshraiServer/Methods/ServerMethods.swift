@@ -12,7 +12,8 @@ enum ServerMethods {
         "server.info": { services, _, _ in
             [
                 "name": "ashraid", "version": .string(services.version),
-                "protocol_version": .string(OpenRPCDocument.protocolVersion), "time": .string(rfc3339(Date())),
+                "protocol_version": .string(OpenRPCDocument.protocolVersion), "time": .string(rfc3339(services.now())),
+                "today": .string(services.today().description), "time_zone": .string(services.settings.timeZone.identifier),
             ]
         },
         // Over the wire the Dispatcher answers rpc.discover itself from `Dispatcher.discovery`
