@@ -9,6 +9,9 @@ public enum Role: String, Sendable, CaseIterable, Codable, Comparable {
     /// A collection agency's read-only partner login.
     case agency
 
+    /// The business's own people (every role but `agency`).
+    public static let staff: [Role] = [.admin, .manager, .clerk]
+
     public static func < (lhs: Role, rhs: Role) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }

@@ -7,7 +7,7 @@ extension Schema {
         "rating": nullable(["type": "integer", "minimum": 1, "maximum": 5]), "notes": nullable(string), "active": bool,
         "version": ["type": "integer"], "open_assignments": ["type": "integer"], "created_at": instant,
     ], required: ["id", "name", "commission_rate", "licensed", "active", "version"])
-    public static let assignmentStatus: JSONValue = ["type": "string", "enum": ["pending", "active", "recalled", "settled"]]
+    public static let assignmentStatus: JSONValue = oneOf(AssignmentStatus.self)
     public static let assignment = object([
         "id": id, "agency_id": id, "agency_name": string, "customer_id": id, "customer_name": string, "status": assignmentStatus,
         "customer_notified_on": nullable(date), "notification_interaction_id": nullable(id), "commission_rate": percent,
@@ -100,8 +100,8 @@ extension MethodCatalog {
 }
 
 extension Schema {
-    public static let trainingTopic: JSONValue = ["type": "string", "enum": ["risk_assessment", "collections", "communication", "legal", "systems", "other"]]
-    public static let staffRoles: JSONValue = array(["type": "string", "enum": ["admin", "manager", "clerk"]])
+    public static let trainingTopic: JSONValue = oneOf(TrainingTopic.self)
+    public static let staffRoles: JSONValue = array(oneOf(Role.staff))
     public static let course = object([
         "id": id, "code": string, "title": string, "topic": trainingTopic, "required_for_roles": staffRoles,
         "validity_months": nullable(["type": "integer"]), "description": nullable(string), "version": ["type": "integer"],

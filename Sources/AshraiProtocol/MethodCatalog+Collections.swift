@@ -1,7 +1,7 @@
 import AshraiCore
 
 extension Schema {
-    public static let interactionKind: JSONValue = ["type": "string", "enum": ["call", "email", "letter", "meeting", "sms", "social", "note", "agreement"]]
+    public static let interactionKind: JSONValue = oneOf(InteractionKind.self)
     public static let promiseStatus: JSONValue = ["type": "string", "enum": ["open", "kept", "broken"]]
     public static let promise = object([
         "id": id, "interaction_id": id, "customer_id": id, "customer_name": string, "amount": money, "promised_on": date,
@@ -13,9 +13,9 @@ extension Schema {
         "corrects_id": nullable(id), "letter_id": nullable(id), "created_by": nullable(string), "promise_id": nullable(id),
     ], required: ["id", "customer_id", "kind", "occurred_at", "summary", "invoice_ids"])
     public static let dispute = object([
-        "id": id, "invoice_id": id, "customer_id": id, "reason": string, "amount": nullable(money), "status": ["type": "string", "enum": ["open", "resolved"]],
+        "id": id, "invoice_id": id, "customer_id": id, "reason": string, "amount": nullable(money), "status": oneOf(DisputeStatus.self),
         "opened_on": date, "opened_by": nullable(string),
-        "resolution": nullable(["type": "string", "enum": ["customer_right", "business_right", "partial"]]),
+        "resolution": nullable(oneOf(DisputeResolution.self)),
         "resolution_note": nullable(string), "credit_amount": nullable(money), "resolved_on": nullable(date), "resolved_by": nullable(string),
     ], required: ["id", "invoice_id", "customer_id", "reason", "status", "opened_on"])
     public static let creditNote = object(["id": id, "invoice_id": id, "customer_id": id, "dispute_id": nullable(id), "amount": money,
@@ -32,13 +32,13 @@ extension Schema {
     public static let letter = object([
         "id": id, "customer_id": id, "customer_name": string, "run_id": nullable(id), "level": ["type": "integer"], "action": dunningAction,
         "template": string, "language": string, "as_of": date, "last_date_to_pay": date, "total": money, "fee": money,
-        "status": ["type": "string", "enum": ["pending", "sent"]], "sent_channel": nullable(string), "sent_at": nullable(instant),
+        "status": oneOf(LetterStatus.self), "sent_channel": nullable(string), "sent_at": nullable(instant),
         "interaction_id": nullable(id), "text": string, "html": string, "data": ["type": "object"],
     ], required: ["id", "customer_id", "level", "action", "language", "as_of", "last_date_to_pay", "total", "status"])
-    public static let planStatus: JSONValue = ["type": "string", "enum": ["proposed", "active", "completed", "defaulted", "cancelled"]]
+    public static let planStatus: JSONValue = oneOf(PlanStatus.self)
     public static let plan = object([
         "id": id, "customer_id": id, "status": planStatus, "principal": money, "interest_rate": nullable(percent), "interest_amount": money,
-        "total": money, "down_payment": money, "installments": ["type": "integer"], "frequency": ["type": "string", "enum": ["weekly", "biweekly", "monthly"]],
+        "total": money, "down_payment": money, "installments": ["type": "integer"], "frequency": oneOf(InstallmentPlan.Frequency.self),
         "first_due_on": date, "grace_days": ["type": "integer"], "agreed_on": nullable(date), "agreement_ref": nullable(string),
         "signed_by": nullable(string), "ended_on": nullable(date), "end_reason": nullable(string), "invoice_ids": array(id),
         "schedule": array(object(["seq": ["type": "integer"], "due_on": date, "amount": money, "paid": money],
@@ -74,12 +74,12 @@ extension MethodCatalog {
         MethodSpec(name: "disputes.resolve",
                    summary: "Resolve a dispute: customer_right credits the disputed amount (or the open amount), partial credits credit_amount, business_right credits nothing; the credit note is a ledger entry.",
                    access: managers,
-                   params: [.required("id", Schema.id), .required("resolution", ["type": "string", "enum": ["customer_right", "business_right", "partial"]]),
+                   params: [.required("id", Schema.id), .required("resolution", Schema.oneOf(DisputeResolution.self)),
                             .optional("credit_amount", Schema.money), .optional("note", Schema.text)],
                    result: Schema.object(["dispute": Schema.dispute, "credit_note": Schema.nullable(Schema.creditNote), "invoice": Schema.invoice],
                                          required: ["dispute", "invoice"])),
         MethodSpec(name: "disputes.list", summary: "Disputes, newest first.", access: staff,
-                   params: [.optional("status", ["type": "string", "enum": ["open", "resolved"]]), .optional("customer_id", Schema.id)],
+                   params: [.optional("status", Schema.oneOf(DisputeStatus.self)), .optional("customer_id", Schema.id)],
                    result: Schema.object(["disputes": Schema.array(Schema.dispute)], required: ["disputes"])),
         MethodSpec(name: "dunning.policy.get", summary: "The dunning policy in force (the default from Config/ until one is set).", access: staff,
                    params: [], result: Schema.dunningPolicy),
@@ -105,20 +105,20 @@ extension MethodCatalog {
                        "plans_defaulted": Schema.array(Schema.id),
                    ], required: ["as_of", "dry_run", "policy_version", "letters", "holds", "referrals", "skipped", "skipped_total", "plans_defaulted"])),
         MethodSpec(name: "letters.list", summary: "Dunning letters, newest first (without their text).", access: staffAndAgency,
-                   params: [.optional("customer_id", Schema.id), .optional("status", ["type": "string", "enum": ["pending", "sent"]]),
+                   params: [.optional("customer_id", Schema.id), .optional("status", Schema.oneOf(LetterStatus.self)),
                             .optional("limit", ["type": "integer", "minimum": 1, "maximum": 500])],
                    result: Schema.object(["letters": Schema.array(Schema.letter)], required: ["letters"])),
         MethodSpec(name: "letters.get", summary: "One letter: its rendered text and HTML and the data they were rendered from.", access: staffAndAgency,
                    params: [.required("id", Schema.id)], result: Schema.letter),
         MethodSpec(name: "letters.mark_sent", summary: "Record that a letter went out, and by which channel.", access: staff,
-                   params: [.required("id", Schema.id), .required("channel", ["type": "string", "enum": ["email", "post", "hand", "sms", "whatsapp"]])],
+                   params: [.required("id", Schema.id), .required("channel", Schema.oneOf(LetterChannel.self))],
                    result: Schema.letter),
         MethodSpec(name: "plans.create",
                    summary: "An installment plan over open invoices: total = their open amount (+ interest if set), split evenly to the agora, remainder on the last. Without agreed_on, agreement_ref and signed_by it stays proposed and does not pause dunning.",
                    access: managers,
                    params: [.required("customer_id", Schema.id), .required("invoice_ids", Schema.array(Schema.id)),
                             .required("installments", ["type": "integer", "minimum": 1, "maximum": 120]),
-                            .required("frequency", ["type": "string", "enum": ["weekly", "biweekly", "monthly"]]),
+                            .required("frequency", Schema.oneOf(InstallmentPlan.Frequency.self)),
                             .required("first_due_on", Schema.date), .optional("down_payment", Schema.money), .optional("interest_rate", Schema.percent),
                             .optional("grace_days", ["type": "integer", "minimum": 0, "maximum": 60]),
                             .optional("agreed_on", Schema.date), .optional("agreement_ref", Schema.string(maxLength: 200)),

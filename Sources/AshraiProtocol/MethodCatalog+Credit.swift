@@ -2,11 +2,11 @@ import AshraiCore
 
 extension Schema {
     /// A preferred contact channel.
-    public static let channel: JSONValue = ["type": "string", "enum": ["email", "phone", "sms", "letter", "whatsapp", "in_person"]]
+    public static let channel: JSONValue = oneOf(ContactChannel.self)
     /// A letter language.
-    public static let language: JSONValue = ["type": "string", "enum": ["he", "en"]]
+    public static let language: JSONValue = oneOf(Language.self)
     /// A customer status.
-    public static let customerStatus: JSONValue = ["type": "string", "enum": ["active", "on_hold", "closed"]]
+    public static let customerStatus: JSONValue = oneOf(CustomerStatus.self)
     /// A grade.
     public static let grade: JSONValue = ["type": "string", "enum": .array(Grade.allCases.map { .string($0.rawValue) })]
     /// A percentage 0–100 as a decimal string.
@@ -30,7 +30,7 @@ extension Schema {
 
     /// Credit terms (a version).
     /// How days to pay are counted: from the invoice's date, or from the end of its month (שוטף).
-    public static let termsBasis: JSONValue = ["type": "string", "enum": ["net", "end_of_month"]]
+    public static let termsBasis: JSONValue = oneOf(TermsBasis.self)
 
     /// A customer's terms.
     public static let terms = object([
@@ -110,7 +110,7 @@ extension MethodCatalog {
                    result: Schema.object(["id": Schema.id], required: ["id"])),
         MethodSpec(name: "credit.references.add", summary: "Record a bureau report, trade or bank reference (rating 1 worst … 5 best).", access: staff,
                    params: [.required("customer_id", Schema.id),
-                            .required("kind", ["type": "string", "enum": ["bureau_report", "trade_reference", "bank_reference"]]),
+                            .required("kind", Schema.oneOf(ReferenceKind.self)),
                             .required("source", Schema.string(maxLength: 200)), .required("received_on", Schema.date),
                             .optional("rating", ["type": "integer", "minimum": 1, "maximum": 5]), .optional("notes", Schema.text)],
                    result: Schema.object(["id": Schema.id], required: ["id"])),

@@ -2,7 +2,7 @@ import AshraiCore
 
 extension Schema {
     /// An invoice status.
-    public static let invoiceStatus: JSONValue = ["type": "string", "enum": ["open", "partially_paid", "paid", "written_off", "credited", "void"]]
+    public static let invoiceStatus: JSONValue = oneOf(InvoiceStatus.self)
     /// An idempotency key.
     public static let idempotencyKey: JSONValue = ["type": "string", "minLength": 1, "maxLength": 200]
 
@@ -22,9 +22,9 @@ extension Schema {
 
 extension Schema {
     /// A payment method.
-    public static let paymentMethod: JSONValue = ["type": "string", "enum": ["card", "bank_transfer", "cheque", "cash", "digital"]]
+    public static let paymentMethod: JSONValue = oneOf(PaymentMethod.recordable)
     /// A stored payment's method: also `opening_balance`, what an opening invoice had been paid before the import.
-    public static let storedPaymentMethod: JSONValue = ["type": "string", "enum": ["card", "bank_transfer", "cheque", "cash", "digital", "opening_balance"]]
+    public static let storedPaymentMethod: JSONValue = oneOf(PaymentMethod.self)
     /// Requested allocation lines.
     public static let allocationRequest: JSONValue = array(object(["invoice_id": id, "amount": money], required: ["invoice_id", "amount"]))
     /// An allocation line.
@@ -34,7 +34,7 @@ extension Schema {
     /// A payment.
     public static let payment = object([
         "id": id, "customer_id": id, "amount": money, "currency": string, "method": storedPaymentMethod, "received_on": date,
-        "reference": nullable(string), "unapplied": money, "status": ["type": "string", "enum": ["recorded", "reversed"]],
+        "reference": nullable(string), "unapplied": money, "status": oneOf(PaymentStatus.self),
         "reverse_reason": nullable(string), "via_assignment_id": nullable(id), "created_at": instant,
     ], required: ["id", "customer_id", "amount", "currency", "method", "received_on", "unapplied", "status"])
     /// A write-off.

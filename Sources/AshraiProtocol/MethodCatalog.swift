@@ -56,7 +56,7 @@ public struct MethodSpec: Sendable {
 /// README's role matrix and the tests read. A method not here cannot be called.
 public enum MethodCatalog {
     static let everyone: MethodSpec.Access = .roles(Set(Role.allCases))
-    static let staff: MethodSpec.Access = .roles([.admin, .manager, .clerk])
+    static let staff: MethodSpec.Access = .roles(Set(Role.staff))
     static let adminOnly: MethodSpec.Access = .roles([.admin])
     static let managers: MethodSpec.Access = .roles([.admin, .manager])
     /// Staff, and the agency partner (read methods that filter to its active assignments).
@@ -175,6 +175,17 @@ public enum Schema {
     public static func object(_ raw: JSONObject) -> JSONValue { .object(raw) }
     /// An array of items.
     public static func array(_ items: JSONValue) -> JSONValue { ["type": "array", "items": items] }
+
+    /// A string that is one of `values` (the enumeration's raw values, in declaration order).
+    public static func oneOf<E: RawRepresentable>(_ values: [E]) -> JSONValue where E.RawValue == String {
+        ["type": "string", "enum": .array(values.map { .string($0.rawValue) })]
+    }
+
+    /// A string that is one of an enumeration's cases: the one list the database's CHECK, the
+    /// server's validation and this document share.
+    public static func oneOf<E: RawRepresentable & CaseIterable>(_ type: E.Type) -> JSONValue where E.RawValue == String {
+        oneOf(Array(E.allCases))
+    }
     /// A schema or null.
     public static func nullable(_ schema: JSONValue) -> JSONValue { ["oneOf": [schema, ["type": "null"]]] }
 

@@ -183,3 +183,21 @@ public enum PostgresTimestamp {
         return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
     }
 }
+
+extension PostgresDate: Codable {
+    /// Decodes `YYYY-MM-DD` (a row decodes it from the column's text directly).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let date = PostgresDate(iso: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a date: YYYY-MM-DD")
+        }
+        self = date
+    }
+
+    /// Encodes `YYYY-MM-DD`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

@@ -206,7 +206,7 @@ enum AssignmentMethods {
         s.created_at,
         (SELECT string_agg(ai.invoice_id::text, ',' ORDER BY ai.invoice_id) FROM assignment_invoices ai WHERE ai.assignment_id = s.id) AS invoice_ids,
         (SELECT coalesce(sum(invoice_open_amount(i)), 0) FROM assignment_invoices ai JOIN invoices i ON i.id = ai.invoice_id
-         WHERE ai.assignment_id = s.id AND i.status IN ('open', 'partially_paid')) AS open_amount,
+         WHERE ai.assignment_id = s.id AND i.status IN (\(InvoiceStatus.owingSQL))) AS open_amount,
         coalesce((SELECT sum(p.amount) FROM payments p WHERE p.via_assignment_id = s.id AND p.status = 'recorded'), 0) AS collected
         """
     static let from = "assignments s JOIN agencies g ON g.id = s.agency_id JOIN customers c ON c.id = s.customer_id"
@@ -367,10 +367,7 @@ enum AssignmentMethods {
     static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let agencyID = try params.optionalInt("agency_id", range: 1...Int.max).map(Int64.init)
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
-        let status = try params.optionalString("status", maxLength: 16)
-        if let status, !["pending", "active", "recalled", "settled"].contains(status) {
-            throw RPCFailure.invalidParams("status", "status must be one of: pending, active, recalled, settled")
-        }
+        let status = try params.optionalChoice("status", AssignmentStatus.self)?.rawValue
         let agency = AgencyScope.agency(context)
         let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: columns) FROM \(unescaped: from)

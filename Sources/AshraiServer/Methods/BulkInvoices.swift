@@ -94,11 +94,9 @@ enum BulkInvoices {
             var exposure: [Int64: Decimal] = [:]
             for row in try await tx.query("""
                 SELECT c.id, t.version, t.credit_limit, t.net_days, t.terms_basis, t.late_interest_rate, t.early_discount_rate,
-                       t.early_discount_days, t.currency, e.open
+                       t.early_discount_days, t.currency, \(unescaped: InvoiceStore.exposureSQL(customer: "c.id")) AS open
                 FROM unnest(\(PostgresArray(ids))::bigint[]) AS c(id)
                 LEFT JOIN LATERAL (SELECT * FROM credit_terms WHERE customer_id = c.id ORDER BY version DESC LIMIT 1) t ON true
-                LEFT JOIN LATERAL (SELECT sum(invoice_open_amount(invoices)) AS open FROM invoices
-                                   WHERE customer_id = c.id AND status IN ('open', 'partially_paid')) e ON true
                 """) {
                 let id = try row.decode(Int64.self, column: "id")
                 if try row.decode(Int?.self, column: "version") != nil { terms[id] = try CreditMethods.Terms(row, services: services) }

@@ -396,8 +396,7 @@ enum CreditMethods {
     /// partially paid invoices.
     static func exposure(customerID: Int64, on connection: PostgresConnection) async throws -> Decimal {
         try await connection.query("""
-            SELECT coalesce(sum(invoice_open_amount(invoices)), 0) FROM invoices
-            WHERE customer_id = \(customerID) AND status IN ('open', 'partially_paid')
+            SELECT \(unescaped: InvoiceStore.exposureSQL(customer: "c.id")) FROM (SELECT \(customerID)::bigint AS id) c
             """).scalar(Decimal.self)
     }
 

@@ -67,7 +67,7 @@ enum CustomerMethods {
         "customers.contacts.remove": removeContact,
     ]
 
-    static let channels = ["email", "phone", "sms", "letter", "whatsapp", "in_person"]
+    static let channels = ContactChannel.allCases.map(\.rawValue)
 
     /// Validates the editable fields present in `params`; a key given as null clears the field.
     /// A legal id is stored normalised for `country` (`LegalID`: in Israel 9 digits, check digit verified).
@@ -277,10 +277,7 @@ enum CustomerMethods {
 
     static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let query = try params.optionalString("query", maxLength: 200)?.trimmingCharacters(in: .whitespaces)
-        let status = try params.optionalString("status", maxLength: 10)
-        if let status, !["active", "on_hold", "closed"].contains(status) {
-            throw RPCFailure.invalidParams("status", "status must be one of: active, on_hold, closed")
-        }
+        let status = try params.optionalChoice("status", CustomerStatus.self)?.rawValue
         let grade = try params.optionalChoice("grade", Grade.self)?.rawValue
         let limit = try params.optionalInt("limit", range: 1...500) ?? 50
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0

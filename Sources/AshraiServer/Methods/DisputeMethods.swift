@@ -8,7 +8,6 @@ import Postgres
 enum DisputeMethods {
     static let handlers: [String: MethodHandler] = ["disputes.open": open, "disputes.resolve": resolve, "disputes.list": list]
 
-    enum Resolution: String, CaseIterable { case customer_right, business_right, partial }
 
     static let columns = """
         d.id, d.invoice_id, d.customer_id, d.reason, d.amount, d.status, d.opened_on, o.username AS opened_by, d.resolution,
@@ -48,15 +47,15 @@ enum DisputeMethods {
         if let amount, amount <= 0 { throw RPCFailure.invalidParams("amount", "amount must be positive") }
         let current = context
         return try await services.transaction(current) { tx in
-            let invoice = try InvoiceMethods.invoiceJSON(try await InvoiceMethods.load(invoiceID, forUpdate: true, on: tx))
-            guard ["open", "partially_paid"].contains(invoice["status"]?.stringValue ?? "") else {
+            let invoice = try await InvoiceStore.load(invoiceID, forUpdate: true, on: tx)
+            guard invoice.status.isOwing else {
                 throw RPCFailure.ruleViolated("invoice_not_open", "only an open invoice can be disputed")
             }
-            let open = Decimal(string: invoice["open_amount"]?.stringValue ?? "0") ?? 0
+            let open = invoice.openAmount
             if let amount, amount > open {
                 throw RPCFailure.invalidParams("amount", "amount exceeds the open amount \(Money(open).text)")
             }
-            let customerID = Int64(invoice["customer_id"]?.intValue ?? 0)
+            let customerID = invoice.customerID
             let existing = try await tx.query("SELECT id FROM disputes WHERE invoice_id = \(invoiceID) AND status = 'open'")
             guard existing.isEmpty else { throw RPCFailure.conflict("the invoice already has an open dispute") }
             let id = try await tx.query("""
@@ -69,19 +68,22 @@ enum DisputeMethods {
         }
     }
 
+    /// A refused credit as the client sees it: -32602 naming `credit_amount`.
+    static func refusal(_ refusal: DisputeResolution.Refusal) -> RPCFailure {
+        switch refusal {
+        case .partialNeedsCredit: RPCFailure.invalidParams("credit_amount", "a partial resolution needs a positive credit_amount")
+        case .businessRightCreditsNothing: RPCFailure.invalidParams("credit_amount", "business_right credits nothing")
+        case .notPositive: RPCFailure.invalidParams("credit_amount", "credit_amount must be positive")
+        case .exceedsOpen(let open): RPCFailure.invalidParams("credit_amount", "credit_amount exceeds the open amount \(Money(open).text)")
+        }
+    }
+
     static func resolve(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        let resolution = try params.choice("resolution", Resolution.self)
+        let resolution = try params.choice("resolution", DisputeResolution.self)
         let requested = try params.optionalMoney("credit_amount", currency: services.settings.currency)
         let note = try params.optionalString("note", maxLength: 2000)
-        switch resolution {
-        case .partial:
-            guard let requested, requested > 0 else { throw RPCFailure.invalidParams("credit_amount", "a partial resolution needs a positive credit_amount") }
-        case .business_right:
-            if let requested, requested != 0 { throw RPCFailure.invalidParams("credit_amount", "business_right credits nothing") }
-        case .customer_right:
-            if let requested, requested <= 0 { throw RPCFailure.invalidParams("credit_amount", "credit_amount must be positive") }
-        }
+        if let problem = resolution.problem(requested: requested) { throw refusal(problem) }
         let current = context
         return try await services.transaction(current) { tx in
             let head = try await tx.query("SELECT invoice_id, customer_id, status, amount FROM disputes WHERE id = \(id) FOR UPDATE")
@@ -91,19 +93,9 @@ enum DisputeMethods {
             let customerID = try row.decode(Int64.self, column: "customer_id")
             let disputed = try row.decode(Decimal?.self, column: "amount")
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-            let before = try InvoiceMethods.invoiceJSON(try await InvoiceMethods.load(invoiceID, forUpdate: true, on: tx))
-            let open = ["open", "partially_paid"].contains(before["status"]?.stringValue ?? "")
-                ? Decimal(string: before["open_amount"]?.stringValue ?? "0") ?? 0 : 0
-            let credit: Decimal
-            switch resolution {
-            case .business_right: credit = 0
-            case .customer_right: credit = min(requested ?? disputed ?? open, open)
-            case .partial:
-                guard let requested, requested <= open else {
-                    throw RPCFailure.invalidParams("credit_amount", "credit_amount exceeds the open amount \(Money(open).text)")
-                }
-                credit = requested
-            }
+            let before = try await InvoiceStore.load(invoiceID, forUpdate: true, on: tx)
+            let open = before.status.isOwing ? before.openAmount : 0
+            let credit = try resolution.credit(requested: requested, disputed: disputed, open: open).mapError(refusal).get()
             var creditNote: JSONValue = .null
             if credit > 0 {
                 let noteID = try await tx.query("""
@@ -133,9 +125,9 @@ enum DisputeMethods {
                 WHERE id = \(id)
                 """)
             let dispute = try await load(id, on: tx)
-            let after = try InvoiceMethods.invoiceJSON(try await InvoiceMethods.load(invoiceID, on: tx))
+            let after = try await InvoiceStore.load(invoiceID, on: tx).json
             try await Audit.record(tx, context: current, method: "disputes.resolve", entity: "invoice", entityID: String(invoiceID),
-                                   before: before, after: after, details: ["dispute": dispute, "credit_note": creditNote])
+                                   before: before.json, after: after, details: ["dispute": dispute, "credit_note": creditNote])
             return ["dispute": dispute, "credit_note": creditNote, "invoice": after]
         }
     }

@@ -154,7 +154,7 @@ enum DunningMethods {
                    (SELECT string_agg(p.id::text, ',') FROM plan_invoices pi JOIN plans p ON p.id = pi.plan_id
                     WHERE pi.invoice_id = i.id AND p.status = 'active') AS plans
             FROM invoices i
-            WHERE i.status IN ('open', 'partially_paid') AND i.due_date < \(asOf)::date AND i.issue_date <= \(asOf)::date
+            WHERE i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND i.due_date < \(asOf)::date AND i.issue_date <= \(asOf)::date
             ORDER BY i.customer_id, i.due_date, i.id
             """)
         let candidates: [Candidate] = try rows.map { row in

@@ -10,7 +10,6 @@ enum InteractionMethods {
         "interactions.log": log, "interactions.list": list, "promises.list": listPromises,
     ]
 
-    enum Kind: String, CaseIterable { case call, email, letter, meeting, sms, social, note, agreement }
 
     static let columns = """
         x.id, x.customer_id, x.kind, x.channel_detail, x.occurred_at, x.summary, x.outcome, x.reason_for_nonpayment,
@@ -51,7 +50,7 @@ enum InteractionMethods {
     }
 
     /// Writes an interaction (and its audit record) inside `tx`; letters and holds use it too.
-    static func insert(customerID: Int64, kind: Kind, channelDetail: String?, occurredAt: Date?, summary: String, outcome: String?,
+    static func insert(customerID: Int64, kind: InteractionKind, channelDetail: String?, occurredAt: Date?, summary: String, outcome: String?,
                        reason: String?, invoiceIDs: [Int64], correctsID: Int64?, letterID: Int64?, context: CallContext,
                        on tx: PostgresConnection) async throws -> Int64 {
         let id = try await tx.query("""
@@ -66,7 +65,7 @@ enum InteractionMethods {
 
     static func log(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
-        let kind = try params.choice("kind", Kind.self)
+        let kind = try params.choice("kind", InteractionKind.self)
         let channelDetail = try params.optionalString("channel_detail", maxLength: 200)
         let occurredAt = try params.optionalInstant("occurred_at")
         if let occurredAt, occurredAt > services.now().addingTimeInterval(300) {
@@ -128,7 +127,7 @@ enum InteractionMethods {
 
     static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
-        let kind = try params.optionalChoice("kind", Kind.self)?.rawValue
+        let kind = try params.optionalChoice("kind", InteractionKind.self)?.rawValue
         let since = try params.optionalInstant("since")
         let limit = try params.optionalInt("limit", range: 1...500) ?? 100
         let agency = AgencyScope.agency(context)
@@ -157,6 +156,7 @@ enum InteractionMethods {
         var id: Int64
         var customerID: Int64
         var invoiceIDs: [Int64]
+        var amount: Decimal
         var dueOn: PostgresDate
         var status: PromiseStatus
         var json: JSONValue
@@ -196,7 +196,7 @@ enum InteractionMethods {
                 "status": .string(status.rawValue), "created_by": .optional(try row.decode(String?.self, column: "created_by")),
             ]
             return Promise(id: try row.decode(Int64.self, column: "id"), customerID: try row.decode(Int64.self, column: "customer_id"),
-                           invoiceIDs: (invoiceText ?? "").split(separator: ",").compactMap { Int64($0) }, dueOn: dueOn,
+                           invoiceIDs: (invoiceText ?? "").split(separator: ",").compactMap { Int64($0) }, amount: amount, dueOn: dueOn,
                            status: status, json: json)
         }
     }

@@ -9,54 +9,6 @@ enum InvoiceMethods {
         "invoices.create": create, "invoices.get": get, "invoices.list": list, "invoices.void": void,
     ]
 
-    static let columns = """
-        i.id, i.customer_id, i.number, i.issue_date, i.due_date, i.amount, i.currency, i.description, i.status,
-        i.paid_amount, i.discount_amount, i.written_off_amount, i.credited_amount, i.terms_version, i.credit_limit, i.net_days, i.terms_basis, i.late_interest_rate, i.opening,
-        i.early_discount_rate, i.early_discount_days, i.override_reason, i.created_at, i.void_reason
-        """
-
-    static func invoiceJSON(_ row: PostgresRow) throws -> JSONValue {
-        let currency = Currency(code: try row.decode(String.self, column: "currency")) ?? .ils
-        let amount = try row.decode(Decimal.self, column: "amount")
-        let paid = try row.decode(Decimal.self, column: "paid_amount")
-        let discount = try row.decode(Decimal.self, column: "discount_amount")
-        let writtenOff = try row.decode(Decimal.self, column: "written_off_amount")
-        let credited = try row.decode(Decimal.self, column: "credited_amount")
-        let status = try row.decode(String.self, column: "status")
-        let open = status == "void" ? 0 : amount - paid - discount - writtenOff - credited
-        return [
-            "id": .id(try row.decode(Int64.self, column: "id")),
-            "customer_id": .id(try row.decode(Int64.self, column: "customer_id")),
-            "number": .string(try row.decode(String.self, column: "number")),
-            "issue_date": .date(try row.decode(PostgresDate.self, column: "issue_date")),
-            "due_date": .date(try row.decode(PostgresDate.self, column: "due_date")),
-            "amount": .money(amount, currency), "currency": .string(currency.code),
-            "description": .optional(try row.decode(String?.self, column: "description")),
-            "status": .string(status), "paid_amount": .money(paid, currency), "discount_amount": .money(discount, currency), "written_off_amount": .money(writtenOff, currency),
-            "credited_amount": .money(credited, currency), "open_amount": .money(open, currency),
-            "terms": [
-                "version": .int(try row.decode(Int.self, column: "terms_version")),
-                "credit_limit": .money(try row.decode(Decimal.self, column: "credit_limit"), currency),
-                "net_days": .int(try row.decode(Int.self, column: "net_days")),
-                "terms_basis": .string(try row.decode(String.self, column: "terms_basis")),
-                "late_interest_rate": .decimal(try row.decode(Decimal.self, column: "late_interest_rate")),
-                "early_discount_rate": try row.decode(Decimal?.self, column: "early_discount_rate").map { .decimal($0) } ?? .null,
-                "early_discount_days": try row.decode(Int?.self, column: "early_discount_days").map { .int($0) } ?? .null,
-            ],
-            "override_reason": .optional(try row.decode(String?.self, column: "override_reason")),
-            "opening": .bool(try row.decode(Bool.self, column: "opening")),
-            "created_at": .string(rfc3339(try row.decode(Date.self, column: "created_at"))),
-            "void_reason": .optional(try row.decode(String?.self, column: "void_reason")),
-        ]
-    }
-
-    static func load(_ id: Int64, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> PostgresRow {
-        let rows = try await connection.query(
-            "SELECT \(unescaped: columns) FROM invoices i WHERE i.id = \(id) \(unescaped: forUpdate ? "FOR UPDATE" : "")")
-        guard let row = rows.first else { throw RPCFailure.notFound("invoice") }
-        return row
-    }
-
     /// An invoice's fields from params, validated once for `invoices.create` and the bulk import.
     struct Fields {
         var number: String
@@ -143,7 +95,7 @@ enum InvoiceMethods {
                 \(current.session?.userID))
             RETURNING id
             """).scalar(Int64.self)
-        let invoice = try invoiceJSON(try await load(id, on: tx))
+        let invoice = try await InvoiceStore.load(id, on: tx).json
         var details: JSONObject = [:]
         if exposure + amount > limit {
             details = ["override": true, "credit_limit": .money(limit, currency), "exposure_before": .money(exposure, currency)]
@@ -159,7 +111,7 @@ enum InvoiceMethods {
         let agency = AgencyScope.agency(context)
         return try await services.read(context) { connection in
             try await AgencyScope.requireInvoice(id, agency: agency, on: connection)
-            var invoice = AgencyScope.invoiceView(try invoiceJSON(try await load(id, on: connection)), agency: agency)
+            var invoice = AgencyScope.invoiceView(try await InvoiceStore.load(id, on: connection).json, agency: agency)
             let today = services.today()
             let interest = try await StatementMethods.accruedInterest(invoiceIDs: [id], asOf: today, on: connection)[id] ?? 0
             if case .object(var object) = invoice {
@@ -172,25 +124,22 @@ enum InvoiceMethods {
 
     static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
-        let status = try params.optionalString("status", maxLength: 20)
-        if let status, !["open", "partially_paid", "paid", "written_off", "credited", "void"].contains(status) {
-            throw RPCFailure.invalidParams("status", "status must be one of: open, partially_paid, paid, written_off, credited, void")
-        }
+        let status = try params.optionalChoice("status", InvoiceStatus.self)?.rawValue
         let agency = AgencyScope.agency(context)
         let overdueAsOf = try params.optionalDate("overdue_as_of")
         let limit = try params.optionalInt("limit", range: 1...500) ?? 50
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
         let rows = try await services.read(context) { try await $0.query("""
-            SELECT \(unescaped: columns) FROM invoices i
+            SELECT \(unescaped: InvoiceStore.columns) FROM invoices i
             WHERE i.id > \(after)
               AND (\(agency)::bigint IS NULL OR i.id IN (SELECT agency_invoice_ids(\(agency))))
               AND (\(customerID)::bigint IS NULL OR i.customer_id = \(customerID))
               AND (\(status)::text IS NULL OR i.status = \(status))
-              AND (\(overdueAsOf)::date IS NULL OR (i.status IN ('open', 'partially_paid') AND i.due_date < \(overdueAsOf)))
+              AND (\(overdueAsOf)::date IS NULL OR (i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND i.due_date < \(overdueAsOf)))
             ORDER BY i.id
             LIMIT \(limit)
             """) }
-        let invoices = rows.decodeEach("invoice", logger: context.logger) { AgencyScope.invoiceView(try invoiceJSON($0), agency: agency) }
+        let invoices = rows.decodeEach("invoice", logger: context.logger) { AgencyScope.invoiceView(try $0.decode(InvoiceRecord.self).json, agency: agency) }
         let next = rows.nextAfter(limit: limit)
         return ["invoices": .array(invoices), "next_after": next]
     }
@@ -200,17 +149,17 @@ enum InvoiceMethods {
         let reason = try params.text("reason")
         let current = context
         return try await services.transaction(current) { tx in
-            let before = try invoiceJSON(try await load(id, forUpdate: true, on: tx))
-            guard before["status"] == "open", before["paid_amount"]?.stringValue.flatMap({ Decimal(string: $0) }) == 0 else {
+            let before = try await InvoiceStore.load(id, forUpdate: true, on: tx)
+            guard before.status == .open, before.paidAmount == 0 else {
                 throw RPCFailure.ruleViolated("invoice_not_voidable", "only an open invoice without payments can be voided")
             }
             try await tx.query("""
                 UPDATE invoices SET status = 'void', void_reason = \(reason), voided_by = \(current.session?.userID), voided_at = now()
                 WHERE id = \(id)
                 """)
-            let after = try invoiceJSON(try await load(id, on: tx))
+            let after = try await InvoiceStore.load(id, on: tx).json
             try await Audit.record(tx, context: current, method: "invoices.void", entity: "invoice", entityID: String(id),
-                                   before: before, after: after)
+                                   before: before.json, after: after)
             return after
         }
     }

@@ -162,7 +162,7 @@ enum KPIMethods {
                 guard let owner = promiseOwners[promise.id] else { continue }
                 var entry = staff[owner] ?? (usernames[owner] ?? "?", 0, 0, 0, 0, 0)
                 entry.promises += 1
-                entry.promised += Decimal(string: promise.json["amount"]?.stringValue ?? "0") ?? 0
+                entry.promised += promise.amount
                 if promise.status == .kept { entry.kept += 1 }
                 staff[owner] = entry
             }
@@ -208,7 +208,7 @@ enum KPIMethods {
             let overLimit = try customers(try await connection.query("""
                 SELECT c.id, c.name, sum(invoice_open_amount(i)) AS exposure, max(i.credit_limit) AS credit_limit
                 FROM customers c JOIN invoices i ON i.customer_id = c.id
-                WHERE i.status IN ('open', 'partially_paid') AND i.override_reason IS NOT NULL
+                WHERE i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND i.override_reason IS NOT NULL
                 GROUP BY c.id, c.name ORDER BY c.id LIMIT 500
                 """)) { ["exposure": .money(try $0.decode(Decimal.self, column: "exposure")), "credit_limit": .money(try $0.decode(Decimal.self, column: "credit_limit"))] }
             let oldHolds = try customers(try await connection.query("""
@@ -226,7 +226,7 @@ enum KPIMethods {
             let silent = try await connection.query("""
                 SELECT i.id, i.number, i.customer_id, c.name, \(asOf)::date - i.due_date AS days_overdue, invoice_open_amount(i) AS open
                 FROM invoices i JOIN customers c ON c.id = i.customer_id
-                WHERE i.status IN ('open', 'partially_paid') AND \(asOf)::date - i.due_date > 90
+                WHERE i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND \(asOf)::date - i.due_date > 90
                   AND NOT EXISTS (SELECT 1 FROM interactions x WHERE x.customer_id = i.customer_id
                                   AND x.occurred_at::date BETWEEN \(asOf)::date - 14 AND \(asOf))
                 ORDER BY i.due_date, i.id LIMIT 500

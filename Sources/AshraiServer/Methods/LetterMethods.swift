@@ -71,11 +71,10 @@ enum LetterMethods {
         return try await services.read(context) { try await load(id, agency: agency, on: $0) }
     }
 
-    enum Channel: String, CaseIterable { case email, post, hand, sms, whatsapp }
 
     static func markSent(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        let channel = try params.choice("channel", Channel.self)
+        let channel = try params.choice("channel", LetterChannel.self)
         let current = context
         return try await services.transaction(current) { tx in
             guard let status = try await tx.query("SELECT status FROM letters WHERE id = \(id) FOR UPDATE").first?.decode(String.self, at: 0) else {

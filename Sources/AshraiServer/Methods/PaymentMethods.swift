@@ -11,7 +11,7 @@ enum PaymentMethods {
         "payments.record": record, "payments.apply": apply, "payments.reverse": reverse,
         "payments.get": get, "payments.list": list,
     ]
-    static let methods = ["card", "bank_transfer", "cheque", "cash", "digital"]
+    static let methods = PaymentMethod.recordable.map(\.rawValue)
 
     static let columns = """
         p.id, p.customer_id, p.amount, p.currency, p.method, p.received_on, p.reference, p.unapplied, p.status, p.via_assignment_id,
@@ -83,7 +83,7 @@ enum PaymentMethods {
                    written_off_amount + credited_amount AS written_off_amount,
                    early_discount_rate, early_discount_days
             FROM invoices
-            WHERE customer_id = \(customerID) AND currency = \(currency.code) AND status IN ('open', 'partially_paid')
+            WHERE customer_id = \(customerID) AND currency = \(currency.code) AND status IN (\(unescaped: InvoiceStatus.owingSQL))
             ORDER BY id FOR UPDATE
             """).map { row in
             OpenInvoice(

@@ -24,6 +24,7 @@ enum PlanMethods {
         var id: Int64
         var customerID: Int64
         var status: String
+        var total: Decimal
         var agreedOn: PostgresDate?
         var graceDays: Int
         var installments: [InstallmentPlan.Installment]
@@ -90,7 +91,7 @@ enum PlanMethods {
                 "as_of": .date(asOf),
             ]
             return Plan(id: try row.decode(Int64.self, column: "id"), customerID: try row.decode(Int64.self, column: "customer_id"),
-                        status: status, agreedOn: try row.decode(PostgresDate?.self, column: "agreed_on"), graceDays: graceDays,
+                        status: status, total: try row.decode(Decimal.self, column: "total"), agreedOn: try row.decode(PostgresDate?.self, column: "agreed_on"), graceDays: graceDays,
                         installments: installments, invoiceIDs: invoiceIDs, standing: standing, json: json)
         }
     }
@@ -217,7 +218,7 @@ enum PlanMethods {
                 """)
             try await tx.query("UPDATE plan_installments SET due_on = \(agreement.agreedOn) WHERE plan_id = \(id) AND seq = 0")
             try await logAgreement(planID: id, customerID: plan.customerID, invoiceIDs: plan.invoiceIDs, ref: agreement.ref,
-                                   signedBy: agreement.signedBy, total: Decimal(string: plan.json["total"]?.stringValue ?? "0") ?? 0,
+                                   signedBy: agreement.signedBy, total: plan.total,
                                    context: current, on: tx)
             let after = try await load(ids: [id], asOf: today, on: tx)[0].json
             try await Audit.record(tx, context: current, method: "plans.agree", entity: "plan", entityID: String(id), before: plan.json, after: after)

@@ -55,7 +55,7 @@ public enum ReportMethods {
                 LEFT JOIN settled s ON s.invoice_id = i.id
                 LEFT JOIN written w ON w.invoice_id = i.id
                 WHERE i.issue_date <= \(asOfParam)::date
-                  AND (i.status IN ('open', 'partially_paid') OR (\(pastParam)::boolean AND i.status <> 'void')
+                  AND (i.status IN (\(InvoiceStatus.owingSQL)) OR (\(pastParam)::boolean AND i.status <> 'void')
                        OR (i.status = 'void' AND i.voided_at::date > \(asOfParam)::date))
                   AND (\(customerParam)::bigint IS NULL OR i.customer_id = \(customerParam)::bigint)
             ), aggregated AS (

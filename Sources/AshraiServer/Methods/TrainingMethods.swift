@@ -10,7 +10,6 @@ enum TrainingMethods {
         "training.records.add": addRecord, "training.records.list": listRecords, "training.compliance": compliance,
     ]
 
-    enum Topic: String, CaseIterable { case risk_assessment, collections, communication, legal, systems, other }
 
     static let courseColumns = "c.id, c.code, c.title, c.topic, array_to_string(c.required_for_roles, ',') AS roles, c.validity_months, c.description, c.version"
 
@@ -27,7 +26,7 @@ enum TrainingMethods {
 
     static func roles(_ params: Params) throws -> [String]? {
         guard let value = params.object["required_for_roles"], !value.isNull else { return nil }
-        guard let items = value.arrayValue, items.allSatisfy({ ["admin", "manager", "clerk"].contains($0.stringValue ?? "") }) else {
+        guard let items = value.arrayValue, items.allSatisfy({ Role.staff.map(\.rawValue).contains($0.stringValue ?? "") }) else {
             throw RPCFailure.invalidParams("required_for_roles", "required_for_roles lists staff roles: admin, manager, clerk")
         }
         return Array(Set(items.compactMap(\.stringValue))).sorted()
@@ -46,7 +45,7 @@ enum TrainingMethods {
             throw RPCFailure.invalidParams("code", "code is letters, digits, '.', '_' or '-' (up to 40)")
         }
         let title = try params.text("title", maxLength: 200)
-        let topic = try params.choice("topic", Topic.self)
+        let topic = try params.choice("topic", TrainingTopic.self)
         let roles = try roles(params) ?? []
         let validity = try params.optionalInt("validity_months", range: 1...120)
         let description = try params.optionalString("description", maxLength: 2000)
@@ -69,7 +68,7 @@ enum TrainingMethods {
     static func updateCourse(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
         let code = try params.string("code", maxLength: 40)
         let title = try params.optionalString("title", maxLength: 200)
-        let topic = try params.optionalChoice("topic", Topic.self)?.rawValue
+        let topic = try params.optionalChoice("topic", TrainingTopic.self)?.rawValue
         let roles = try roles(params)
         let validity = try params.optionalInt("validity_months", range: 1...120)
         let description = try params.optionalString("description", maxLength: 2000)

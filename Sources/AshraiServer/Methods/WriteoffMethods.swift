@@ -32,11 +32,11 @@ enum WriteoffMethods {
             let head = try await tx.query("SELECT customer_id FROM invoices WHERE id = \(invoiceID)")
             guard let customerID = try head.first?.decode(Int64.self, at: 0) else { throw RPCFailure.notFound("invoice") }
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-            let before = try InvoiceMethods.invoiceJSON(try await InvoiceMethods.load(invoiceID, forUpdate: true, on: tx))
-            guard ["open", "partially_paid"].contains(before["status"]?.stringValue ?? "") else {
+            let before = try await InvoiceStore.load(invoiceID, forUpdate: true, on: tx)
+            guard before.status.isOwing else {
                 throw RPCFailure.ruleViolated("invoice_not_open", "only an open invoice can be written off")
             }
-            let open = Decimal(string: before["open_amount"]?.stringValue ?? "0") ?? 0
+            let open = before.openAmount
             let amount = requested ?? open
             guard amount <= open else {
                 throw RPCFailure.invalidParams("amount", "amount exceeds the open remainder \(Money(open).text)")
@@ -53,9 +53,9 @@ enum WriteoffMethods {
                 """)
             let writeoff = try writeoffJSON(try await tx.query(
                 "SELECT \(unescaped: columns) FROM writeoffs w LEFT JOIN users u ON u.id = w.created_by WHERE w.id = \(id)").one())
-            let after = try InvoiceMethods.invoiceJSON(try await InvoiceMethods.load(invoiceID, on: tx))
+            let after = try await InvoiceStore.load(invoiceID, on: tx).json
             try await Audit.record(tx, context: current, method: "writeoffs.create", entity: "invoice", entityID: String(invoiceID),
-                                   before: before, after: after, details: ["writeoff": writeoff])
+                                   before: before.json, after: after, details: ["writeoff": writeoff])
             return ["writeoff": writeoff, "invoice": after]
         }
     }
