@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        // Already in the graph through swift-configuration; named because AshraiServer imports
+        // SystemPackage (FilePath for the YAML file provider).
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         // libpq through pkg-config; the header path comes from `pkg-config --cflags libpq`.
@@ -62,13 +65,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "ashraid",
             dependencies: [
-                "AshraiServer", "Postgres",
+                "AshraiServer", "Postgres", "AshraiCore", "AshraiProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -109,17 +113,23 @@ let package = Package(
         // Shared helpers for tests: the throwaway cluster, one database per suite.
         .target(
             name: "AshraiTestSupport",
-            dependencies: ["Postgres"],
+            dependencies: [
+                "Postgres",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/AshraiTestSupport",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "AshraiTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "AshraiTestSupport", .product(name: "NIOPosix", package: "swift-nio")],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "AshraiCoreTests", dependencies: ["AshraiCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AshraiProtocolTests", dependencies: ["AshraiProtocol"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AshraiServerTests",
             dependencies: [
-                "AshraiServer", "Postgres", "AshraiTestSupport", "AshraiClient",
+                "AshraiServer", "AshraiCore", "AshraiProtocol", "Postgres", "AshraiTestSupport", "AshraiClient",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),

@@ -1,4 +1,5 @@
 import AshraiProtocol
+import ArgumentParser
 
 /// Aligned text tables. Widths are measured in terminal cells per grapheme cluster, so
 /// Hebrew (one cell a letter, vowel points in the same cell) and wide CJK/emoji (two cells)
@@ -62,4 +63,13 @@ func userTable(_ users: [JSONValue]) -> String {
           rows: users.map { user in
               ["id", "username", "display_name", "role", "agency_id", "disabled", "must_change_password"].map { user[$0]?.cell ?? "-" }
           }).render()
+}
+
+/// A comma-separated list of ids (`--invoices 12,13`), each a positive integer; nil for none given.
+func idList(_ text: String?) throws -> [JSONValue]? {
+    guard let text, !text.isEmpty else { return nil }
+    return try text.split(separator: ",").map { part in
+        guard let id = Int(part.trimmingCharacters(in: .whitespaces)), id > 0 else { throw ValidationError("ids are positive integers separated by commas") }
+        return .int(id)
+    }
 }

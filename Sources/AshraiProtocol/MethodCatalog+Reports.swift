@@ -1,0 +1,38 @@
+import AshraiCore
+
+extension MethodCatalog {
+    static let kpiMethods: [MethodSpec] = [
+        MethodSpec(name: "reports.kpis",
+                   summary: "Receivables KPIs for a period from the ledger: DSO (simple and countback), best-possible DSO, average days delinquent, CEI, bad-debt ratio, at-risk rate, promises kept, dispute rate, average days to pay, agency collections and commission. Formulas in the README.",
+                   access: managers,
+                   params: [.required("from", Schema.date), .required("to", Schema.date), .optional("as_of", Schema.date)],
+                   result: Schema.object([
+                       "from": Schema.date, "to": Schema.date, "as_of": Schema.date, "days": ["type": "integer"],
+                       "figures": ["type": "object"],
+                       "kpis": Schema.object([
+                           "dso_simple": Schema.nullable(Schema.signedDecimal), "dso_countback": Schema.nullable(Schema.signedDecimal),
+                           "best_possible_dso": Schema.nullable(Schema.signedDecimal), "average_days_delinquent": Schema.nullable(Schema.signedDecimal),
+                           "cei": Schema.nullable(Schema.signedDecimal), "bad_debt_ratio": Schema.nullable(Schema.signedDecimal),
+                           "at_risk_rate": Schema.nullable(Schema.signedDecimal), "promises_kept_rate": Schema.nullable(Schema.signedDecimal),
+                           "dispute_rate": Schema.nullable(Schema.signedDecimal), "average_days_to_pay": Schema.nullable(Schema.signedDecimal),
+                       ]),
+                   ], required: ["from", "to", "as_of", "days", "figures", "kpis"])),
+    ]
+}
+
+extension MethodCatalog {
+    static let reviewMethods: [MethodSpec] = [
+        MethodSpec(name: "reports.kpis_trend", summary: "reports.kpis per calendar month for the last `months` months (the current one to today), oldest first.",
+                   access: managers, params: [.optional("months", ["type": "integer", "minimum": 1, "maximum": 36])],
+                   result: Schema.object(["months": Schema.array(["type": "object"])], required: ["months"])),
+        MethodSpec(name: "reports.collectors",
+                   summary: "Per staff member in a period: interactions logged, promises obtained and kept, and money collected after their contact (payments credited to whoever last contacted the customer in the 30 days before).",
+                   access: managers, params: [.required("from", Schema.date), .required("to", Schema.date)],
+                   result: Schema.object(["from": Schema.date, "to": Schema.date, "collectors": Schema.array(["type": "object"])],
+                                         required: ["from", "to", "collectors"])),
+        MethodSpec(name: "reports.review",
+                   summary: "The periodic audit of the credit process: reviews overdue, customers over their limit by override, old holds, broken promises without follow-up, invoices 90+ days late without contact in 14 days, agencies' recovery rates, staff missing required training.",
+                   access: managers, params: [.optional("as_of", Schema.date), .optional("hold_days", ["type": "integer", "minimum": 1, "maximum": 3650])],
+                   result: ["type": "object"]),
+    ]
+}
