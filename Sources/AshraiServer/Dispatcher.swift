@@ -5,7 +5,21 @@ import Logging
 import Postgres
 
 /// A method's implementation. It may change the connection's context (login, logout).
-public typealias MethodHandler = @Sendable (Services, inout CallContext, Params) async throws -> JSONValue
+public typealias MethodHandler = @Sendable (Services, CallContext, Params) async throws -> JSONValue
+
+/// A method that changes the connection's session (login, resume, logout, password change):
+/// its result, and the session the connection has afterwards (nil: none). Handlers never mutate
+/// the context; the Dispatcher applies what they return.
+public typealias SessionHandler = @Sendable (Services, CallContext, Params) async throws -> (result: JSONValue, session: SessionInfo?)
+
+/// A check every call passes after the role check and before its handler (the training gate).
+public typealias MethodGate = @Sendable (_ method: String, Services, CallContext) async throws -> Void
+
+/// A method's handler, of either kind.
+enum Handler: Sendable {
+    case plain(MethodHandler)
+    case session(SessionHandler)
+}
 
 /// Turns one request line (a request or a batch) into one response line, or none.
 ///
@@ -14,7 +28,7 @@ public typealias MethodHandler = @Sendable (Services, inout CallContext, Params)
 /// `password_change_required`) → params known and present (-32602) → the handler.
 public struct Dispatcher: Sendable {
     let services: Services
-    let handlers: [String: MethodHandler]
+    let handlers: [String: Handler]
 
     /// Methods a user who must change their password may still call.
     static let allowedBeforePasswordChange: Set<String> = ["auth.change_password", "auth.logout", "auth.whoami"]
@@ -177,7 +191,7 @@ public struct Dispatcher: Sendable {
             if refreshed.mustChangePassword, !Self.allowedBeforePasswordChange.contains(method) {
                 throw RPCFailure.forbidden("choose a new password first (auth.change_password)", reason: "password_change_required")
             }
-            try await TrainingMethods.checkGate(method: method, services: services, context: context)
+            for gate in MethodHandlers.gates { try await gate(method, services, context) }
         }
         let object: JSONObject
         switch params {
@@ -192,7 +206,14 @@ public struct Dispatcher: Sendable {
             throw RPCFailure.invalidParams(param.name, "\(param.name) is required")
         }
         if method == "rpc.discover" { return .encoded(context.session == nil ? Self.discovery.preLogin : Self.discovery.full) }
-        return .value(try await handler(services, &context, Params(object)))
+        switch handler {
+        case .plain(let handler):
+            return .value(try await handler(services, context, Params(object)))
+        case .session(let handler):
+            let (result, session) = try await handler(services, context, Params(object))
+            context.session = session
+            return .value(result)
+        }
     }
 
     /// Maps database errors: unreachable → 503 (retryable); anything else → -32603 without internals.
@@ -211,9 +232,15 @@ public struct Dispatcher: Sendable {
     }
 }
 
-/// Every handler, by method name; `Dispatcher.init` checks this equals the catalog.
+/// The wiring: every handler by method name (`Dispatcher.init` checks this equals the catalog),
+/// and the gates every call passes. The Dispatcher names no method family; this does.
 enum MethodHandlers {
-    static let all: [String: MethodHandler] = ServerMethods.handlers
+    static let all: [String: Handler] = plain.mapValues(Handler.plain)
+        .merging(AuthMethods.sessionHandlers.mapValues(Handler.session)) { $1 }
+
+    static let gates: [MethodGate] = [TrainingMethods.checkGate]
+
+    static let plain: [String: MethodHandler] = ServerMethods.handlers
         .merging(AuthMethods.handlers) { $1 }
         .merging(UserMethods.handlers) { $1 }
         .merging(AuditMethods.handlers) { $1 }

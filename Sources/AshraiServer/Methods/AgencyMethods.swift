@@ -63,7 +63,7 @@ enum AgencyMethods {
         }
     }
 
-    static func create(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func create(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let fields = try Fields(params, creating: true)
         let current = context
         return try await services.transaction(current) { tx in
@@ -80,7 +80,7 @@ enum AgencyMethods {
         }
     }
 
-    static func update(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func update(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let expected = try params.optionalInt("version", range: 1...Int.max)
         let fields = try Fields(params, creating: false)
@@ -112,13 +112,13 @@ enum AgencyMethods {
         }
     }
 
-    static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func get(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         if let agency = AgencyScope.agency(context), agency != id { throw RPCFailure.notFound("agency") }
         return try await services.read(context) { try await load(id, on: $0) }
     }
 
-    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let active = try params.optionalBool("active")
         let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: columns) FROM agencies a WHERE (\(active)::boolean IS NULL OR a.active = \(active)) ORDER BY a.name, a.id
@@ -126,7 +126,7 @@ enum AgencyMethods {
         return ["agencies": .array(try rows.map(agencyJSON))]
     }
 
-    static func deactivate(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func deactivate(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let current = context
         return try await services.transaction(current) { tx in
@@ -146,7 +146,7 @@ enum AgencyMethods {
     /// assignment, not reversed), commission (at the rate snapshotted on the assignment,
     /// half-even to the cent once per assignment), net to the business; with totals and the
     /// recovery rate.
-    static func statement(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func statement(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let agencyID = Int64(try params.id("agency_id"))
         let from = try params.optionalDate("from")
         let to = try params.optionalDate("to")
@@ -262,7 +262,7 @@ enum AssignmentMethods {
         return (notifiedOn, interactionID)
     }
 
-    static func create(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func create(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let agencyID = Int64(try params.id("agency_id"))
         let customerID = Int64(try params.id("customer_id"))
         guard let invoiceIDs = try params.optionalIDs("invoice_ids", maxCount: 500), !invoiceIDs.isEmpty else {
@@ -316,7 +316,7 @@ enum AssignmentMethods {
         }
     }
 
-    static func notify(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func notify(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let current = context
         return try await services.transaction(current) { tx in
@@ -352,19 +352,19 @@ enum AssignmentMethods {
         }
     }
 
-    static func recall(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func recall(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let reason = try params.text("reason")
         return try await end(services: services, context: context, id: id, status: "recalled", reason: reason, method: "assignments.recall")
     }
 
-    static func settle(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func settle(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let reason = try params.optionalString("reason", maxLength: 2000) ?? "settled"
         return try await end(services: services, context: context, id: id, status: "settled", reason: reason, method: "assignments.settle")
     }
 
-    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let agencyID = try params.optionalInt("agency_id", range: 1...Int.max).map(Int64.init)
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         let status = try params.optionalChoice("status", AssignmentStatus.self)?.rawValue
@@ -379,7 +379,7 @@ enum AssignmentMethods {
         return ["assignments": .array(try rows.map(assignmentJSON))]
     }
 
-    static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func get(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let agency = AgencyScope.agency(context)
         return try await services.read(context) { connection in

@@ -6,7 +6,7 @@ import Postgres
 enum AuditMethods {
     static let handlers: [String: MethodHandler] = ["audit.list": list]
 
-    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let entity = try params.optionalString("entity", maxLength: 64)
         let entityID = try params.optionalString("entity_id", maxLength: 64)
         let userID = try params.optionalInt("user_id").map(Int64.init)

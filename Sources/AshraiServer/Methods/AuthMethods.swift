@@ -6,10 +6,14 @@ import Postgres
 /// `auth.*`: login with throttling and lockout, resume, logout, whoami, change_password.
 enum AuthMethods {
     static let handlers: [String: MethodHandler] = [
+        "auth.whoami": whoami,
+    ]
+
+    /// The methods that start, continue or end the connection's session.
+    static let sessionHandlers: [String: SessionHandler] = [
         "auth.login": login,
         "auth.resume": resume,
         "auth.logout": logout,
-        "auth.whoami": whoami,
         "auth.change_password": changePassword,
     ]
 
@@ -24,7 +28,7 @@ enum AuthMethods {
     /// lock), so attempts sent at the same moment cannot all slip under the limit. Until the
     /// session exists nobody is signed in, so the daemon acts (`asDaemon`): the throttle tables and
     /// password hashes are row-level-secured to it alone.
-    static func login(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func login(services: Services, context: CallContext, params: Params) async throws -> (result: JSONValue, session: SessionInfo?) {
         let username = try params.string("username", maxLength: 64)
         let password = try params.string("password", maxLength: 1024)
         let key = Username.key(username)
@@ -49,8 +53,7 @@ enum AuthMethods {
                                    entityID: String(created.1.sessionID), details: ["outcome": "ok"])
             return created
         }
-        context.session = session
-        return sessionResult(token: token, session: session, user: user)
+        return (sessionResult(token: token, session: session, user: user), session)
     }
 
     /// What a password attempt may do, decided under the name's throttle row lock.
@@ -180,47 +183,44 @@ enum AuthMethods {
         try await tx.query("UPDATE account_locks SET counted_from = now() WHERE username_key = \(key)")
     }
 
-    static func resume(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func resume(services: Services, context: CallContext, params: Params) async throws -> (result: JSONValue, session: SessionInfo?) {
         let token = try params.string("token", maxLength: 256)
         guard let session = try await SessionStore.find(token: token, services: services) else {
             throw RPCFailure.unauthenticated
         }
-        context.session = session
-        let user = try await services.read(context) { try await UserRecord.load(id: session.userID, on: $0) }
+        var resumed = context
+        resumed.session = session
+        let user = try await services.read(resumed) { try await UserRecord.load(id: session.userID, on: $0) }
         guard let user else { throw RPCFailure.unauthenticated }
-        return sessionResult(token: token, session: session, user: user)
+        return (sessionResult(token: token, session: session, user: user), session)
     }
 
-    /// Revokes `session` (audited) and forgets it on this connection.
-    static func endSession(_ session: SessionInfo, services: Services, context: inout CallContext) async throws {
-        let current = context
-        try await services.transaction(current) { tx in
+    /// Revokes `session` (audited). The connection's next call finds it revoked (401).
+    static func endSession(_ session: SessionInfo, services: Services, context: CallContext) async throws {
+        try await services.transaction(context) { tx in
             try await SessionStore.revoke(sessionID: session.sessionID, on: tx)
-            try await Audit.record(tx, context: current, method: "auth.change_password", entity: "session",
+            try await Audit.record(tx, context: context, method: "auth.change_password", entity: "session",
                                    entityID: String(session.sessionID), details: ["outcome": "session_ended"])
         }
-        context.session = nil
     }
 
-    static func logout(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func logout(services: Services, context: CallContext, params: Params) async throws -> (result: JSONValue, session: SessionInfo?) {
         guard let session = context.session else { throw RPCFailure.unauthenticated }
-        let current = context
-        try await services.transaction(current) { tx in
+        try await services.transaction(context) { tx in
             try await SessionStore.revoke(sessionID: session.sessionID, on: tx)
-            try await Audit.record(tx, context: current, method: "auth.logout", entity: "session", entityID: String(session.sessionID))
+            try await Audit.record(tx, context: context, method: "auth.logout", entity: "session", entityID: String(session.sessionID))
         }
-        context.session = nil
-        return ["ok": true]
+        return (["ok": true], nil)
     }
 
-    static func whoami(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func whoami(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         guard let session = context.session else { throw RPCFailure.unauthenticated }
         let user = try await services.read(context) { try await UserRecord.load(id: session.userID, on: $0) }
         guard let user else { throw RPCFailure.unauthenticated }
         return ["user": user.json, "expires_at": .string(rfc3339(session.expiresAt)), "must_change_password": .bool(session.mustChangePassword)]
     }
 
-    static func changePassword(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func changePassword(services: Services, context: CallContext, params: Params) async throws -> (result: JSONValue, session: SessionInfo?) {
         guard let session = context.session else { throw RPCFailure.unauthenticated }
         let old = try params.string("old_password", maxLength: 1024)
         let new = try params.string("new_password", maxLength: 1024)
@@ -234,13 +234,13 @@ enum AuthMethods {
         do {
             attempt = try await reserveAttempt(key: key, method: "auth.change_password", services: services, context: daemon)
         } catch let failure as RPCFailure where failure.code == .locked {
-            try await endSession(session, services: services, context: &context)
+            try await endSession(session, services: services, context: context)
             throw failure
         }
         let stored = try await services.read(daemon) { try await $0.query("SELECT password_hash FROM users WHERE id = \(session.userID)") }.scalar(String.self)
         guard try await services.secrets.verify(password: old, hash: stored) else {
             if try await recordFailure(key: key, attempt: attempt, method: "auth.change_password", services: services, context: daemon) {
-                try await endSession(session, services: services, context: &context)
+                try await endSession(session, services: services, context: context)
                 throw RPCFailure(.locked, "too many wrong passwords: the account is locked and this session has ended")
             }
             throw RPCFailure.invalidParams("old_password", "the old password does not match")
@@ -258,7 +258,8 @@ enum AuthMethods {
                                    entityID: String(session.userID), details: ["other_sessions_ended": .int(ended)])
             return ended
         }
-        context.session?.mustChangePassword = false
-        return ["ok": true, "other_sessions_ended": .int(ended)]
+        var changed = session
+        changed.mustChangePassword = false
+        return (["ok": true, "other_sessions_ended": .int(ended)], changed)
     }
 }

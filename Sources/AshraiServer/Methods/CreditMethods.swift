@@ -14,7 +14,7 @@ enum CreditMethods {
     static let statementFields = ["current_assets", "current_liabilities", "total_assets", "total_liabilities",
                                   "retained_earnings", "ebit", "equity", "revenue"]
 
-    static func addFinancials(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func addFinancials(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let periodEnd = try params.date("period_end")
         var amounts: [String: Decimal] = [:]
@@ -42,7 +42,7 @@ enum CreditMethods {
         }
     }
 
-    static func addReference(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func addReference(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let kind = try params.string("kind", maxLength: 20)
         guard ["bureau_report", "trade_reference", "bank_reference"].contains(kind) else {
@@ -115,7 +115,7 @@ enum CreditMethods {
 
     static let assessmentColumns = "id, customer_id, as_of, score, grade, reasons, z_score, z_zone, suggested_limit, suggested_net_days, created_at"
 
-    static func assess(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func assess(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let requestedAsOf = try params.optionalDate("as_of")
         let policy = services.settings.creditPolicy
@@ -172,7 +172,7 @@ enum CreditMethods {
         }
     }
 
-    static func assessments(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func assessments(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let limit = try params.optionalInt("limit", range: 1...100) ?? 20
         return try await services.read(context) { connection in
@@ -360,7 +360,7 @@ enum CreditMethods {
         return after
     }
 
-    static func setTerms(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func setTerms(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let input = try TermsInput(params, services: services, requireAll: true)
         let reason = try params.text("reason")
@@ -372,7 +372,7 @@ enum CreditMethods {
         }
     }
 
-    static func getTerms(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func getTerms(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         return try await services.read(context) { connection in
             _ = try await CustomerRecord.require(customerID, on: connection)
@@ -380,7 +380,7 @@ enum CreditMethods {
         }
     }
 
-    static func termsHistory(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func termsHistory(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         return try await services.read(context) { connection in
             _ = try await CustomerRecord.require(customerID, on: connection)
@@ -400,7 +400,7 @@ enum CreditMethods {
             """).scalar(Decimal.self)
     }
 
-    static func check(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func check(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let amount = try params.money("amount")   // 0 asks only for the figures
         return try await services.read(context) { connection in

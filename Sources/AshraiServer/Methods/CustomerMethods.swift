@@ -146,7 +146,7 @@ enum CustomerMethods {
         return ["duplicate_legal_id": ["reason": .string(reason), "other_customer_ids": .array(others.map(JSONValue.id))]]
     }
 
-    static func create(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func create(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         try await create(services: services, context: context, params: params, joining: nil)
     }
 
@@ -201,7 +201,7 @@ enum CustomerMethods {
         return customer
     }
 
-    static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func get(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let agency = AgencyScope.agency(context)
         return try await services.read(context) { connection in
@@ -210,7 +210,7 @@ enum CustomerMethods {
         }
     }
 
-    static func update(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func update(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         guard let version = try params.optionalInt("version") else { throw RPCFailure.invalidParams("version", "version is required") }
         let changes = try editableFields(params, country: services.settings.country)
@@ -248,7 +248,7 @@ enum CustomerMethods {
         }
     }
 
-    static func close(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func close(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let reason = try params.text("reason")
         let current = context
@@ -275,7 +275,7 @@ enum CustomerMethods {
         return "%" + escaped + "%"
     }
 
-    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let query = try params.optionalString("query", maxLength: 200)?.trimmingCharacters(in: .whitespaces)
         let status = try params.optionalChoice("status", CustomerStatus.self)?.rawValue
         let grade = try params.optionalChoice("grade", Grade.self)?.rawValue
@@ -315,7 +315,7 @@ enum CustomerMethods {
         ]
     }
 
-    static func addContact(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func addContact(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let name = try params.text("name", maxLength: 200)
         let role = try params.optionalString("role", maxLength: 100)
@@ -341,7 +341,7 @@ enum CustomerMethods {
         }
     }
 
-    static func listContacts(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func listContacts(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let agency = AgencyScope.agency(context)
         return try await services.read(context) { connection in
@@ -355,7 +355,7 @@ enum CustomerMethods {
         }
     }
 
-    static func removeContact(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func removeContact(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let current = context
         return try await services.transaction(current) { tx in

@@ -40,7 +40,7 @@ enum DisputeMethods {
         return try disputeJSON(row)
     }
 
-    static func open(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func open(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let invoiceID = Int64(try params.id("invoice_id"))
         let reason = try params.text("reason")
         let amount = try params.optionalMoney("amount", currency: services.settings.currency)
@@ -78,7 +78,7 @@ enum DisputeMethods {
         }
     }
 
-    static func resolve(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func resolve(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let resolution = try params.choice("resolution", DisputeResolution.self)
         let requested = try params.optionalMoney("credit_amount", currency: services.settings.currency)
@@ -132,7 +132,7 @@ enum DisputeMethods {
         }
     }
 
-    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let status = try params.optionalString("status", maxLength: 16)
         if let status, !["open", "resolved"].contains(status) { throw RPCFailure.invalidParams("status", "status must be open or resolved") }
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)

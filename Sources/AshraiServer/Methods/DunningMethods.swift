@@ -71,11 +71,11 @@ enum DunningMethods {
         return (0, levels, ["version": 0, "levels": DunningPolicy.json(levels), "is_default": true, "reason": .null, "set_by": .null, "set_at": .null])
     }
 
-    static func getPolicy(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func getPolicy(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         try await services.read(context) { try await policy(services: services, on: $0).json }
     }
 
-    static func setPolicy(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func setPolicy(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let levels = try DunningPolicy.levels(from: params.object["levels"] ?? .null)
         let templates = try assets(services).templates
         for level in levels where level.action != .refer_to_agency && !(templates.has(level.template, language: "he") && templates.has(level.template, language: "en")) {
@@ -120,7 +120,7 @@ enum DunningMethods {
         var assigned: Bool
     }
 
-    static func run(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func run(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let asOfParam = try params.optionalDate("as_of")
         let dryRun = try params.optionalBool("dry_run") ?? false
         let current = context

@@ -35,7 +35,7 @@ enum HoldMethods {
 
     /// A hold is a last step after contact and mediation; `interaction_id` records the
     /// conversation that preceded it (README, "Holds").
-    static func place(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func place(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let reason = try params.text("reason")
         let interactionID = try params.optionalInt("interaction_id", range: 1...Int.max).map(Int64.init)
@@ -66,7 +66,7 @@ enum HoldMethods {
         return hold
     }
 
-    static func release(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func release(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let reason = try params.text("reason")
         let current = context
@@ -89,7 +89,7 @@ enum HoldMethods {
         }
     }
 
-    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         let active = try params.optionalBool("active")
         let rows = try await services.read(context) { try await $0.query("""
@@ -106,7 +106,7 @@ enum HoldMethods {
 enum ReviewMethods {
     static let handlers: [String: MethodHandler] = ["reviews.record": record, "reviews.due": due]
 
-    static func record(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func record(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let findings = try params.text("findings")
         let decision = try params.text("decision")
@@ -149,7 +149,7 @@ enum ReviewMethods {
 
     /// Due or overdue as of a date; never-reviewed customers count from their creation. Worst
     /// grade first (ungraded as E), then the longest overdue.
-    static func due(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func due(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let asOf = try params.optionalDate("as_of")
         let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: CustomerRecord.columns),

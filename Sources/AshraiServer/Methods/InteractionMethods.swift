@@ -63,7 +63,7 @@ enum InteractionMethods {
         return id
     }
 
-    static func log(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func log(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let kind = try params.choice("kind", InteractionKind.self)
         let channelDetail = try params.optionalString("channel_detail", maxLength: 200)
@@ -125,7 +125,7 @@ enum InteractionMethods {
         return (amount, dueOn)
     }
 
-    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let kind = try params.optionalChoice("kind", InteractionKind.self)?.rawValue
         let since = try params.optionalInstant("since")
@@ -201,7 +201,7 @@ enum InteractionMethods {
         }
     }
 
-    static func listPromises(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func listPromises(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let status = try params.optionalChoice("status", PromiseStatus.self)
         let asOfParam = try params.optionalDate("as_of")
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)

@@ -39,7 +39,7 @@ enum InvoiceMethods {
     /// Issues an invoice. The customer row is locked for the whole decision, so concurrent
     /// invoices for one customer are decided one after the other against the same limit:
     /// exposure can never pass it without a manager's audited override.
-    static func create(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func create(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         try await create(services: services, context: context, params: params, joining: nil)
     }
 
@@ -106,7 +106,7 @@ enum InvoiceMethods {
     }
 
     /// One invoice with its late interest accrued to today (computed, never stored).
-    static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func get(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let agency = AgencyScope.agency(context)
         return try await services.read(context) { connection in
@@ -122,7 +122,7 @@ enum InvoiceMethods {
         }
     }
 
-    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         let status = try params.optionalChoice("status", InvoiceStatus.self)?.rawValue
         let agency = AgencyScope.agency(context)
@@ -144,7 +144,7 @@ enum InvoiceMethods {
         return ["invoices": .array(invoices), "next_after": next]
     }
 
-    static func void(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func void(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let reason = try params.text("reason")
         let current = context

@@ -20,7 +20,7 @@ enum KPIMethods {
                 try PostgresNumeric.decimal(from: total.decode(String.self, column: "b2")))
     }
 
-    static func kpis(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func kpis(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let from = try params.date("from")
         let to = try params.date("to")
         guard from <= to else { throw RPCFailure.invalidParams("from", "from must not be after to") }
@@ -114,7 +114,7 @@ enum KPIMethods {
     }
 
     /// The same KPIs per calendar month, the last `months` months (the current one up to today).
-    static func trend(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func trend(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let months = try params.optionalInt("months", range: 1...36) ?? 12
         return try await services.read(context) { connection in
             let today = services.today()
@@ -139,7 +139,7 @@ enum KPIMethods {
     /// Per staff member in a period: interactions logged, promises obtained and kept (as of the
     /// period's end), and money collected after their contact — each payment received in the
     /// period is credited to whoever last logged a contact with that customer in the 30 days before it.
-    static func collectors(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func collectors(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let from = try params.date("from")
         let to = try params.date("to")
         guard from <= to else { throw RPCFailure.invalidParams("from", "from must not be after to") }
@@ -190,7 +190,7 @@ enum KPIMethods {
     }
 
     /// The periodic audit of the credit process: what needs a person's attention as of a day.
-    static func review(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func review(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let asOfParam = try params.optionalDate("as_of")
         let holdDays = try params.optionalInt("hold_days", range: 1...3650) ?? 30
         return try await services.read(context) { connection in

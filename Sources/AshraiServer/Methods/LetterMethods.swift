@@ -50,7 +50,7 @@ enum LetterMethods {
         return try letterJSON(row, full: true)
     }
 
-    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         let status = try params.optionalString("status", maxLength: 16)
         if let status, !["pending", "sent"].contains(status) { throw RPCFailure.invalidParams("status", "status must be pending or sent") }
@@ -65,14 +65,14 @@ enum LetterMethods {
         return ["letters": .array(rows.decodeEach("letter", logger: context.logger) { try letterJSON($0, full: false) })]
     }
 
-    static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func get(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let agency = AgencyScope.agency(context)
         return try await services.read(context) { try await load(id, agency: agency, on: $0) }
     }
 
 
-    static func markSent(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func markSent(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let channel = try params.choice("channel", LetterChannel.self)
         let current = context

@@ -136,7 +136,7 @@ enum PaymentMethods {
         }
     }
 
-    static func record(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func record(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         try await record(services: services, context: context, params: params, joining: nil)
     }
 
@@ -185,7 +185,7 @@ enum PaymentMethods {
         }.get()
     }
 
-    static func apply(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func apply(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let paymentID = Int64(try params.id("payment_id"))
         let key = try params.optionalString("idempotency_key", maxLength: 200)
         let current = context
@@ -225,7 +225,7 @@ enum PaymentMethods {
         }.get()
     }
 
-    static func reverse(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func reverse(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let paymentID = Int64(try params.id("id"))
         let reason = try params.text("reason")
         let current = context
@@ -257,12 +257,12 @@ enum PaymentMethods {
         }
     }
 
-    static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func get(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         return try await services.read(context) { try await result(paymentID: id, on: $0) }
     }
 
-    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         let from = try params.optionalDate("from")
         let to = try params.optionalDate("to")

@@ -118,7 +118,7 @@ enum PlanMethods {
             outcome: "plan_active", reason: nil, invoiceIDs: invoiceIDs, correctsID: nil, letterID: nil, context: context, on: tx)
     }
 
-    static func create(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func create(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         guard let invoiceIDs = try params.optionalIDs("invoice_ids", maxCount: 200), !invoiceIDs.isEmpty else {
             throw RPCFailure.invalidParams("invoice_ids", "invoice_ids lists the invoices the plan covers")
@@ -203,7 +203,7 @@ enum PlanMethods {
         }
     }
 
-    static func agree(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func agree(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         guard let agreement = try agreement(params) else { throw RPCFailure.invalidParams("agreed_on", "agreed_on is required") }
         let current = context
@@ -226,7 +226,7 @@ enum PlanMethods {
         }
     }
 
-    static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func get(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let asOfParam = try params.optionalDate("as_of")
         return try await services.read(context) { connection in
@@ -237,7 +237,7 @@ enum PlanMethods {
         }
     }
 
-    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         let status = try params.optionalString("status", maxLength: 16)
         if let status, !["proposed", "active", "completed", "defaulted", "cancelled"].contains(status) {
@@ -249,7 +249,7 @@ enum PlanMethods {
         }
     }
 
-    static func cancel(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func cancel(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let reason = try params.text("reason")
         let current = context
@@ -290,7 +290,7 @@ enum PlanMethods {
         return (defaulted, completed)
     }
 
-    static func check(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func check(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let asOfParam = try params.optionalDate("as_of")
         let current = context
         return try await services.transaction(current) { tx in

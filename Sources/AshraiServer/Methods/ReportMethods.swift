@@ -86,7 +86,7 @@ public enum ReportMethods {
     /// bucketed by days past due in SQL, summed per customer and bucket. For today (or later)
     /// the settled amounts kept on the invoice are used; for a past date the allocations of
     /// payments received by then (and not reversed by then) are summed instead.
-    static func aging(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func aging(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let requestedAsOf = try params.optionalDate("as_of")
         var bounds = [30, 60, 90]
         if let value = params.object["buckets"], !value.isNull {

@@ -54,7 +54,7 @@ enum StatementMethods {
 
     /// Opening balance, every movement in date order with a running balance, accrued
     /// interest (shown, not added to the balance) and the closing balance.
-    static func statement(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func statement(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let fromParam = try params.optionalDate("from")
         let toParam = try params.optionalDate("to")

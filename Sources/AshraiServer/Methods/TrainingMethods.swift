@@ -39,7 +39,7 @@ enum TrainingMethods {
         return try courseJSON(row)
     }
 
-    static func createCourse(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func createCourse(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let code = try params.string("code", maxLength: 40)
         guard code.range(of: "^[A-Za-z0-9_.-]{1,40}$", options: .regularExpression) != nil else {
             throw RPCFailure.invalidParams("code", "code is letters, digits, '.', '_' or '-' (up to 40)")
@@ -65,7 +65,7 @@ enum TrainingMethods {
         }
     }
 
-    static func updateCourse(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func updateCourse(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let code = try params.string("code", maxLength: 40)
         let title = try params.optionalString("title", maxLength: 200)
         let topic = try params.optionalChoice("topic", TrainingTopic.self)?.rawValue
@@ -89,7 +89,7 @@ enum TrainingMethods {
         }
     }
 
-    static func listCourses(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func listCourses(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let rows = try await services.read(context) { try await $0.query("SELECT \(unescaped: courseColumns) FROM training_courses c ORDER BY c.code") }
         return ["courses": .array(try rows.map(courseJSON))]
     }
@@ -116,7 +116,7 @@ enum TrainingMethods {
         ]
     }
 
-    static func addRecord(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func addRecord(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let userID = Int64(try params.id("user_id"))
         let code = try params.string("course_code", maxLength: 40)
         let completedOn = try params.date("completed_on")
@@ -143,7 +143,7 @@ enum TrainingMethods {
     }
 
     /// Every user reads their own; managers and admins anyone's.
-    static func listRecords(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func listRecords(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let requested = try params.optionalInt("user_id", range: 1...Int.max).map(Int64.init)
         guard let session = context.session else { throw RPCFailure.unauthenticated }
         let mayReadOthers = session.role == .admin || session.role == .manager
@@ -193,7 +193,7 @@ enum TrainingMethods {
     }
 
     /// Per active staff member: each course their role requires, with its status as of a day.
-    static func compliance(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func compliance(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let asOfParam = try params.optionalDate("as_of")
         return try await services.read(context) { connection in
             let asOf = services.day(asOfParam)
@@ -217,7 +217,7 @@ enum TrainingMethods {
 
     /// The optional gate (`training.gates`): a method that requires a current course — one
     /// whose code or topic is the gate's value. Refused with 403 `training_required`.
-    static func checkGate(method: String, services: Services, context: CallContext) async throws {
+    @Sendable static func checkGate(method: String, services: Services, context: CallContext) async throws {
         guard let requirement = services.settings.training.gates[method], let session = context.session else { return }
         let ok = try await services.read(context) { connection -> Bool in
             let today = services.today()

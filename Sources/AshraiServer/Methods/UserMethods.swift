@@ -31,7 +31,7 @@ enum UserMethods {
         return agency
     }
 
-    static func create(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func create(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let username = try params.string("username", maxLength: 64)
         if let problem = Username.problem(with: username) { throw RPCFailure.invalidParams("username", problem) }
         let password = try params.string("password", maxLength: 1024)
@@ -64,7 +64,7 @@ enum UserMethods {
         }
     }
 
-    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let includeDisabled = try params.optionalBool("include_disabled") ?? true
         let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: UserRecord.columns) FROM users u
@@ -74,7 +74,7 @@ enum UserMethods {
         return ["users": .array(rows.decodeEach("user", logger: context.logger) { try UserRecord(row: $0).json })]
     }
 
-    static func get(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func get(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         guard let user = try await services.read(context, { try await UserRecord.load(id: id, on: $0) }) else {
             throw RPCFailure.notFound("user")
@@ -108,7 +108,7 @@ enum UserMethods {
         }
     }
 
-    static func setRole(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func setRole(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let role = try params.choice("role", Role.self)
         let agency = try agencyID(for: role, params: params)
@@ -121,7 +121,7 @@ enum UserMethods {
         }
     }
 
-    static func disable(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func disable(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         return try await change("users.disable", id: id, services: services, context: context) { user, tx in
             if user.role == .admin, !user.isDisabled { try await ensureAnotherActiveAdmin(besides: id, on: tx) }
@@ -132,14 +132,14 @@ enum UserMethods {
         }
     }
 
-    static func enable(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func enable(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         return try await change("users.enable", id: id, services: services, context: context) { _, tx in
             try await tx.query("UPDATE users SET disabled_at = NULL, updated_at = now(), version = version + 1 WHERE id = \(id)")
         }
     }
 
-    static func resetPassword(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func resetPassword(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let password = try params.string("password", maxLength: 1024)
         let username = try await services.read(context) { try await UserRecord.load(id: id, on: $0) }?.username

@@ -21,7 +21,7 @@ enum WriteoffMethods {
 
     static let columns = "w.id, w.invoice_id, w.customer_id, w.amount, w.reason, w.written_off_on, u.username AS created_by"
 
-    static func create(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func create(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let invoiceID = Int64(try params.id("invoice_id"))
         let requested = try params.optionalMoney("amount")
         if let requested, requested <= 0 { throw RPCFailure.invalidParams("amount", "amount must be positive") }
@@ -60,7 +60,7 @@ enum WriteoffMethods {
         }
     }
 
-    static func list(services: Services, context: inout CallContext, params: Params) async throws -> JSONValue {
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         let from = try params.optionalDate("from")
         let to = try params.optionalDate("to")
