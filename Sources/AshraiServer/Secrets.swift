@@ -1,6 +1,7 @@
 import AshraiCore
 import CSodium
 import Foundation
+import ServiceLifecycle
 import NIOPosix
 
 /// Password hashing (argon2id), token generation and token hashing, all through libsodium.
@@ -95,4 +96,12 @@ public final class Secrets: Sendable {
 public enum SecretsError: Error {
     /// `crypto_pwhash_str` failed.
     case hashingFailed
+}
+
+/// The hasher's threads run until graceful shutdown, in the daemon's `ServiceGroup`.
+extension Secrets: Service {
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
 }

@@ -29,21 +29,22 @@ struct Serve: AsyncParsableCommand {
             if case .failure(let problem) = services.collectionAssets {
                 logger.error("cannot start: \(problem.description)")
                 await database.shutdown()
+                await jobs.shutdown()
+                await secrets.shutdown()
                 throw ExitCode(1)
             }
             let tls = config.tlsCertificate.flatMap { cert in config.tlsKey.map { (certificatePath: cert, keyPath: $0) } }
             let server = RPCServer(
                 options: .init(host: config.listenHost, port: config.listenPort, tls: tls),
                 services: services, logger: logger)
-            var members: [any Service] = [server, MaintenanceService(services: services, logger: logger)]
+            // The pools and the hasher first: a group ends its services in reverse order, so they
+            // close after the server and the jobs that use them — on every path out of run().
+            var members: [any Service] = [database, jobs, secrets, server, MaintenanceService(services: services, logger: logger)]
             if let minute = config.server.collections.scheduleMinuteOfDay {
                 members.append(DunningScheduler(services: services, minuteOfDay: minute, logger: logger))
             }
             let group = ServiceGroup(services: members, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
-            await database.shutdown()
-            await jobs.shutdown()
-            await secrets.shutdown()
         } catch let error as PostgresError {
             logger.error("cannot start", metadata: ["error": "\(error.message)", "sqlstate": "\(error.sqlState ?? "")"])
             throw ExitCode(1)
