@@ -131,6 +131,85 @@ public enum Dunning {
     }
 }
 
+extension Dunning {
+    /// What holds an invoice back, in order of precedence: an agency has it, then an open
+    /// dispute, an active plan, an open promise (to the invoice, or to the customer as a whole).
+    public static func pause(assigned: Bool, disputed: Bool, inPlan: Bool, promised: Bool) -> Pause? {
+        if assigned { return .assigned }
+        if disputed { return .disputed }
+        if inPlan { return .inPlan }
+        if promised { return .promised }
+        return nil
+    }
+
+    /// One invoice of a run: whose it is, and how it stands.
+    public struct Candidate<ID: Hashable & Sendable & Comparable>: Sendable {
+        public var invoiceID: ID
+        public var customerID: ID
+        public var invoice: Invoice
+
+        public init(invoiceID: ID, customerID: ID, invoice: Invoice) {
+            self.invoiceID = invoiceID
+            self.customerID = customerID
+            self.invoice = invoice
+        }
+    }
+
+    /// What a run does: per customer and level, the invoices one letter (or hold, or referral)
+    /// covers — in customer, then level order — and the invoices held back, with why.
+    public struct Plan<ID: Hashable & Sendable & Comparable>: Sendable {
+        public var steps: [(customerID: ID, level: Level, invoiceIDs: [ID])] = []
+        public var skipped: [(invoiceID: ID, customerID: ID, level: Int, pause: Pause)] = []
+    }
+
+    /// Decides every candidate (`decide`, then `levelsToApply`) and groups what moves by
+    /// customer and level, keeping the candidates' order within a group.
+    public static func plan<ID>(_ candidates: [Candidate<ID>], levels: [Level], asOfDay: Int) -> Plan<ID> {
+        var result = Plan<ID>()
+        var groups: [ID: [Int: [ID]]] = [:]
+        for candidate in candidates {
+            switch decide(candidate.invoice, levels: levels, asOfDay: asOfDay) {
+            case .none: break
+            case .skip(let level, let pause):
+                result.skipped.append((candidate.invoiceID, candidate.customerID, level, pause))
+            case .advance(let target):
+                for level in levelsToApply(for: target, levels: levels, reached: candidate.invoice.reached) {
+                    groups[candidate.customerID, default: [:]][level.level, default: []].append(candidate.invoiceID)
+                }
+            }
+        }
+        for customerID in groups.keys.sorted() {
+            for (number, ids) in groups[customerID]!.sorted(by: { $0.key < $1.key }) {
+                result.steps.append((customerID, levels[number - 1], ids))
+            }
+        }
+        return result
+    }
+
+    /// A letter's amounts: what is open on its invoices, their accrued interest, the level's fee.
+    public struct LetterTotal: Sendable, Equatable {
+        public var open: Decimal
+        public var interest: Decimal
+        public var fee: Decimal
+        public var total: Decimal { open + interest + fee }
+
+        public init(open: Decimal, interest: Decimal, fee: Decimal) {
+            self.open = open
+            self.interest = interest
+            self.fee = fee
+        }
+    }
+
+    /// The last date to pay a letter states: `payWithinDays` after the letter's day.
+    public static func lastDateToPay(letterDay: Int, level: Level) -> Int { letterDay + level.payWithinDays }
+
+    /// How a letter names the customer: its code when it has one, else its id.
+    public static func customerReference(code: String?, id: Int64, language: String) -> String {
+        let number = code ?? String(id)
+        return language == "he" ? "מספר לקוח \(number)" : "customer number \(number)"
+    }
+}
+
 /// How a letter writes amounts and dates: Hebrew as an Israeli business writes them
 /// (`1,234.50 ₪`, `29/11/2026`), English as `ILS 1,234.50` and `29 Nov 2026`.
 public enum LetterFormat {

@@ -56,7 +56,7 @@ public struct DunningScheduler: Service {
                     SELECT EXISTS (SELECT 1 FROM dunning_runs WHERE scheduled AND as_of = \(today))
                     """).scalar(Bool.self)
                 guard !done else { return nil }
-                return try await DunningMethods.runInTransaction(services: services, context: context, asOf: today, dryRun: false,
+                return try await DunningRun.execute(services: services, context: context, asOf: today, dryRun: false,
                                                                  scheduled: true, on: tx)
             }
             if let summary {

@@ -1,0 +1,235 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Postgres
+
+/// The dunning run: what `dunning.run` and the daily scheduler both execute. It gathers the
+/// overdue invoices and what pauses them, asks `Dunning.plan` (AshraiCore) what moves, and stores
+/// the outcome: letters, holds, referrals and the `dunning_steps` that make each level happen once.
+enum DunningRun {
+    /// The answer lists at most this many skipped invoices (`skipped_total` counts them all).
+    static let maxSkippedListed = 1000
+
+    /// One overdue invoice as the run reads it.
+    struct Candidate {
+        var invoiceID: Int64
+        var customerID: Int64
+        var number: String
+        var issueDate: PostgresDate
+        var dueDate: PostgresDate
+        /// The terms snapshotted on the invoice, for the letter ("שוטף + 60").
+        var termsBasis: TermsBasis
+        var netDays: Int
+        var open: Decimal
+        var daysOverdue: Int
+        var reached: Set<Int>
+        var lastDateToPay: Int?
+        var disputed: Bool
+        var inPlan: Bool
+        var assigned: Bool
+    }
+
+    /// The run itself. Two runs (two daemons, or the scheduler and a manager) take the same
+    /// transaction-scoped advisory lock, so the second waits and then finds nothing left to do;
+    /// the `(invoice, level)` key of `dunning_steps` backs that up.
+    static func execute(services: Services, context: CallContext, asOf asOfParam: PostgresDate?, dryRun: Bool,
+                                 scheduled: Bool, on tx: PostgresConnection) async throws -> JSONValue {
+        try await tx.query("SELECT pg_advisory_xact_lock(hashtext('ashrai.dunning.run'))")
+        let today = services.today()
+        let asOf = asOfParam ?? today
+        let assets = try DunningPolicyStore.assets(services)
+        let (version, levels, _) = try await DunningPolicyStore.policy(services: services, on: tx)
+        let plans = try await PlanMethods.checkPlans(asOf: asOf, write: !dryRun, context: context, on: tx)
+        let defaultedNow = Set(plans.defaulted)
+
+        let rows = try await tx.query("""
+            SELECT i.id, i.customer_id, i.number, i.issue_date, i.due_date, i.terms_basis, i.net_days,
+                   invoice_open_amount(i) AS open,
+                   \(asOf)::date - i.due_date AS days_overdue,
+                   (SELECT string_agg(s.level::text, ',') FROM dunning_steps s WHERE s.invoice_id = i.id) AS reached,
+                   (SELECT max(l.last_date_to_pay) FROM dunning_steps s JOIN letters l ON l.id = s.letter_id WHERE s.invoice_id = i.id) AS last_date_to_pay,
+                   EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open') AS disputed,
+                   EXISTS (SELECT 1 FROM assignment_invoices ai JOIN assignments a ON a.id = ai.assignment_id
+                           WHERE ai.invoice_id = i.id AND NOT ai.released AND a.status = 'active') AS assigned,
+                   (SELECT string_agg(p.id::text, ',') FROM plan_invoices pi JOIN plans p ON p.id = pi.plan_id
+                    WHERE pi.invoice_id = i.id AND p.status = 'active') AS plans
+            FROM invoices i
+            WHERE i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND i.due_date < \(asOf)::date AND i.issue_date <= \(asOf)::date
+            ORDER BY i.customer_id, i.due_date, i.id
+            """)
+        let candidates: [Candidate] = try rows.map { row in
+            let planIDs = (try row.decode(String?.self, column: "plans") ?? "").split(separator: ",").compactMap { Int64($0) }
+            return Candidate(
+                invoiceID: try row.decode(Int64.self, column: "id"), customerID: try row.decode(Int64.self, column: "customer_id"),
+                number: try row.decode(String.self, column: "number"), issueDate: try row.decode(PostgresDate.self, column: "issue_date"),
+                dueDate: try row.decode(PostgresDate.self, column: "due_date"),
+                termsBasis: TermsBasis(rawValue: try row.decode(String.self, column: "terms_basis")) ?? .net,
+                netDays: try row.decode(Int.self, column: "net_days"), open: try row.decode(Decimal.self, column: "open"),
+                daysOverdue: try row.decode(Int.self, column: "days_overdue"),
+                reached: Set((try row.decode(String?.self, column: "reached") ?? "").split(separator: ",").compactMap { Int($0) }),
+                lastDateToPay: try row.decode(PostgresDate?.self, column: "last_date_to_pay")?.daysSinceEpoch,
+                disputed: try row.decode(Bool.self, column: "disputed"),
+                inPlan: planIDs.contains { !defaultedNow.contains($0) }, assigned: try row.decode(Bool.self, column: "assigned"))
+        }
+        // Open promises pause the invoices they name, or all of the customer's when they name none.
+        var promisedCustomers: Set<Int64> = []
+        var promisedInvoices: Set<Int64> = []
+        for promise in try await InteractionMethods.promises(asOf: asOf, on: tx) where promise.status == .open {
+            if promise.invoiceIDs.isEmpty { promisedCustomers.insert(promise.customerID) } else { promisedInvoices.formUnion(promise.invoiceIDs) }
+        }
+
+        let plan = Dunning.plan(candidates.map { candidate in
+            Dunning.Candidate(invoiceID: candidate.invoiceID, customerID: candidate.customerID, invoice: Dunning.Invoice(
+                daysOverdue: candidate.daysOverdue, reached: candidate.reached,
+                pause: Dunning.pause(assigned: candidate.assigned, disputed: candidate.disputed, inPlan: candidate.inPlan,
+                                     promised: promisedCustomers.contains(candidate.customerID) || promisedInvoices.contains(candidate.invoiceID)),
+                lastDateToPay: candidate.lastDateToPay))
+        }, levels: levels, asOfDay: asOf.daysSinceEpoch)
+        let skipped: [JSONValue] = plan.skipped.map { skip in
+            ["invoice_id": .id(skip.invoiceID), "customer_id": .id(skip.customerID), "level": .int(skip.level), "reason": .string(skip.pause.rawValue)]
+        }
+        let byID = Dictionary(uniqueKeysWithValues: candidates.map { ($0.invoiceID, $0) })
+        let customersWritten = Set(plan.steps.map(\.customerID))
+
+        var runID: Int64?
+        if !dryRun {
+            runID = try await tx.query("""
+                INSERT INTO dunning_runs (as_of, policy_version, started_by, scheduled) VALUES (\(asOf), \(version), \(context.session?.userID), \(scheduled))
+                RETURNING id
+                """).scalar(Int64.self)
+        }
+        var letters: [JSONValue] = []
+        var holds: [JSONValue] = []
+        var referrals: [JSONValue] = []
+        let interest = plan.steps.isEmpty ? [:] : try await StatementMethods.accruedInterest(
+            invoiceIDs: plan.steps.flatMap(\.invoiceIDs), asOf: asOf, on: tx)
+        // Name, code and language of every customer written to, in one read.
+        var people: [Int64: (name: String, code: String?, language: String)] = [:]
+        if !customersWritten.isEmpty {
+            for row in try await tx.query("""
+                SELECT id, name, code, language FROM customers WHERE id = ANY(\(PostgresArray(customersWritten.map { String($0) }))::bigint[])
+                """) {
+                people[try row.decode(Int64.self, column: "id")] = (try row.decode(String.self, column: "name"), try row.decode(String?.self, column: "code"),
+                                                                   try row.decode(String?.self, column: "language") ?? "he")
+            }
+        }
+        for (customerID, level, ids) in plan.steps {
+            let levelNumber = level.level
+            let invoices = ids.compactMap { byID[$0] }
+            let openTotal = invoices.reduce(Decimal(0)) { $0 + $1.open }
+            var letterID: Int64?
+            if level.action != .refer_to_agency {
+                let next = levels.first { $0.level == levelNumber + 1 }
+                let letter = try await writeLetter(services: services, assets: assets, context: context, customerID: customerID,
+                                                   customer: people[customerID] ?? ("", nil, "he"), level: level,
+                                                   nextFee: next?.fee ?? 0, invoices: invoices, interest: interest, asOf: asOf,
+                                                   runID: runID, dryRun: dryRun, on: tx)
+                letterID = letter.id
+                letters.append(["letter_id": letterID.map(JSONValue.id) ?? .null, "customer_id": .id(customerID), "level": .int(levelNumber),
+                                "action": .string(level.action.rawValue), "invoice_ids": .array(ids.map(JSONValue.id)), "total": .money(letter.total)])
+            }
+            if level.action == .hold {
+                let holdID = dryRun ? nil : try await placeHold(customerID: customerID, level: level, invoiceIDs: ids, letterID: letterID,
+                                                                context: context, on: tx)
+                holds.append(["customer_id": .id(customerID), "hold_id": holdID.map(JSONValue.id) ?? .null, "invoice_ids": .array(ids.map(JSONValue.id))])
+            }
+            if level.action == .refer_to_agency {
+                referrals.append(["customer_id": .id(customerID), "invoice_ids": .array(ids.map(JSONValue.id)), "open_amount": .money(openTotal)])
+            }
+            if let runID {
+                try await tx.query("""
+                    INSERT INTO dunning_steps (invoice_id, level, run_id, action, letter_id, as_of)
+                    SELECT unnest(\(PostgresArray(ids.map { String($0) }))::bigint[]), \(levelNumber), \(runID), \(level.action.rawValue), \(letterID), \(asOf)
+                    """)
+            }
+        }
+        let result: JSONValue = [
+            "as_of": .date(asOf), "dry_run": .bool(dryRun), "run_id": runID.map(JSONValue.id) ?? .null, "policy_version": .int(version),
+            "letters": .array(letters), "holds": .array(holds), "referrals": .array(referrals),
+            "skipped": .array(Array(skipped.prefix(maxSkippedListed))), "skipped_total": .int(skipped.count),
+            "plans_defaulted": .array(plans.defaulted.map(JSONValue.id)),
+        ]
+        if let runID {
+            let summary: JSONValue = ["letters": .int(letters.count), "holds": .int(holds.count), "referrals": .int(referrals.count),
+                                      "skipped": .int(skipped.count), "plans_defaulted": .int(plans.defaulted.count)]
+            try await tx.query("UPDATE dunning_runs SET summary = \(summary) WHERE id = \(runID)")
+            try await Audit.record(tx, context: context, method: "dunning.run", entity: "dunning_run", entityID: String(runID),
+                                   after: summary, details: ["as_of": .date(asOf), "scheduled": .bool(scheduled)])
+        }
+        return result
+    }
+
+    /// Renders (and, unless dry, stores) one letter to a customer covering `invoices` at `level`,
+    /// and logs it as an interaction of kind `letter`.
+    static func writeLetter(services: Services, assets: CollectionAssets, context: CallContext, customerID: Int64,
+                            customer: (name: String, code: String?, language: String), level: Dunning.Level,
+                            nextFee: Decimal, invoices: [Candidate], interest: [Int64: Decimal], asOf: PostgresDate, runID: Int64?,
+                            dryRun: Bool, on tx: PostgresConnection) async throws -> (id: Int64?, total: Decimal) {
+        let preferred = customer.language
+        let language = assets.templates.has(level.template, language: preferred) ? preferred : "en"
+        let currency = services.settings.currency
+        func money(_ value: Decimal) -> JSONValue { .string(LetterFormat.amount(value, currency: currency, language: language)) }
+        func day(_ date: PostgresDate) -> JSONValue { .string(LetterFormat.date(year: date.year, month: date.month, day: date.day, language: language)) }
+        let amounts = Dunning.LetterTotal(open: invoices.reduce(Decimal(0)) { $0 + $1.open },
+                                          interest: invoices.reduce(Decimal(0)) { $0 + (interest[$1.invoiceID] ?? 0) }, fee: level.fee)
+        let (openTotal, interestTotal, total) = (amounts.open, amounts.interest, amounts.total)
+        let lastDate = PostgresDate(daysSinceEpoch: Dunning.lastDateToPay(letterDay: asOf.daysSinceEpoch, level: level))
+        let business = services.settings.collections.business
+        var businessJSON: JSONObject = [:]
+        for (key, value) in [("name", business.name), ("phone", business.phone), ("email", business.email), ("address", business.address),
+                             ("contact_name", business.contactName), ("bank_transfer", business.bankTransfer),
+                             ("card_payment", business.cardPayment), ("digital_payment", business.digitalPayment)] where !value.isEmpty {
+            businessJSON[key] = .string(value)
+        }
+        let code = customer.code
+        let data: JSONValue = [
+            "business": .object(businessJSON),
+            "customer": ["id": .id(customerID), "name": .string(customer.name),
+                         "reference": .string(Dunning.customerReference(code: code, id: customerID, language: language))],
+            "letter_date": day(asOf), "last_date_to_pay": day(lastDate), "level": .int(level.level), "action": .string(level.action.rawValue),
+            "invoices": .array(invoices.map { invoice in
+                let accrued = interest[invoice.invoiceID] ?? 0
+                return ["id": .id(invoice.invoiceID), "number": .string(invoice.number), "issue_date": day(invoice.issueDate),
+                        "due_date": day(invoice.dueDate), "open_amount": money(invoice.open), "days_overdue": .int(invoice.daysOverdue),
+                        "terms": .string(invoice.termsBasis.describe(netDays: invoice.netDays, language: language)),
+                        "interest": money(accrued), "has_interest": .bool(accrued > 0)]
+            }),
+            "open_total": money(openTotal), "interest_total": money(interestTotal), "has_interest": .bool(interestTotal > 0),
+            "fee": money(level.fee), "has_fee": .bool(level.fee > 0), "next_fee": money(nextFee), "has_next_fee": .bool(nextFee > 0),
+            "total": money(total),
+            "amounts": ["open": .money(openTotal, currency), "interest": .money(interestTotal, currency), "fee": .money(level.fee, currency),
+                        "total": .money(total, currency), "last_date_to_pay": .date(lastDate)],
+        ]
+        guard !dryRun else { return (nil, total) }   // a dry run reports totals; rendering is the run's
+        let rendered: (text: String, html: String)
+        do { rendered = try assets.templates.render(template: level.template, language: language, data: data) } catch {
+            throw RPCFailure(.internalError, "the letter template \(level.template).\(language) could not be rendered")
+        }
+        let id = try await tx.query("""
+            INSERT INTO letters (customer_id, run_id, level, action, template, language, as_of, last_date_to_pay, total, fee, data, body_text, body_html)
+            VALUES (\(customerID), \(runID), \(level.level), \(level.action.rawValue), \(level.template), \(language), \(asOf), \(lastDate),
+                    \(total), \(level.fee), \(data), \(rendered.text), \(rendered.html))
+            RETURNING id
+            """).scalar(Int64.self)
+        _ = try await InteractionMethods.insert(
+            customerID: customerID, kind: .letter, channelDetail: level.template, occurredAt: nil,
+            summary: "Dunning level \(level.level) (\(level.action.rawValue)): letter #\(id), total \(Money(total, currency).text), pay by \(lastDate)",
+            outcome: nil, reason: nil, invoiceIDs: invoices.map(\.invoiceID), correctsID: nil, letterID: id, context: context, on: tx)
+        return (id, total)
+    }
+
+    /// The policy's hold: placed unless the customer is already on hold or closed.
+    static func placeHold(customerID: Int64, level: Dunning.Level, invoiceIDs: [Int64], letterID: Int64?, context: CallContext,
+                          on tx: PostgresConnection) async throws -> Int64? {
+        let customer = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
+        guard customer.status == "active" else { return nil }
+        let interactionID = try await tx.query("""
+            SELECT id FROM interactions WHERE customer_id = \(customerID) AND letter_id IS NOT DISTINCT FROM \(letterID) ORDER BY id DESC LIMIT 1
+            """).first?.decode(Int64.self, at: 0)
+        let hold = try await HoldMethods.insertHold(
+            customerID: customerID, reason: "dunning level \(level.level): invoices unpaid after the final notice's last date to pay",
+            interactionID: interactionID, method: "dunning.run", details: ["invoice_ids": .array(invoiceIDs.map(JSONValue.id))],
+            context: context, on: tx)
+        return hold["id"]?.intValue.map(Int64.init)
+    }
+}
