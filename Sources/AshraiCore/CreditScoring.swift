@@ -283,11 +283,11 @@ public struct CreditDecision: Sendable, Equatable {
 
     /// Whether `amount` more may be given on credit: never on hold or closed; otherwise
     /// when exposure + amount stays within the limit.
-    public static func check(amount: Decimal, creditLimit: Decimal, exposure: Decimal, status: String) -> CreditDecision {
+    public static func check(amount: Decimal, creditLimit: Decimal, exposure: Decimal, status: CustomerStatus) -> CreditDecision {
         let available = max(0, creditLimit - exposure)
         var reasons: [String] = []
-        if status == "on_hold" { reasons.append("customer is on credit hold") }
-        if status == "closed" { reasons.append("customer account is closed") }
+        if status == .onHold { reasons.append("customer is on credit hold") }
+        if status == .closed { reasons.append("customer account is closed") }
         if creditLimit <= 0 { reasons.append("no credit limit: cash only") }
         if exposure + amount > creditLimit {
             reasons.append("exposure \(Money(exposure).text) + \(Money(amount).text) exceeds the limit \(Money(creditLimit).text) by \(Money(exposure + amount - creditLimit).text)")
@@ -301,23 +301,23 @@ public enum InvoiceDecision: Equatable, Sendable {
     /// Issue it; `overLimit` when a manager's override took it past the limit.
     case allowed(overLimit: Bool)
     /// Refuse it by rule.
-    case refused(rule: String, message: String)
+    case refused(rule: BusinessRule, message: String)
 
     /// Decides: on hold and closed refuse; another currency than the terms' refuses; past the
     /// limit refuses unless there is an override (whose author the caller has checked).
-    public static func decide(status: String, currency: String, termsCurrency: String, creditLimit: Decimal,
+    public static func decide(status: CustomerStatus, currency: String, termsCurrency: String, creditLimit: Decimal,
                               exposure: Decimal, amount: Decimal, hasOverride: Bool) -> InvoiceDecision {
         switch status {
-        case "on_hold": return .refused(rule: "customer_on_hold", message: "the customer is on credit hold")
-        case "closed": return .refused(rule: "customer_closed", message: "the customer's account is closed")
-        default: break
+        case .onHold: return .refused(rule: .customerOnHold, message: "the customer is on credit hold")
+        case .closed: return .refused(rule: .customerClosed, message: "the customer's account is closed")
+        case .active: break
         }
         guard currency == termsCurrency else {
-            return .refused(rule: "currency_mismatch", message: "the customer's terms are in \(termsCurrency)")
+            return .refused(rule: .currencyMismatch, message: "the customer's terms are in \(termsCurrency)")
         }
         let overLimit = exposure + amount > creditLimit
         if overLimit && !hasOverride {
-            return .refused(rule: "credit_limit", message: "the invoice would take the customer over the credit limit")
+            return .refused(rule: .creditLimit, message: "the invoice would take the customer over the credit limit")
         }
         return .allowed(overLimit: overLimit)
     }

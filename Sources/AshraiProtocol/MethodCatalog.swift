@@ -221,6 +221,11 @@ public enum OpenRPCDocument {
         let errors: [JSONValue] = RPCErrorCode.allCases.map { code in
             var object: JSONObject = ["code": .int(code.rawValue), "message": .string("\(code)")]
             if let reason = code.reason { object["data"] = ["reason": .string(reason)] }
+            if code == .ruleViolated {
+                // Which rule: one of BusinessRule's names, in `data.rule`.
+                object["data"] = ["reason": object["data"]?["reason"] ?? .null,
+                                  "rules": .array(BusinessRule.allCases.map { .string($0.rawValue) })]
+            }
             return .object(object)
         }
         let methods: [JSONValue] = MethodCatalog.all.filter { !preLogin || preLoginMethods.contains($0.name) }.map { spec in

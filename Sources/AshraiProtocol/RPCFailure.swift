@@ -1,3 +1,4 @@
+import AshraiCore
 /// An error a method answers with: code, a message safe for any client, and `data`.
 public struct RPCFailure: Error, Sendable, Equatable {
     /// The code from the contract's table.
@@ -40,9 +41,9 @@ public struct RPCFailure: Error, Sendable, Equatable {
     /// 409.
     public static func conflict(_ message: String, data: JSONObject = [:]) -> RPCFailure { RPCFailure(.conflict, message, data: data) }
     /// 422 naming the rule.
-    public static func ruleViolated(_ rule: String, _ message: String, data: JSONObject = [:]) -> RPCFailure {
+    public static func ruleViolated(_ rule: BusinessRule, _ message: String, data: JSONObject = [:]) -> RPCFailure {
         var data = data
-        data["rule"] = .string(rule)
+        data["rule"] = .string(rule.rawValue)
         return RPCFailure(.ruleViolated, message, data: data)
     }
     /// 503, retryable.

@@ -98,12 +98,12 @@ struct CreditScoringTests {
 
     @Test("credit check: within limit allowed; over limit, on hold or closed refused with reasons")
     func check() {
-        #expect(CreditDecision.check(amount: 500, creditLimit: 1000, exposure: 400, status: "active").allowed)
-        let over = CreditDecision.check(amount: 700, creditLimit: 1000, exposure: 400, status: "active")
+        #expect(CreditDecision.check(amount: 500, creditLimit: 1000, exposure: 400, status: .active).allowed)
+        let over = CreditDecision.check(amount: 700, creditLimit: 1000, exposure: 400, status: .active)
         #expect(!over.allowed && over.available == 600)
         #expect(over.reasons.first?.contains("exceeds the limit 1000.00 by 100.00") == true)
-        #expect(!CreditDecision.check(amount: 1, creditLimit: 1000, exposure: 0, status: "on_hold").allowed)
-        #expect(!CreditDecision.check(amount: 1, creditLimit: 1000, exposure: 0, status: "closed").allowed)
-        #expect(!CreditDecision.check(amount: 1, creditLimit: 0, exposure: 0, status: "active").allowed)
+        #expect(!CreditDecision.check(amount: 1, creditLimit: 1000, exposure: 0, status: .onHold).allowed)
+        #expect(!CreditDecision.check(amount: 1, creditLimit: 1000, exposure: 0, status: .closed).allowed)
+        #expect(!CreditDecision.check(amount: 1, creditLimit: 0, exposure: 0, status: .active).allowed)
     }
 }

@@ -222,7 +222,7 @@ enum DunningRun {
     static func placeHold(customerID: Int64, level: Dunning.Level, invoiceIDs: [Int64], letterID: Int64?, context: CallContext,
                           on tx: PostgresConnection) async throws -> Int64? {
         let customer = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-        guard customer.status == "active" else { return nil }
+        guard customer.status == .active else { return nil }
         let interactionID = try await tx.query("""
             SELECT id FROM interactions WHERE customer_id = \(customerID) AND letter_id IS NOT DISTINCT FROM \(letterID) ORDER BY id DESC LIMIT 1
             """).first?.decode(Int64.self, at: 0)

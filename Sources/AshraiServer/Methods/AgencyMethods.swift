@@ -133,7 +133,7 @@ enum AgencyMethods {
             let before = try await load(id, forUpdate: true, on: tx)
             guard before["active"] == true else { throw RPCFailure.conflict("the agency is already inactive") }
             guard before["open_assignments"]?.intValue == 0 else {
-                throw RPCFailure.ruleViolated("agency_has_assignments", "recall or settle the agency's open assignments first")
+                throw RPCFailure.ruleViolated(.agencyHasAssignments, "recall or settle the agency's open assignments first")
             }
             try await tx.query("UPDATE agencies SET active = false, updated_at = now(), version = version + 1 WHERE id = \(id)")
             let after = try await load(id, on: tx)
@@ -273,7 +273,7 @@ enum AssignmentMethods {
         return try await services.transaction(current) { tx in
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
             let agency = try await AgencyMethods.load(agencyID, on: tx)
-            guard agency["active"] == true else { throw RPCFailure.ruleViolated("agency_inactive", "the agency is not active") }
+            guard agency["active"] == true else { throw RPCFailure.ruleViolated(.agencyInactive, "the agency is not active") }
             let notified = try await notification(params, customerID: customerID, today: services.today(), on: tx)
             let rows = try await tx.query("""
                 SELECT i.id, i.customer_id, i.status, i.due_date < \(services.today()) AS overdue, invoice_open_amount(i) AS open,
@@ -288,7 +288,7 @@ enum AssignmentMethods {
                 let id = try row.decode(Int64.self, column: "id")
                 guard ["open", "partially_paid"].contains(try row.decode(String.self, column: "status")),
                       try row.decode(Bool.self, column: "overdue") else {
-                    throw RPCFailure.ruleViolated("invoice_not_overdue", "invoice \(id) is not open and overdue")
+                    throw RPCFailure.ruleViolated(.invoiceNotOverdue, "invoice \(id) is not open and overdue")
                 }
                 guard try !row.decode(Bool.self, column: "assigned") else {
                     throw RPCFailure.conflict("invoice \(id) is already in an open assignment", data: ["field": "invoice_ids"])

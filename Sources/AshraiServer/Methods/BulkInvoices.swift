@@ -81,10 +81,10 @@ enum BulkInvoices {
             for index in parsed.indices where parsed[index].customerID == nil {
                 parsed[index].customerID = parsed[index].customerCode.flatMap { idByCode[$0.lowercased()] }
             }
-            var status: [Int64: String] = [:]
+            var status: [Int64: CustomerStatus] = [:]
             let ids = Array(Set(parsed.compactMap(\.customerID))).sorted().map { String($0) }
             for row in try await tx.query("SELECT id, status FROM customers WHERE id = ANY(\(PostgresArray(ids))::bigint[]) ORDER BY id FOR UPDATE") {
-                status[try row.decode(Int64.self, column: "id")] = try row.decode(String.self, column: "status")
+                status[try row.decode(Int64.self, column: "id")] = CustomerStatus(rawValue: try row.decode(String.self, column: "status"))
             }
             // Terms in force and open exposure, read after the lock (READ COMMITTED: a new
             // snapshot per statement, so an invoice committed while we waited is counted).

@@ -410,7 +410,7 @@ enum CreditMethods {
             let decision = CreditDecision.check(amount: amount, creditLimit: limit, exposure: exposure, status: customer.status)
             return [
                 "allowed": .bool(decision.allowed), "credit_limit": .money(limit), "exposure": .money(exposure),
-                "available": .money(decision.available), "status": .string(customer.status),
+                "available": .money(decision.available), "status": .string(customer.status.rawValue),
                 "reasons": .array(decision.reasons.map(JSONValue.string)),
             ]
         }

@@ -13,7 +13,7 @@ struct CustomerRecord: Sendable {
 
     var id: Int64
     var fields: [String: String?]
-    var status: String
+    var status: CustomerStatus
     var grade: String?
     var score: Int?
     var nextReviewOn: PostgresDate?
@@ -26,7 +26,10 @@ struct CustomerRecord: Sendable {
         for name in Self.editable { fields[name] = try row.decode(String?.self, column: name) }
         fields["closed_reason"] = try row.decode(String?.self, column: "closed_reason")
         self.fields = fields
-        status = try row.decode(String.self, column: "status")
+        guard let status = CustomerStatus(rawValue: try row.decode(String.self, column: "status")) else {
+            throw PostgresError(code: .decoding, message: "column \"status\" is not a customer status", decodingColumn: "status")
+        }
+        self.status = status
         grade = try row.decode(String?.self, column: "grade")
         score = try row.decode(Int?.self, column: "score")
         nextReviewOn = try row.decode(PostgresDate?.self, column: "next_review_on")
@@ -37,7 +40,7 @@ struct CustomerRecord: Sendable {
     var json: JSONValue {
         var object: JSONObject = ["id": .id(id)]
         for name in Self.editable + ["closed_reason"] { object[name] = .optional(fields[name] ?? nil) }
-        object["status"] = .string(status)
+        object["status"] = .string(status.rawValue)
         object["grade"] = .optional(grade)
         object["score"] = score.map { .int($0) } ?? .null
         object["next_review_on"] = .date(nextReviewOn)
@@ -254,7 +257,7 @@ enum CustomerMethods {
         let current = context
         return try await services.transaction(current) { tx in
             let before = try await CustomerRecord.require(id, forUpdate: true, on: tx)
-            guard before.status != "closed" else { throw RPCFailure.conflict("the customer is already closed") }
+            guard before.status != .closed else { throw RPCFailure.conflict("the customer is already closed") }
             try await tx.query("""
                 UPDATE customers SET status = 'closed', closed_reason = \(reason), updated_at = now(), version = version + 1 WHERE id = \(id)
                 """)

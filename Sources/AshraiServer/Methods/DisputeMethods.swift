@@ -49,7 +49,7 @@ enum DisputeMethods {
         return try await services.transaction(current) { tx in
             let invoice = try await InvoiceStore.load(invoiceID, forUpdate: true, on: tx)
             guard invoice.status.isOwing else {
-                throw RPCFailure.ruleViolated("invoice_not_open", "only an open invoice can be disputed")
+                throw RPCFailure.ruleViolated(.invoiceNotOpen, "only an open invoice can be disputed")
             }
             let open = invoice.openAmount
             if let amount, amount > open {

@@ -42,10 +42,10 @@ enum HoldMethods {
         let current = context
         return try await services.transaction(current) { tx in
             let customer = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-            if customer.status == "closed" {
-                throw RPCFailure.ruleViolated("customer_closed", "the customer's account is closed")
+            if customer.status == .closed {
+                throw RPCFailure.ruleViolated(.customerClosed, "the customer's account is closed")
             }
-            if customer.status == "on_hold" { throw RPCFailure.conflict("the customer is already on hold") }
+            if customer.status == .onHold { throw RPCFailure.conflict("the customer is already on hold") }
             return try await insertHold(customerID: customerID, reason: reason, interactionID: interactionID, method: "holds.place",
                                         context: current, on: tx)
         }
@@ -79,12 +79,12 @@ enum HoldMethods {
             guard let id = try rows.first?.decode(Int64.self, at: 0) else {
                 throw RPCFailure.conflict("the customer is not on hold")
             }
-            if customer.status == "on_hold" {
+            if customer.status == .onHold {
                 try await tx.query("UPDATE customers SET status = 'active', updated_at = now(), version = version + 1 WHERE id = \(customerID)")
             }
             let hold = try await load(id: id, on: tx)
             try await Audit.record(tx, context: current, method: "holds.release", entity: "customer", entityID: String(customerID),
-                                   before: ["status": .string(customer.status)], after: hold)
+                                   before: ["status": .string(customer.status.rawValue)], after: hold)
             return hold
         }
     }

@@ -74,30 +74,31 @@ enum InvoiceMethods {
         let terms = try await CreditMethods.termsInForce(customerID: customerID, services: services, on: tx)
         let limit = terms.creditLimit
         let exposure = try await CreditMethods.exposure(customerID: customerID, on: tx)
+        let overLimit: Bool
         switch InvoiceDecision.decide(status: customer.status, currency: currency.code, termsCurrency: terms.currency.code,
                                       creditLimit: limit, exposure: exposure, amount: amount, hasOverride: overrideReason != nil) {
-        case .refused(let rule, let message) where rule == "credit_limit":
+        case .refused(let rule, let message) where rule == .creditLimit:
             throw RPCFailure.ruleViolated(
                 rule, message,
                 data: ["credit_limit": .money(limit, currency), "exposure": .money(exposure, currency),
                        "amount": .money(amount, currency), "available": .money(max(0, limit - exposure), currency)])
         case .refused(let rule, let message):
             throw RPCFailure.ruleViolated(rule, message)
-        case .allowed:
-            break
+        case .allowed(let over):
+            overLimit = over
         }
         let id = try await tx.query("""
             INSERT INTO invoices (customer_id, number, issue_date, due_date, amount, currency, description, terms_version,
                 credit_limit, net_days, terms_basis, late_interest_rate, early_discount_rate, early_discount_days, override_reason, created_by)
             VALUES (\(customerID), \(number), \(issueDate), \(dueDate ?? terms.dueDate(issuedOn: issueDate)),
                 \(amount), \(currency.code), \(description), \(terms.version), \(limit), \(terms.netDays), \(terms.basis.rawValue),
-                \(terms.lateInterestRate), \(terms.earlyDiscountRate), \(terms.earlyDiscountDays), \(exposure + amount > limit ? overrideReason : nil),
+                \(terms.lateInterestRate), \(terms.earlyDiscountRate), \(terms.earlyDiscountDays), \(overLimit ? overrideReason : nil),
                 \(current.session?.userID))
             RETURNING id
             """).scalar(Int64.self)
         let invoice = try await InvoiceStore.load(id, on: tx).json
         var details: JSONObject = [:]
-        if exposure + amount > limit {
+        if overLimit {
             details = ["override": true, "credit_limit": .money(limit, currency), "exposure_before": .money(exposure, currency)]
         }
         try await Audit.record(tx, context: current, method: "invoices.create", entity: "invoice", entityID: String(id),
@@ -151,7 +152,7 @@ enum InvoiceMethods {
         return try await services.transaction(current) { tx in
             let before = try await InvoiceStore.load(id, forUpdate: true, on: tx)
             guard before.status == .open, before.paidAmount == 0 else {
-                throw RPCFailure.ruleViolated("invoice_not_voidable", "only an open invoice without payments can be voided")
+                throw RPCFailure.ruleViolated(.invoiceNotVoidable, "only an open invoice without payments can be voided")
             }
             try await tx.query("""
                 UPDATE invoices SET status = 'void', void_reason = \(reason), voided_by = \(current.session?.userID), voided_at = now()

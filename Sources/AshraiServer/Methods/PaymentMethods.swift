@@ -201,10 +201,10 @@ enum PaymentMethods {
                 SELECT unapplied, status, received_on FROM payments WHERE id = \(paymentID) FOR UPDATE
                 """).one()
             guard try payment.decode(String.self, column: "status") == "recorded" else {
-                throw RPCFailure.ruleViolated("payment_reversed", "a reversed payment cannot be applied")
+                throw RPCFailure.ruleViolated(.paymentReversed, "a reversed payment cannot be applied")
             }
             let unapplied = try payment.decode(Decimal.self, column: "unapplied")
-            guard unapplied > 0 else { throw RPCFailure.ruleViolated("nothing_unapplied", "the payment has no unapplied credit") }
+            guard unapplied > 0 else { throw RPCFailure.ruleViolated(.nothingUnapplied, "the payment has no unapplied credit") }
             let receivedOn = try payment.decode(PostgresDate.self, column: "received_on")
             let before = try await result(paymentID: paymentID, on: tx)
             let invoices = try await openInvoices(customerID: customerID, currency: currency, on: tx)

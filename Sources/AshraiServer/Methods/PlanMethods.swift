@@ -152,7 +152,7 @@ enum PlanMethods {
             for row in rows {
                 let id = try row.decode(Int64.self, column: "id")
                 guard ["open", "partially_paid"].contains(try row.decode(String.self, column: "status")) else {
-                    throw RPCFailure.ruleViolated("invoice_not_open", "invoice \(id) is not open")
+                    throw RPCFailure.ruleViolated(.invoiceNotOpen, "invoice \(id) is not open")
                 }
                 guard try !row.decode(Bool.self, column: "planned") else {
                     throw RPCFailure.conflict("invoice \(id) is already in a proposed or active plan", data: ["field": "invoice_ids"])

@@ -89,7 +89,7 @@ enum UserMethods {
             "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id FOR UPDATE"
         ).map { try $0.decode(Int64.self, at: 0) }
         if admins.allSatisfy({ $0 == id }) {
-            throw RPCFailure.ruleViolated("last_admin", "the last active admin cannot be demoted or disabled")
+            throw RPCFailure.ruleViolated(.lastAdmin, "the last active admin cannot be demoted or disabled")
         }
     }
 

@@ -34,7 +34,7 @@ enum WriteoffMethods {
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
             let before = try await InvoiceStore.load(invoiceID, forUpdate: true, on: tx)
             guard before.status.isOwing else {
-                throw RPCFailure.ruleViolated("invoice_not_open", "only an open invoice can be written off")
+                throw RPCFailure.ruleViolated(.invoiceNotOpen, "only an open invoice can be written off")
             }
             let open = before.openAmount
             let amount = requested ?? open
