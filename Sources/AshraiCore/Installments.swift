@@ -108,3 +108,38 @@ public enum PromiseStatus: String, Sendable, CaseIterable {
         return asOfDay > dueDay ? .broken : .open
     }
 }
+
+extension InstallmentPlan {
+    /// A plan as agreed or proposed: its interest, total, schedule and starting status.
+    public struct Terms: Sendable, Equatable {
+        public var interest: Decimal
+        public var total: Decimal
+        public var schedule: [Installment]
+        /// `active` when agreed in writing at creation, else `proposed`.
+        public var status: PlanStatus
+    }
+
+    /// Why a plan cannot be made.
+    public enum Refusal: Error, Sendable, Equatable {
+        /// The down payment is not less than what the plan covers (`principal`).
+        case downPaymentTooLarge(principal: Decimal)
+        /// Some installment would be under one agora (0.01).
+        case installmentsTooSmall
+    }
+
+    /// The plan for `principal` (what is open on its invoices): interest on what is financed
+    /// (principal less down payment) from the start day (the agreement's, else today) to the last
+    /// installment's due day; the schedule of the total; each installment at least 0.01; active
+    /// when agreed, else proposed.
+    public static func terms(principal: Decimal, downPayment: Decimal, count: Int, frequency: Frequency, firstDueDay: Int,
+                             startDay: Int, annualRatePercent: Decimal, agreed: Bool) -> Result<Terms, Refusal> {
+        guard downPayment < principal else { return .failure(.downPaymentTooLarge(principal: principal)) }
+        let lastDue = dueDay(first: firstDueDay, index: count - 1, frequency: frequency)
+        let interest = interest(financed: principal - downPayment, annualRatePercent: annualRatePercent, fromDay: startDay, toDay: lastDue)
+        let total = principal + interest
+        let schedule = schedule(total: total, downPayment: downPayment, count: count, frequency: frequency,
+                                firstDueDay: firstDueDay, downPaymentDay: startDay)
+        guard schedule.allSatisfy({ $0.amount > 0 }) else { return .failure(.installmentsTooSmall) }
+        return .success(Terms(interest: interest, total: total, schedule: schedule, status: agreed ? .active : .proposed))
+    }
+}

@@ -42,3 +42,23 @@ struct DunningPlanTests {
         #expect(Dunning.customerReference(code: nil, id: 5, language: "en") == "customer number 5")
     }
 }
+
+@Suite("installment plan terms")
+struct PlanTermsTests {
+    @Test("interest on what is financed to the last due day; active when agreed; refusals for a down payment ≥ principal and sub-agora installments")
+    func terms() throws {
+        // 1,000 open, 100 down, 9 monthly from day 20,000; 12 % a year.
+        let made = try InstallmentPlan.terms(principal: 1000, downPayment: 100, count: 9, frequency: .monthly, firstDueDay: 20_000,
+                                             startDay: 19_990, annualRatePercent: 12, agreed: true).get()
+        let lastDue = InstallmentPlan.dueDay(first: 20_000, index: 8, frequency: .monthly)
+        #expect(made.interest == InstallmentPlan.interest(financed: 900, annualRatePercent: 12, fromDay: 19_990, toDay: lastDue))
+        #expect(made.total == 1000 + made.interest && made.status == .active)
+        #expect(made.schedule.reduce(Decimal(0)) { $0 + $1.amount } == made.total && made.schedule.first?.amount == 100)
+        #expect(InstallmentPlan.terms(principal: 500, downPayment: 500, count: 2, frequency: .weekly, firstDueDay: 1, startDay: 0,
+                                      annualRatePercent: 0, agreed: false) == .failure(.downPaymentTooLarge(principal: 500)))
+        #expect(InstallmentPlan.terms(principal: Decimal(string: "0.05")!, downPayment: 0, count: 10, frequency: .weekly, firstDueDay: 1,
+                                      startDay: 0, annualRatePercent: 0, agreed: false) == .failure(.installmentsTooSmall))
+        #expect(try InstallmentPlan.terms(principal: 100, downPayment: 0, count: 2, frequency: .weekly, firstDueDay: 1, startDay: 0,
+                                          annualRatePercent: 0, agreed: false).get().status == .proposed)
+    }
+}

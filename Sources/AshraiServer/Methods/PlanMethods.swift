@@ -151,7 +151,7 @@ enum PlanMethods {
             var opens: [(Int64, Decimal)] = []
             for row in rows {
                 let id = try row.decode(Int64.self, column: "id")
-                guard ["open", "partially_paid"].contains(try row.decode(String.self, column: "status")) else {
+                guard InvoiceStatus(rawValue: try row.decode(String.self, column: "status"))?.isOwing == true else {
                     throw RPCFailure.ruleViolated(.invoiceNotOpen, "invoice \(id) is not open")
                 }
                 guard try !row.decode(Bool.self, column: "planned") else {
@@ -163,19 +163,17 @@ enum PlanMethods {
             }
             let today = services.today()
             let startDay = agreement?.agreedOn ?? today
-            let lastDue = InstallmentPlan.dueDay(first: firstDueOn.daysSinceEpoch, index: count - 1, frequency: frequency)
-            guard downPayment < principal else {
+            let terms: InstallmentPlan.Terms
+            switch InstallmentPlan.terms(principal: principal, downPayment: downPayment, count: count, frequency: frequency,
+                                         firstDueDay: firstDueOn.daysSinceEpoch, startDay: startDay.daysSinceEpoch,
+                                         annualRatePercent: rate ?? 0, agreed: agreement != nil) {
+            case .success(let made): terms = made
+            case .failure(.downPaymentTooLarge(let principal)):
                 throw RPCFailure.invalidParams("down_payment", "down_payment must be less than the open amount \(Money(principal).text)")
-            }
-            let interest = InstallmentPlan.interest(financed: principal - downPayment, annualRatePercent: rate ?? 0,
-                                                    fromDay: startDay.daysSinceEpoch, toDay: lastDue)
-            let total = principal + interest
-            let schedule = InstallmentPlan.schedule(total: total, downPayment: downPayment, count: count, frequency: frequency,
-                                                    firstDueDay: firstDueOn.daysSinceEpoch, downPaymentDay: startDay.daysSinceEpoch)
-            guard schedule.allSatisfy({ $0.amount > 0 }) else {
+            case .failure(.installmentsTooSmall):
                 throw RPCFailure.invalidParams("installments", "too many installments for the amount: each must be at least 0.01")
             }
-            let status = agreement == nil ? "proposed" : "active"
+            let (interest, total, schedule, status) = (terms.interest, terms.total, terms.schedule, terms.status.rawValue)
             let id = try await tx.query("""
                 INSERT INTO plans (customer_id, status, principal, interest_rate, interest_amount, total, down_payment, installments, frequency,
                                    first_due_on, grace_days, agreed_on, agreement_ref, signed_by, created_by)
