@@ -104,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "ashrai-bench",
             dependencies: [
-                "AshraiClient", "AshraiProtocol", "AshraiServer", "Postgres",
+                "AshraiClient", "AshraiCore", "AshraiProtocol", "AshraiServer", "Postgres",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

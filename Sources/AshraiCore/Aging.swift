@@ -6,6 +6,9 @@ public struct AgingBuckets: Sendable, Equatable {
     public let bounds: [Int]
 
     /// Validates bounds: positive and strictly ascending; nil otherwise.
+    /// 1–30, 31–60, 61–90 and over 90 days past due: the default everywhere.
+    public static let standard = AgingBuckets([30, 60, 90])!
+
     public init?(_ bounds: [Int] = [30, 60, 90]) {
         guard !bounds.isEmpty, bounds.allSatisfy({ $0 > 0 }), zip(bounds, bounds.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
         self.bounds = bounds

@@ -1,4 +1,5 @@
 import AshraiClient
+import AshraiCore
 import AshraiProtocol
 import AshraiServer
 import ArgumentParser
@@ -100,7 +101,7 @@ struct Bench: AsyncParsableCommand {
                 // security needs to know who asks ('system' sees all rows, as staff do).
                 _ = try await pool.withTransaction(readOnly: true) { tx in
                     try await tx.query("SELECT set_config('ashrai.user_id', 'system', true)")
-                    return try await tx.query(ReportMethods.agingQuery(asOf: asOf, today: today, customerID: nil, minOverdueDays: nil, bounds: [30, 60, 90]))
+                    return try await tx.query(AgingStore.query(asOf: asOf, today: today, customerID: nil, minOverdueDays: nil, bounds: AgingBuckets.standard.bounds))
                 }
                 bare.append(Self.milliseconds(ContinuousClock.now - start))
             }

@@ -68,6 +68,20 @@ struct OneFactTests {
         }
     }
 
+    @Test("the aging statement's SQL buckets days past due exactly as AgingBuckets.index does")
+    func agingBucketsAgree() async throws {
+        _ = try await Shared.database.value
+        let owner = try await Shared.ownerClient.value
+        for buckets in [AgingBuckets.standard, AgingBuckets([7, 14])!, AgingBuckets([1])!] {
+            let expression = AgingStore.bucketSQL(days: "d", bounds: buckets.bounds.map { String($0) })
+            let rows = try await owner.query(PostgresQuery(unsafeSQL: "SELECT d, \(expression) AS bucket FROM generate_series(-5, 200) d"))
+            for row in rows {
+                let days = try row.decode(Int.self, column: "d")
+                #expect(try row.decode(Int.self, column: "bucket") == buckets.index(daysPastDue: days), "\(buckets.bounds) at \(days) days")
+            }
+        }
+    }
+
     struct RolledBack: Error {}
 
     @Test("the SQL invoice_open_amount and InvoiceBalance.open agree on the same rows")

@@ -12,7 +12,7 @@ enum KPIMethods {
 
     /// Total, not-yet-due and 90+ open AR as of a day — the aging statement's grand total.
     static func receivables(asOf: PostgresDate, today: PostgresDate, on connection: PostgresConnection) async throws -> (total: Decimal, current: Decimal, over90: Decimal) {
-        let rows = try await connection.query(ReportMethods.agingQuery(asOf: asOf, today: today, customerID: nil, minOverdueDays: nil,
+        let rows = try await connection.query(AgingStore.query(asOf: asOf, today: today, customerID: nil, minOverdueDays: nil,
                                                                        bounds: [90], limit: 0))
         guard let total = try rows.first(where: { try $0.decode(Int64?.self, at: 0) == nil }) else { return (0, 0, 0) }
         return (try PostgresNumeric.decimal(from: total.decode(String.self, column: "total")),
