@@ -216,51 +216,43 @@ enum CreditMethods {
         ]
     }
 
-    /// Terms as the ledger uses them, plus their API form.
+    /// A stored terms version (or the defaults, version 0) as the ledger uses it, plus its API
+    /// form. Its values are a `CreditTerms` (`terms.creditLimit` reads through).
+    @dynamicMemberLookup
     struct Terms {
         var version: Int
-        var creditLimit: Decimal
-        var netDays: Int
-        /// Net (from the invoice's date) or end of month (שוטף).
-        var basis: TermsBasis
-        var lateInterestRate: Decimal
-        var earlyDiscountRate: Decimal?
-        var earlyDiscountDays: Int?
-        var currency: Currency
+        var values: CreditTerms
         var json: JSONValue
+
+        subscript<T>(dynamicMember path: KeyPath<CreditTerms, T>) -> T { values[keyPath: path] }
+
         /// Compatibility for callers that only need the limit.
-        var limit: Decimal { creditLimit }
+        var limit: Decimal { values.creditLimit }
 
         /// The ledger fields of a `credit_terms` row (columns version, credit_limit, net_days,
         /// terms_basis, late_interest_rate, early_discount_rate, early_discount_days, currency).
         init(_ row: PostgresRow, services: Services, json: JSONValue = .null) throws {
             version = try row.decode(Int.self, column: "version")
-            creditLimit = try row.decode(Decimal.self, column: "credit_limit")
-            netDays = try row.decode(Int.self, column: "net_days")
-            basis = TermsBasis(rawValue: try row.decode(String.self, column: "terms_basis")) ?? .net
-            lateInterestRate = try row.decode(Decimal.self, column: "late_interest_rate")
-            earlyDiscountRate = try row.decode(Decimal?.self, column: "early_discount_rate")
-            earlyDiscountDays = try row.decode(Int?.self, column: "early_discount_days")
-            currency = Currency(code: try row.decode(String.self, column: "currency")) ?? services.settings.currency
+            values = CreditTerms(
+                currency: Currency(code: try row.decode(String.self, column: "currency")) ?? services.settings.currency,
+                creditLimit: try row.decode(Decimal.self, column: "credit_limit"),
+                netDays: try row.decode(Int.self, column: "net_days"),
+                basis: TermsBasis(rawValue: try row.decode(String.self, column: "terms_basis")) ?? .net,
+                lateInterestRate: try row.decode(Decimal.self, column: "late_interest_rate"),
+                earlyDiscountRate: try row.decode(Decimal?.self, column: "early_discount_rate"),
+                earlyDiscountDays: try row.decode(Int?.self, column: "early_discount_days"))
             self.json = json
         }
 
-        init(version: Int, creditLimit: Decimal, netDays: Int, basis: TermsBasis, lateInterestRate: Decimal, earlyDiscountRate: Decimal?,
-             earlyDiscountDays: Int?, currency: Currency, json: JSONValue) {
+        init(version: Int, values: CreditTerms, json: JSONValue) {
             self.version = version
-            self.creditLimit = creditLimit
-            self.netDays = netDays
-            self.basis = basis
-            self.lateInterestRate = lateInterestRate
-            self.earlyDiscountRate = earlyDiscountRate
-            self.earlyDiscountDays = earlyDiscountDays
-            self.currency = currency
+            self.values = values
             self.json = json
         }
 
         /// The due date of an invoice issued on `issueDate` under these terms (`TermsBasis.dueDay`).
         func dueDate(issuedOn issueDate: PostgresDate) -> PostgresDate {
-            PostgresDate(daysSinceEpoch: basis.dueDay(issueDay: issueDate.daysSinceEpoch, netDays: netDays))
+            PostgresDate(daysSinceEpoch: values.dueDay(issueDay: issueDate.daysSinceEpoch))
         }
 
         /// The configured defaults, version 0, for a customer with no terms of its own.
@@ -274,9 +266,9 @@ enum CreditMethods {
                 "early_discount_rate": .null, "early_discount_days": .null, "currency": .string(services.settings.currency.code),
                 "reason": "default terms (none set for this customer)", "set_by": .null, "set_at": .null, "is_default": true,
             ]
-            return Terms(version: 0, creditLimit: defaults.creditLimit, netDays: defaults.netDays, basis: defaults.basis,
-                         lateInterestRate: defaults.lateInterestRate,
-                         earlyDiscountRate: nil, earlyDiscountDays: nil, currency: services.settings.currency, json: json)
+            return Terms(version: 0, values: CreditTerms(currency: services.settings.currency, creditLimit: defaults.creditLimit,
+                                                         netDays: defaults.netDays, basis: defaults.basis,
+                                                         lateInterestRate: defaults.lateInterestRate), json: json)
         }
     }
 
@@ -291,55 +283,9 @@ enum CreditMethods {
         return Terms.defaults(customerID: customerID, language: language ?? "en", services: services)
     }
 
-    /// New terms as a caller states them, validated once for `credit.terms.set` and for the
-    /// terms columns of `customers.import`.
-    struct TermsInput {
-        var currency: Currency
-        var creditLimit: Decimal
-        var netDays: Int
-        var basis: TermsBasis
-        var lateInterestRate: Decimal
-        var earlyDiscountRate: Decimal?
-        var earlyDiscountDays: Int?
-
-        /// The terms params present in `params`. `requireAll` (terms.set) makes limit, net days and
-        /// interest required; otherwise (an import row) a missing one takes the configured default.
-        init(_ params: Params, services: Services, requireAll: Bool) throws {
-            let currencyCode = try params.optionalString("currency", maxLength: 3) ?? services.settings.currency.code
-            guard let currency = Currency(code: currencyCode) else {
-                throw RPCFailure.invalidParams("currency", "currency must be an ISO 4217 code such as ILS")
-            }
-            self.currency = currency
-            let defaults = services.settings.defaultTerms
-            if requireAll || params.has("credit_limit") {
-                creditLimit = try params.money("credit_limit", currency: currency)
-            } else {
-                creditLimit = defaults.creditLimit
-            }
-            guard let netDays = try params.optionalInt("net_days", range: 0...365) ?? (requireAll ? nil : defaults.netDays) else {
-                throw RPCFailure.invalidParams("net_days", "net_days is required")
-            }
-            self.netDays = netDays
-            basis = try params.optionalChoice("terms_basis", TermsBasis.self) ?? .net
-            guard let interest = try params.optionalPercent("late_interest_rate") ?? (requireAll ? nil : defaults.lateInterestRate) else {
-                throw RPCFailure.invalidParams("late_interest_rate", "late_interest_rate is required")
-            }
-            lateInterestRate = interest
-            earlyDiscountRate = try params.optionalPercent("early_discount_rate")
-            earlyDiscountDays = try params.optionalInt("early_discount_days", range: 0...365)
-            if (earlyDiscountRate == nil) != (earlyDiscountDays == nil) {
-                throw RPCFailure.invalidParams(earlyDiscountRate == nil ? "early_discount_rate" : "early_discount_days",
-                                               "early_discount_rate and early_discount_days go together")
-            }
-            if let earlyDiscountDays, earlyDiscountDays > netDays {
-                throw RPCFailure.invalidParams("early_discount_days", "early_discount_days cannot exceed net_days")
-            }
-        }
-
-        /// The params that make up terms (an import row carries them beside the customer's own).
-        static let paramNames = ["credit_limit", "net_days", "terms_basis", "late_interest_rate", "early_discount_rate",
-                                 "early_discount_days", "currency"]
-    }
+    /// New terms as a caller states them: `CreditTerms`, read from params once for
+    /// `credit.terms.set` and for the terms columns of `customers.import`.
+    typealias TermsInput = CreditTerms
 
     /// Stores `input` as the customer's next terms version, with its audit record. The caller
     /// holds the customer row lock (which serialises version numbers per customer).
@@ -415,4 +361,32 @@ enum CreditMethods {
             ]
         }
     }
+}
+
+extension CreditTerms {
+    /// The terms params present in `params`. `requireAll` (terms.set) makes limit, net days and
+    /// interest required; otherwise (an import row) a missing one takes the configured default.
+    init(_ params: Params, services: Services, requireAll: Bool) throws {
+        let currencyCode = try params.optionalString("currency", maxLength: 3) ?? services.settings.currency.code
+        guard let currency = Currency(code: currencyCode) else {
+            throw RPCFailure.invalidParams("currency", "currency must be an ISO 4217 code such as ILS")
+        }
+        let defaults = services.settings.defaultTerms
+        let creditLimit = requireAll || params.has("credit_limit") ? try params.money("credit_limit", currency: currency) : defaults.creditLimit
+        guard let netDays = try params.optionalInt("net_days", range: 0...365) ?? (requireAll ? nil : defaults.netDays) else {
+            throw RPCFailure.invalidParams("net_days", "net_days is required")
+        }
+        guard let interest = try params.optionalPercent("late_interest_rate") ?? (requireAll ? nil : defaults.lateInterestRate) else {
+            throw RPCFailure.invalidParams("late_interest_rate", "late_interest_rate is required")
+        }
+        self.init(currency: currency, creditLimit: creditLimit, netDays: netDays,
+                  basis: try params.optionalChoice("terms_basis", TermsBasis.self) ?? .net, lateInterestRate: interest,
+                  earlyDiscountRate: try params.optionalPercent("early_discount_rate"),
+                  earlyDiscountDays: try params.optionalInt("early_discount_days", range: 0...365))
+        if let problem { throw RPCFailure.invalidParams(problem.field, problem.message) }
+    }
+
+    /// The params that make up terms (an import row carries them beside the customer's own).
+    static let paramNames = ["credit_limit", "net_days", "terms_basis", "late_interest_rate", "early_discount_rate",
+                             "early_discount_days", "currency"]
 }
