@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "Postgres",
             dependencies: [
-                "CLibPQ",
+                "CLibPQ", "CivilCalendar",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -52,7 +52,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "AshraiCore", swiftSettings: swiftSettings),
+        .target(name: "CivilCalendar", swiftSettings: swiftSettings),
+        .target(name: "AshraiCore", dependencies: ["CivilCalendar"], swiftSettings: swiftSettings),
         .target(name: "AshraiProtocol", dependencies: ["AshraiCore"], swiftSettings: swiftSettings),
         .target(
             name: "AshraiServer",

@@ -1,3 +1,4 @@
+import CivilCalendar
 import Foundation
 
 /// A calendar day as PostgreSQL's `date` holds it: no time, no zone.
@@ -37,31 +38,11 @@ public struct PostgresDate: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// The day `days` after 1970-01-01 (negative before).
     public init(daysSinceEpoch days: Int) {
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        self.year = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        self.month = m
-        self.day = d
+        (year, month, day) = CivilDay.components(days)
     }
 
     /// Days since 1970-01-01.
-    public var daysSinceEpoch: Int {
-        // Howard Hinnant's days_from_civil.
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
+    public var daysSinceEpoch: Int { CivilDay.day(year: year, month: month, day: day) }
 
     /// `YYYY-MM-DD`.
     public var description: String {
@@ -76,15 +57,8 @@ public struct PostgresDate: Hashable, Comparable, Sendable, CustomStringConverti
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }
 
-    static func isLeap(_ year: Int) -> Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
-
-    public static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return isLeap(year) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
+    /// Days in a month (February 29 in leap years).
+    public static func daysIn(month: Int, year: Int) -> Int { CivilDay.daysIn(month: month, year: year) }
 
     public func postgresBind() throws -> PostgresBindValue { .text(description, .date) }
 
