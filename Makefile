@@ -25,9 +25,8 @@ pg-remove:      ## stop this clone's cluster and delete it (all its data)
 clean:
 	swift package clean
 
-openrpc:        ## regenerate docs/openrpc.json from the method catalog
-	swift build --product ashraid
-	$$(swift build --show-bin-path)/ashraid openrpc > docs/openrpc.json
+openrpc:        ## regenerate docs/openrpc.json and the README role table from the method catalog
+	Scripts/openrpc
 
 fuzz:           ## libFuzzer over the JSON parser, line framer, money/instant parsing and CSV reader (SECONDS_TO_FUZZ=60)
 	Scripts/fuzz $${SECONDS_TO_FUZZ:-60}
