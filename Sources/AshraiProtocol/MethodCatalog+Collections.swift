@@ -43,7 +43,7 @@ extension Schema {
         "signed_by": nullable(string), "ended_on": nullable(date), "end_reason": nullable(string), "invoice_ids": array(id),
         "schedule": array(object(["seq": ["type": "integer"], "due_on": date, "amount": money, "paid": money],
                                  required: ["seq", "due_on", "amount", "paid"])),
-        "paid": money, "remaining": money,
+        "paid": money, "remaining": money, "as_of": date,
     ], required: ["id", "customer_id", "status", "principal", "total", "installments", "frequency", "first_due_on", "schedule"])
 }
 

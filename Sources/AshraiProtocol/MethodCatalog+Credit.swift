@@ -19,7 +19,7 @@ extension Schema {
         "id": id, "code": nullable(string), "name": string, "legal_id": nullable(string), "email": nullable(string),
         "phone": nullable(string), "address": nullable(string), "preferred_channel": nullable(channel), "language": language,
         "notes": nullable(string), "status": customerStatus, "grade": nullable(grade), "score": nullable(["type": "integer"]),
-        "next_review_on": nullable(date), "created_at": instant, "version": ["type": "integer"],
+        "next_review_on": nullable(date), "created_at": instant, "version": ["type": "integer"], "closed_reason": nullable(string),
     ], required: ["id", "name", "status", "version"])
 
     /// A contact person.

@@ -208,7 +208,18 @@ public struct Dispatcher: Sendable {
         if method == "rpc.discover" { return .encoded(context.session == nil ? Self.discovery.preLogin : Self.discovery.full) }
         switch handler {
         case .plain(let handler):
-            return .value(try await handler(services, context, Params(object)))
+            do {
+                return .value(try await handler(services, context, Params(object)))
+            } catch {
+                // A user disabled (or a session ended) while the call ran sees no rows from then
+                // on (row-level security): whatever that made the handler answer, the truth is 401.
+                if spec.needsSession, let session = context.session, (error as? RPCFailure)?.code != .unauthenticated,
+                   (try? await SessionStore.refresh(session, services: services)) == .some(nil) {
+                    context.session = nil
+                    throw RPCFailure.unauthenticated
+                }
+                throw error
+            }
         case .session(let handler):
             let (result, session) = try await handler(services, context, Params(object))
             context.session = session

@@ -103,7 +103,8 @@ struct RoleMatrixTests {
             }
             let results = try await [first, second]
             #expect(results.filter { $0["result"] != nil }.count == 1)
-            #expect(results.filter { $0["error"]?["data"]?["rule"] == "last_admin" || $0.errorCode == 401 }.count == 1)
+            #expect(results.filter { $0["error"]?["data"]?["rule"] == "last_admin" || $0.errorCode == 401 }.count == 1,
+                    "\(results.map { $0.encoded() })")
             let admins = try await pool.asSystem("SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL").scalar(Int.self)
             #expect(admins == 1)
             // The one left cannot demote or disable itself.

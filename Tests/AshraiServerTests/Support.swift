@@ -152,7 +152,14 @@ struct LineClient {
         nextID += 1
         let request: JSONValue = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": .object(params)]
         try await send(request.encoded())
-        return try #require(try await receive())
+        let reply = try #require(try await receive())
+        // Every result a test receives is held to the catalog's documented result schema.
+        if let result = reply["result"], let spec = MethodCatalog.spec(named: method) {
+            for problem in SchemaCheck.problems(result, against: spec.result, strict: true) {
+                Issue.record("\(method) result departs from its documented schema: \(problem)")
+            }
+        }
+        return reply
     }
 
     /// Calls and returns the result, failing the test on an error.
