@@ -7,6 +7,17 @@ import Postgres
 /// overdue invoices and what pauses them, asks `Dunning.plan` (AshraiCore) what moves, and stores
 /// the outcome: letters, holds, referrals and the `dunning_steps` that make each level happen once.
 enum DunningRun {
+    /// What a run did, in counts (for the log), and its reply.
+    struct Outcome: Sendable {
+        var asOf: PostgresDate
+        var letters: Int
+        var holds: Int
+        var referrals: Int
+        var skipped: Int
+        var plansDefaulted: Int
+        var json: JSONValue
+    }
+
     /// The answer lists at most this many skipped invoices (`skipped_total` counts them all).
     static let maxSkippedListed = 1000
 
@@ -33,7 +44,7 @@ enum DunningRun {
     /// transaction-scoped advisory lock, so the second waits and then finds nothing left to do;
     /// the `(invoice, level)` key of `dunning_steps` backs that up.
     static func execute(services: Services, context: CallContext, asOf asOfParam: PostgresDate?, dryRun: Bool,
-                                 scheduled: Bool, on tx: PostgresConnection) async throws -> JSONValue {
+                                 scheduled: Bool, on tx: PostgresConnection) async throws -> Outcome {
         try await tx.query("SELECT pg_advisory_xact_lock(hashtext('ashrai.dunning.run'))")
         let today = services.today()
         let asOf = asOfParam ?? today
@@ -156,7 +167,8 @@ enum DunningRun {
             try await Audit.record(tx, context: context, method: "dunning.run", entity: "dunning_run", entityID: String(runID),
                                    after: summary, details: ["as_of": .date(asOf), "scheduled": .bool(scheduled)])
         }
-        return result
+        return Outcome(asOf: asOf, letters: letters.count, holds: holds.count, referrals: referrals.count, skipped: skipped.count,
+                       plansDefaulted: plans.defaulted.count, json: result)
     }
 
     /// Renders (and, unless dry, stores) one letter to a customer covering `invoices` at `level`,
@@ -230,6 +242,6 @@ enum DunningRun {
             customerID: customerID, reason: "dunning level \(level.level): invoices unpaid after the final notice's last date to pay",
             interactionID: interactionID, method: "dunning.run", details: ["invoice_ids": .array(invoiceIDs.map(JSONValue.id))],
             context: context, on: tx)
-        return hold["id"]?.intValue.map(Int64.init)
+        return hold.id
     }
 }

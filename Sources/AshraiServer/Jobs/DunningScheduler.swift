@@ -47,9 +47,8 @@ public struct DunningScheduler: Service {
         guard services.clock.minuteOfDay(at: now) >= minuteOfDay else { return false }
         let today = PostgresDate(daysSinceEpoch: services.clock.day(at: now))
         do {
-            var context = CallContext(connectionID: 0, clientAddress: "scheduler", logger: logger)
-            context.isSystem = true
-            let summary = try await services.transaction(context) { tx -> JSONValue? in
+            let context = CallContext(connectionID: 0, clientAddress: "scheduler", logger: logger).asDaemon
+            let summary = try await services.transaction(context) { tx -> DunningRun.Outcome? in
                 // The run's lock first, so a second daemon checks only after the first committed.
                 try await tx.query("SELECT pg_advisory_xact_lock(hashtext('ashrai.dunning.run'))")
                 let done = try await tx.query("""
@@ -61,10 +60,8 @@ public struct DunningScheduler: Service {
             }
             if let summary {
                 logger.notice("scheduled dunning run", metadata: [
-                    "as_of": "\(summary["as_of"]?.stringValue ?? "")",
-                    "letters": "\(summary["letters"]?.arrayValue?.count ?? 0)", "holds": "\(summary["holds"]?.arrayValue?.count ?? 0)",
-                    "referrals": "\(summary["referrals"]?.arrayValue?.count ?? 0)", "skipped": "\(summary["skipped"]?.arrayValue?.count ?? 0)",
-                    "plans_defaulted": "\(summary["plans_defaulted"]?.arrayValue?.count ?? 0)",
+                    "as_of": "\(summary.asOf)", "letters": "\(summary.letters)", "holds": "\(summary.holds)",
+                    "referrals": "\(summary.referrals)", "skipped": "\(summary.skipped)", "plans_defaulted": "\(summary.plansDefaulted)",
                 ])
             }
             return summary != nil

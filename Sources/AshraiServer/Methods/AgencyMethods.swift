@@ -11,32 +11,6 @@ enum AgencyMethods {
     ]
 
     static let editable = ["name", "registration_no", "contact_name", "email", "phone", "fee_terms", "notes"]
-    static let columns = """
-        a.id, a.name, a.registration_no, a.contact_name, a.email, a.phone, a.commission_rate, a.fee_terms, a.licensed, a.rating,
-        a.notes, a.active, a.version, a.created_at,
-        (SELECT count(*) FROM assignments s WHERE s.agency_id = a.id AND s.status IN ('pending', 'active')) AS open_assignments
-        """
-
-    static func agencyJSON(_ row: PostgresRow) throws -> JSONValue {
-        var json: JSONObject = ["id": .id(try row.decode(Int64.self, column: "id"))]
-        for name in editable { json[name] = .optional(try row.decode(String?.self, column: name)) }
-        json["commission_rate"] = .decimal(try row.decode(Decimal.self, column: "commission_rate"))
-        json["licensed"] = .bool(try row.decode(Bool.self, column: "licensed"))
-        json["rating"] = try row.decode(Int?.self, column: "rating").map { .int($0) } ?? .null
-        json["active"] = .bool(try row.decode(Bool.self, column: "active"))
-        json["version"] = .int(try row.decode(Int.self, column: "version"))
-        json["open_assignments"] = .int(try row.decode(Int.self, column: "open_assignments"))
-        json["created_at"] = .string(rfc3339(try row.decode(Date.self, column: "created_at")))
-        return .object(json)
-    }
-
-    static func load(_ id: Int64, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> JSONValue {
-        guard let row = try await connection.query("""
-            SELECT \(unescaped: columns) FROM agencies a WHERE a.id = \(id) \(unescaped: forUpdate ? "FOR UPDATE OF a" : "")
-            """).first else { throw RPCFailure.notFound("agency") }
-        return try agencyJSON(row)
-    }
-
     /// The fields of create/update; on update only those given.
     struct Fields {
         var text: [String: String?] = [:]
@@ -74,7 +48,7 @@ enum AgencyMethods {
                         \(fields.licensed ?? false), \(fields.rating ?? nil), \(fields.text["notes"] ?? nil))
                 RETURNING id
                 """).scalar(Int64.self)
-            let agency = try await load(id, on: tx)
+            let agency = try await AgencyStore.agency(id, on: tx).json
             try await Audit.record(tx, context: current, method: "agencies.create", entity: "agency", entityID: String(id), after: agency)
             return agency
         }
@@ -86,9 +60,9 @@ enum AgencyMethods {
         let fields = try Fields(params, creating: false)
         let current = context
         return try await services.transaction(current) { tx in
-            let before = try await load(id, forUpdate: true, on: tx)
-            if let expected, before["version"]?.intValue != expected {
-                throw RPCFailure.conflict("the agency was changed by someone else", data: ["version": before["version"] ?? .null])
+            let before = try await AgencyStore.agency(id, forUpdate: true, on: tx)
+            if let expected, before.version != expected {
+                throw RPCFailure.conflict("the agency was changed by someone else", data: ["version": .int(before.version)])
             }
             let has = { (name: String) in fields.text.keys.contains(name) }
             try await tx.query("""
@@ -106,8 +80,8 @@ enum AgencyMethods {
                     updated_at = now(), version = version + 1
                 WHERE id = \(id)
                 """)
-            let after = try await load(id, on: tx)
-            try await Audit.record(tx, context: current, method: "agencies.update", entity: "agency", entityID: String(id), before: before, after: after)
+            let after = try await AgencyStore.agency(id, on: tx).json
+            try await Audit.record(tx, context: current, method: "agencies.update", entity: "agency", entityID: String(id), before: before.json, after: after)
             return after
         }
     }
@@ -115,29 +89,29 @@ enum AgencyMethods {
     static func get(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         if let agency = AgencyScope.agency(context), agency != id { throw RPCFailure.notFound("agency") }
-        return try await services.read(context) { try await load(id, on: $0) }
+        return try await services.read(context) { try await AgencyStore.agency(id, on: $0).json }
     }
 
     static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let active = try params.optionalBool("active")
         let rows = try await services.read(context) { try await $0.query("""
-            SELECT \(unescaped: columns) FROM agencies a WHERE (\(active)::boolean IS NULL OR a.active = \(active)) ORDER BY a.name, a.id
+            SELECT \(unescaped: AgencyStore.agencyColumns) FROM agencies a WHERE (\(active)::boolean IS NULL OR a.active = \(active)) ORDER BY a.name, a.id
             """) }
-        return ["agencies": .array(try rows.map(agencyJSON))]
+        return ["agencies": .array(rows.decodeEach("agency", logger: context.logger) { try $0.decode(AgencyRecord.self).json })]
     }
 
     static func deactivate(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let current = context
         return try await services.transaction(current) { tx in
-            let before = try await load(id, forUpdate: true, on: tx)
-            guard before["active"] == true else { throw RPCFailure.conflict("the agency is already inactive") }
-            guard before["open_assignments"]?.intValue == 0 else {
+            let before = try await AgencyStore.agency(id, forUpdate: true, on: tx)
+            guard before.active else { throw RPCFailure.conflict("the agency is already inactive") }
+            guard before.openAssignments == 0 else {
                 throw RPCFailure.ruleViolated(.agencyHasAssignments, "recall or settle the agency's open assignments first")
             }
             try await tx.query("UPDATE agencies SET active = false, updated_at = now(), version = version + 1 WHERE id = \(id)")
-            let after = try await load(id, on: tx)
-            try await Audit.record(tx, context: current, method: "agencies.deactivate", entity: "agency", entityID: String(id), before: before, after: after)
+            let after = try await AgencyStore.agency(id, on: tx).json
+            try await Audit.record(tx, context: current, method: "agencies.deactivate", entity: "agency", entityID: String(id), before: before.json, after: after)
             return after
         }
     }
@@ -152,7 +126,7 @@ enum AgencyMethods {
         let to = try params.optionalDate("to")
         if let from, let to, from > to { throw RPCFailure.invalidParams("from", "from must not be after to") }
         return try await services.read(context) { connection in
-            let agency = try await load(agencyID, on: connection)
+            let agency = try await AgencyStore.agency(agencyID, on: connection)
             let rows = try await connection.query("""
                 SELECT s.id, s.customer_id, c.name AS customer_name, s.status, s.commission_rate, s.assigned_amount, s.created_at::date AS assigned_on,
                        coalesce((SELECT sum(p.amount) FROM payments p
@@ -183,7 +157,7 @@ enum AgencyMethods {
                 ])
             }
             return [
-                "agency": agency, "from": .date(from), "to": .date(to), "assignments": .array(lines),
+                "agency": agency.json, "from": .date(from), "to": .date(to), "assignments": .array(lines),
                 "assigned": .money(assigned), "collected": .money(collected), "commission": .money(commission),
                 "net": .money(collected - commission),
                 "recovery_rate": Commission.recoveryRate(collected: collected, assigned: assigned).map { .decimal($0) } ?? .null,
@@ -199,50 +173,6 @@ enum AssignmentMethods {
         "assignments.create": create, "assignments.notify": notify, "assignments.recall": recall, "assignments.settle": settle,
         "assignments.list": list, "assignments.get": get,
     ]
-
-    static let columns = """
-        s.id, s.agency_id, g.name AS agency_name, s.customer_id, c.name AS customer_name, s.status, s.customer_notified_on,
-        s.notification_interaction_id, s.commission_rate, s.assigned_amount, s.notes, s.activated_on, s.ended_on, s.end_reason,
-        s.created_at,
-        (SELECT string_agg(ai.invoice_id::text, ',' ORDER BY ai.invoice_id) FROM assignment_invoices ai WHERE ai.assignment_id = s.id) AS invoice_ids,
-        (SELECT coalesce(sum(invoice_open_amount(i)), 0) FROM assignment_invoices ai JOIN invoices i ON i.id = ai.invoice_id
-         WHERE ai.assignment_id = s.id AND i.status IN (\(InvoiceStatus.owingSQL))) AS open_amount,
-        coalesce((SELECT sum(p.amount) FROM payments p WHERE p.via_assignment_id = s.id AND p.status = 'recorded'), 0) AS collected
-        """
-    static let from = "assignments s JOIN agencies g ON g.id = s.agency_id JOIN customers c ON c.id = s.customer_id"
-
-    static func assignmentJSON(_ row: PostgresRow) throws -> JSONValue {
-        let rate = try row.decode(Decimal.self, column: "commission_rate")
-        let collected = try row.decode(Decimal.self, column: "collected")
-        let commission = Commission.due(collected: collected, ratePercent: rate)
-        return [
-            "id": .id(try row.decode(Int64.self, column: "id")),
-            "agency_id": .id(try row.decode(Int64.self, column: "agency_id")),
-            "agency_name": .string(try row.decode(String.self, column: "agency_name")),
-            "customer_id": .id(try row.decode(Int64.self, column: "customer_id")),
-            "customer_name": .string(try row.decode(String.self, column: "customer_name")),
-            "status": .string(try row.decode(String.self, column: "status")),
-            "customer_notified_on": .date(try row.decode(PostgresDate?.self, column: "customer_notified_on")),
-            "notification_interaction_id": try row.decode(Int64?.self, column: "notification_interaction_id").map(JSONValue.id) ?? .null,
-            "commission_rate": .decimal(rate),
-            "assigned_amount": .money(try row.decode(Decimal.self, column: "assigned_amount")),
-            "open_amount": .money(try row.decode(Decimal.self, column: "open_amount")),
-            "collected": .money(collected), "commission": .money(commission), "net": .money(collected - commission),
-            "invoice_ids": .array(InteractionMethods.ids(try row.decode(String?.self, column: "invoice_ids"))),
-            "notes": .optional(try row.decode(String?.self, column: "notes")),
-            "activated_on": .date(try row.decode(PostgresDate?.self, column: "activated_on")),
-            "ended_on": .date(try row.decode(PostgresDate?.self, column: "ended_on")),
-            "end_reason": .optional(try row.decode(String?.self, column: "end_reason")),
-            "created_at": .string(rfc3339(try row.decode(Date.self, column: "created_at"))),
-        ]
-    }
-
-    static func load(_ id: Int64, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> JSONValue {
-        guard let row = try await connection.query("""
-            SELECT \(unescaped: columns) FROM \(unescaped: from) WHERE s.id = \(id) \(unescaped: forUpdate ? "FOR UPDATE OF s" : "")
-            """).first else { throw RPCFailure.notFound("assignment") }
-        return try assignmentJSON(row)
-    }
 
     /// The notification: the day the customer was told, and optionally the logged contact.
     static func notification(_ params: Params, customerID: Int64, today: PostgresDate, on tx: PostgresConnection) async throws -> (PostgresDate, Int64?)? {
@@ -272,8 +202,8 @@ enum AssignmentMethods {
         let current = context
         return try await services.transaction(current) { tx in
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-            let agency = try await AgencyMethods.load(agencyID, on: tx)
-            guard agency["active"] == true else { throw RPCFailure.ruleViolated(.agencyInactive, "the agency is not active") }
+            let agency = try await AgencyStore.agency(agencyID, on: tx)
+            guard agency.active else { throw RPCFailure.ruleViolated(.agencyInactive, "the agency is not active") }
             let notified = try await notification(params, customerID: customerID, today: services.today(), on: tx)
             let rows = try await tx.query("""
                 SELECT i.id, i.customer_id, i.status, i.due_date < \(services.today()) AS overdue, invoice_open_amount(i) AS open,
@@ -310,7 +240,7 @@ enum AssignmentMethods {
                 SELECT \(id), * FROM unnest(\(PostgresArray(lines.map { String($0.0) }))::bigint[],
                                             \(PostgresArray(lines.map { PostgresNumeric.text(of: $0.1) }))::numeric[])
                 """)
-            let assignment = try await load(id, on: tx)
+            let assignment = try await AgencyStore.assignment(id, on: tx).json
             try await Audit.record(tx, context: current, method: "assignments.create", entity: "assignment", entityID: String(id), after: assignment)
             return assignment
         }
@@ -320,17 +250,17 @@ enum AssignmentMethods {
         let id = Int64(try params.id("id"))
         let current = context
         return try await services.transaction(current) { tx in
-            let before = try await load(id, forUpdate: true, on: tx)
-            guard before["status"] == "pending" else { throw RPCFailure.conflict("only a pending assignment waits for the notification") }
-            guard let notified = try await notification(params, customerID: Int64(before["customer_id"]?.intValue ?? 0), today: services.today(), on: tx) else {
+            let before = try await AgencyStore.assignment(id, forUpdate: true, on: tx)
+            guard before.status == .pending else { throw RPCFailure.conflict("only a pending assignment waits for the notification") }
+            guard let notified = try await notification(params, customerID: before.customerID, today: services.today(), on: tx) else {
                 throw RPCFailure.invalidParams("customer_notified_on", "customer_notified_on is required")
             }
             try await tx.query("""
                 UPDATE assignments SET status = 'active', customer_notified_on = \(notified.0), notification_interaction_id = \(notified.1),
                     activated_on = \(services.today()) WHERE id = \(id)
                 """)
-            let after = try await load(id, on: tx)
-            try await Audit.record(tx, context: current, method: "assignments.notify", entity: "assignment", entityID: String(id), before: before, after: after)
+            let after = try await AgencyStore.assignment(id, on: tx).json
+            try await Audit.record(tx, context: current, method: "assignments.notify", entity: "assignment", entityID: String(id), before: before.json, after: after)
             return after
         }
     }
@@ -338,16 +268,16 @@ enum AssignmentMethods {
     /// Ends an assignment (recalled or settled): its invoices are released at once.
     static func end(services: Services, context: CallContext, id: Int64, status: String, reason: String, method: String) async throws -> JSONValue {
         try await services.transaction(context) { tx in
-            let before = try await load(id, forUpdate: true, on: tx)
-            guard ["pending", "active"].contains(before["status"]?.stringValue ?? "") else {
-                throw RPCFailure.conflict("the assignment is already \(before["status"]?.stringValue ?? "ended")")
+            let before = try await AgencyStore.assignment(id, forUpdate: true, on: tx)
+            guard AssignmentStatus.open.contains(before.status) else {
+                throw RPCFailure.conflict("the assignment is already \(before.status.rawValue)")
             }
             try await tx.query("""
                 UPDATE assignments SET status = \(status), ended_on = \(services.today()), end_reason = \(reason) WHERE id = \(id)
                 """)
             try await tx.query("UPDATE assignment_invoices SET released = true WHERE assignment_id = \(id)")
-            let after = try await load(id, on: tx)
-            try await Audit.record(tx, context: context, method: method, entity: "assignment", entityID: String(id), before: before, after: after)
+            let after = try await AgencyStore.assignment(id, on: tx).json
+            try await Audit.record(tx, context: context, method: method, entity: "assignment", entityID: String(id), before: before.json, after: after)
             return after
         }
     }
@@ -370,24 +300,24 @@ enum AssignmentMethods {
         let status = try params.optionalChoice("status", AssignmentStatus.self)?.rawValue
         let agency = AgencyScope.agency(context)
         let rows = try await services.read(context) { try await $0.query("""
-            SELECT \(unescaped: columns) FROM \(unescaped: from)
+            SELECT \(unescaped: AgencyStore.assignmentColumns) FROM \(unescaped: AgencyStore.assignmentFrom)
             WHERE (\(agencyID)::bigint IS NULL OR s.agency_id = \(agencyID)) AND (\(customerID)::bigint IS NULL OR s.customer_id = \(customerID))
               AND (\(agency)::bigint IS NULL OR (s.agency_id = \(agency) AND s.status = 'active'))
               AND (\(status)::text IS NULL OR s.status = \(status))
             ORDER BY s.id DESC LIMIT 1000
             """) }
-        return ["assignments": .array(try rows.map(assignmentJSON))]
+        return ["assignments": .array(rows.decodeEach("assignment", logger: context.logger) { try $0.decode(AssignmentRecord.self).json })]
     }
 
     static func get(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let agency = AgencyScope.agency(context)
         return try await services.read(context) { connection in
-            let assignment = try await load(id, on: connection)
-            if let agency, assignment["agency_id"]?.intValue.map(Int64.init) != agency || assignment["status"] != "active" {
+            let assignment = try await AgencyStore.assignment(id, on: connection)
+            if let agency, assignment.agencyID != agency || assignment.status != .active {
                 throw RPCFailure.notFound("assignment")
             }
-            return assignment
+            return assignment.json
         }
     }
 }

@@ -150,11 +150,11 @@ enum CustomerMethods {
     }
 
     static func create(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
-        try await create(services: services, context: context, params: params, joining: nil)
+        try await create(services: services, context: context, params: params, joining: nil).json
     }
 
     /// The single-row core, also used row by row by the batch import inside its transaction.
-    static func create(services: Services, context: CallContext, params: Params, joining existing: PostgresConnection?) async throws -> JSONValue {
+    static func create(services: Services, context: CallContext, params: Params, joining existing: PostgresConnection?) async throws -> CustomerRecord {
         guard params.has("name") else { throw RPCFailure.invalidParams("name", "name is required") }
         let fields = try editableFields(params, country: services.settings.country)
         let duplicateReason = try duplicateLegalIDReason(params)
@@ -172,7 +172,7 @@ enum CustomerMethods {
                 let customer = try await CustomerRecord.require(id, on: tx)
                 try await Audit.record(tx, context: current, method: "customers.create", entity: "customer",
                                        entityID: String(id), after: customer.json, details: duplicateDetails(others, reason: duplicateReason))
-                return customer.json
+                return customer
             }
         } catch let error as PostgresError where duplicateCode(error) {
             throw RPCFailure.conflict("customer code is already in use", data: ["field": "code"])
@@ -198,10 +198,10 @@ enum CustomerMethods {
             terms = try CreditMethods.TermsInput(row, services: services, requireAll: false)
         }
         let customer = try await create(services: services, context: context, params: row, joining: tx)
-        guard let terms, let id = customer["id"]?.intValue else { return customer }
-        _ = try await CreditMethods.insertTerms(customerID: Int64(id), terms, reason: "import", method: "customers.import",
+        guard let terms else { return customer.json }
+        _ = try await CreditMethods.insertTerms(customerID: customer.id, terms, reason: "import", method: "customers.import",
                                                 services: services, context: context, on: tx)
-        return customer
+        return customer.json
     }
 
     static func get(services: Services, context: CallContext, params: Params) async throws -> JSONValue {

@@ -64,10 +64,10 @@ enum DunningMethods {
                 SELECT coalesce(max(version), 0) + 1, \(DunningPolicy.json(levels)), \(reason), \(current.session?.userID)
                 FROM dunning_policies
                 """)
-            let after = try await DunningPolicyStore.policy(services: services, on: tx).json
+            let after = try await DunningPolicyStore.policy(services: services, on: tx)
             try await Audit.record(tx, context: current, method: "dunning.policy.set", entity: "dunning_policy",
-                                   entityID: after["version"]?.intValue.map { String($0) }, before: before, after: after)
-            return after
+                                   entityID: String(after.version), before: before, after: after.json)
+            return after.json
         }
     }
 
@@ -76,7 +76,7 @@ enum DunningMethods {
         let dryRun = try params.optionalBool("dry_run") ?? false
         let current = context
         return try await services.transaction(current) { tx in
-            try await DunningRun.execute(services: services, context: current, asOf: asOfParam, dryRun: dryRun, scheduled: false, on: tx)
+            try await DunningRun.execute(services: services, context: current, asOf: asOfParam, dryRun: dryRun, scheduled: false, on: tx).json
         }
     }
 }

@@ -47,14 +47,14 @@ enum HoldMethods {
             }
             if customer.status == .onHold { throw RPCFailure.conflict("the customer is already on hold") }
             return try await insertHold(customerID: customerID, reason: reason, interactionID: interactionID, method: "holds.place",
-                                        context: current, on: tx)
+                                        context: current, on: tx).json
         }
     }
 
     /// Puts an active customer (already locked by the caller) on hold, with its audit record:
     /// the one way a hold is placed, by a manager or by the dunning run.
     static func insertHold(customerID: Int64, reason: String, interactionID: Int64?, method: String, details: JSONObject = [:],
-                           context: CallContext, on tx: PostgresConnection) async throws -> JSONValue {
+                           context: CallContext, on tx: PostgresConnection) async throws -> (id: Int64, json: JSONValue) {
         let id = try await tx.query("""
             INSERT INTO holds (customer_id, reason, interaction_id, placed_by)
             VALUES (\(customerID), \(reason), \(interactionID), \(context.session?.userID)) RETURNING id
@@ -63,7 +63,7 @@ enum HoldMethods {
         let hold = try await load(id: id, on: tx)
         try await Audit.record(tx, context: context, method: method, entity: "customer", entityID: String(customerID),
                                before: ["status": "active"], after: hold, details: details)
-        return hold
+        return (id, hold)
     }
 
     static func release(services: Services, context: CallContext, params: Params) async throws -> JSONValue {

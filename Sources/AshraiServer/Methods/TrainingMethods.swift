@@ -32,11 +32,12 @@ enum TrainingMethods {
         return Array(Set(items.compactMap(\.stringValue))).sorted()
     }
 
-    static func loadCourse(code: String, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> JSONValue {
+    /// A course by code (404 when there is none): its id, and its reply form.
+    static func loadCourse(code: String, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> (id: Int64, json: JSONValue) {
         guard let row = try await connection.query("""
             SELECT \(unescaped: courseColumns) FROM training_courses c WHERE c.code_key = lower(\(code)) \(unescaped: forUpdate ? "FOR UPDATE" : "")
             """).first else { throw RPCFailure.notFound("course") }
-        return try courseJSON(row)
+        return (try row.decode(Int64.self, column: "id"), try courseJSON(row))
     }
 
     static func createCourse(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
@@ -56,7 +57,7 @@ enum TrainingMethods {
                     INSERT INTO training_courses (code, title, topic, required_for_roles, validity_months, description)
                     VALUES (\(code), \(title), \(topic.rawValue), \(PostgresArray(roles))::text[], \(validity), \(description))
                     """)
-                let course = try await loadCourse(code: code, on: tx)
+                let course = try await loadCourse(code: code, on: tx).json
                 try await Audit.record(tx, context: current, method: "training.courses.create", entity: "training_course", entityID: code, after: course)
                 return course
             }
@@ -74,7 +75,7 @@ enum TrainingMethods {
         let description = try params.optionalString("description", maxLength: 2000)
         let current = context
         return try await services.transaction(current) { tx in
-            let before = try await loadCourse(code: code, forUpdate: true, on: tx)
+            let before = try await loadCourse(code: code, forUpdate: true, on: tx).json
             try await tx.query("""
                 UPDATE training_courses SET title = coalesce(\(title), title), topic = coalesce(\(topic), topic),
                     required_for_roles = coalesce(\(roles.map { PostgresArray($0) })::text[], required_for_roles),
@@ -82,7 +83,7 @@ enum TrainingMethods {
                     updated_at = now(), version = version + 1
                 WHERE code_key = lower(\(code))
                 """)
-            let after = try await loadCourse(code: code, on: tx)
+            let after = try await loadCourse(code: code, on: tx).json
             try await Audit.record(tx, context: current, method: "training.courses.update", entity: "training_course", entityID: code,
                                    before: before, after: after)
             return after
@@ -133,7 +134,7 @@ enum TrainingMethods {
             let course = try await loadCourse(code: code, on: tx)
             let id = try await tx.query("""
                 INSERT INTO training_records (user_id, course_id, completed_on, score, trainer, certificate_ref, notes, recorded_by)
-                VALUES (\(userID), \(Int64(course["id"]?.intValue ?? 0)), \(completedOn), \(score), \(trainer), \(certificate), \(notes), \(current.session?.userID))
+                VALUES (\(userID), \(course.id), \(completedOn), \(score), \(trainer), \(certificate), \(notes), \(current.session?.userID))
                 RETURNING id
                 """).scalar(Int64.self)
             let record = try recordJSON(try await tx.query("SELECT \(unescaped: recordColumns) FROM \(unescaped: recordFrom) WHERE r.id = \(id)").one())
