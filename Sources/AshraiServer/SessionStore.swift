@@ -61,15 +61,12 @@ enum SessionStore {
             """)
     }
 
+    /// A session row: `session_id`, `expires_at` and the user's columns (`UserRecord`'s).
     static func sessionInfo(_ row: PostgresRow, tokenHash: [UInt8]) throws -> SessionInfo {
-        SessionInfo(
-            sessionID: try row.decode(Int64.self, column: "session_id"),
-            tokenHash: tokenHash,
-            userID: try row.decode(Int64.self, column: "user_id"),
-            username: try row.decode(String.self, column: "username"),
-            role: Role(rawValue: try row.decode(String.self, column: "role")) ?? .clerk,
-            agencyID: try row.decode(Int64?.self, column: "agency_id"),
-            mustChangePassword: try row.decode(Bool.self, column: "must_change_password"),
+        let user = try row.decode(UserRecord.self)
+        return SessionInfo(
+            sessionID: try row.decode(Int64.self, column: "session_id"), tokenHash: tokenHash, userID: user.id, username: user.username,
+            role: user.role, agencyID: user.agencyID, mustChangePassword: user.mustChangePassword,
             expiresAt: try row.decode(Date.self, column: "expires_at"))
     }
 }

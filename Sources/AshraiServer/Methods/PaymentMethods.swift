@@ -13,33 +13,9 @@ enum PaymentMethods {
     ]
     static let methods = PaymentMethod.recordable.map(\.rawValue)
 
-    static let columns = """
-        p.id, p.customer_id, p.amount, p.currency, p.method, p.received_on, p.reference, p.unapplied, p.status, p.via_assignment_id,
-        p.reverse_reason, p.created_at
-        """
-
-    static func paymentJSON(_ row: PostgresRow) throws -> JSONValue {
-        let currency = Currency(code: try row.decode(String.self, column: "currency")) ?? .ils
-        return [
-            "id": .id(try row.decode(Int64.self, column: "id")),
-            "customer_id": .id(try row.decode(Int64.self, column: "customer_id")),
-            "amount": .money(try row.decode(Decimal.self, column: "amount"), currency), "currency": .string(currency.code),
-            "method": .string(try row.decode(String.self, column: "method")),
-            "received_on": .date(try row.decode(PostgresDate.self, column: "received_on")),
-            "reference": .optional(try row.decode(String?.self, column: "reference")),
-            "unapplied": .money(try row.decode(Decimal.self, column: "unapplied"), currency),
-            "status": .string(try row.decode(String.self, column: "status")),
-            "reverse_reason": .optional(try row.decode(String?.self, column: "reverse_reason")),
-            "via_assignment_id": try row.decode(Int64?.self, column: "via_assignment_id").map(JSONValue.id) ?? .null,
-            "created_at": .string(rfc3339(try row.decode(Date.self, column: "created_at"))),
-        ]
-    }
-
     /// The payment with all its allocation lines, as every payment method returns it.
     static func result(paymentID: Int64, on connection: PostgresConnection) async throws -> JSONValue {
-        let rows = try await connection.query("SELECT \(unescaped: columns) FROM payments p WHERE p.id = \(paymentID)")
-        guard let row = rows.first else { throw RPCFailure.notFound("payment") }
-        let payment = try paymentJSON(row)
+        let payment = try await PaymentStore.load(paymentID, on: connection).json
         let allocations = try await connection.query("""
             SELECT id, payment_id, invoice_id, amount, discount, applied_on, reversed_at IS NOT NULL AS reversed
             FROM allocations WHERE payment_id = \(paymentID) ORDER BY id
@@ -191,21 +167,18 @@ enum PaymentMethods {
         let current = context
         return try await services.transaction(current) { tx in
           try await Idempotency.perform(method: "payments.apply", key: key, params: params, context: current, on: tx) {
-            let head = try await tx.query("SELECT customer_id, currency FROM payments WHERE id = \(paymentID)")
-            guard let headRow = head.first else { throw RPCFailure.notFound("payment") }
-            let customerID = try headRow.decode(Int64.self, column: "customer_id")
-            let currency = Currency(code: try headRow.decode(String.self, column: "currency")) ?? services.settings.currency
-            let requested = try requestedLines(params, currency: currency)
+            // Customer first, then the payment: the ledger's lock order.
+            let customerID = try await PaymentStore.load(paymentID, on: tx).customerID
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-            let payment = try await tx.query("""
-                SELECT unapplied, status, received_on FROM payments WHERE id = \(paymentID) FOR UPDATE
-                """).one()
-            guard try payment.decode(String.self, column: "status") == "recorded" else {
+            let payment = try await PaymentStore.load(paymentID, forUpdate: true, on: tx)
+            let currency = payment.currency
+            let requested = try requestedLines(params, currency: currency)
+            guard payment.status == .recorded else {
                 throw RPCFailure.ruleViolated(.paymentReversed, "a reversed payment cannot be applied")
             }
-            let unapplied = try payment.decode(Decimal.self, column: "unapplied")
+            let unapplied = payment.unapplied
             guard unapplied > 0 else { throw RPCFailure.ruleViolated(.nothingUnapplied, "the payment has no unapplied credit") }
-            let receivedOn = try payment.decode(PostgresDate.self, column: "received_on")
+            let receivedOn = payment.receivedOn
             let before = try await result(paymentID: paymentID, on: tx)
             let invoices = try await openInvoices(customerID: customerID, currency: currency, on: tx)
             let allocation: (lines: [AllocationLine], unapplied: Decimal)
@@ -230,11 +203,11 @@ enum PaymentMethods {
         let reason = try params.text("reason")
         let current = context
         return try await services.transaction(current) { tx in
-            let head = try await tx.query("SELECT customer_id FROM payments WHERE id = \(paymentID)")
-            guard let customerID = try head.first?.decode(Int64.self, at: 0) else { throw RPCFailure.notFound("payment") }
+            let customerID = try await PaymentStore.load(paymentID, on: tx).customerID
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-            let status = try await tx.query("SELECT status FROM payments WHERE id = \(paymentID) FOR UPDATE").scalar(String.self)
-            guard status == "recorded" else { throw RPCFailure.conflict("the payment is already reversed") }
+            guard try await PaymentStore.load(paymentID, forUpdate: true, on: tx).status == .recorded else {
+                throw RPCFailure.conflict("the payment is already reversed")
+            }
             let before = try await result(paymentID: paymentID, on: tx)
             let lines = try await tx.query("""
                 UPDATE allocations SET reversed_at = now() WHERE payment_id = \(paymentID) AND reversed_at IS NULL
@@ -269,14 +242,14 @@ enum PaymentMethods {
         let limit = try params.optionalInt("limit", range: 1...500) ?? 50
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
         let rows = try await services.read(context) { try await $0.query("""
-            SELECT \(unescaped: columns) FROM payments p
+            SELECT \(unescaped: PaymentStore.columns) FROM payments p
             WHERE p.id > \(after)
               AND (\(customerID)::bigint IS NULL OR p.customer_id = \(customerID))
               AND (\(from)::date IS NULL OR p.received_on >= \(from))
               AND (\(to)::date IS NULL OR p.received_on <= \(to))
             ORDER BY p.id LIMIT \(limit)
             """) }
-        let payments = rows.decodeEach("payment", logger: context.logger, paymentJSON)
+        let payments = rows.decodeEach("payment", logger: context.logger) { try $0.decode(PaymentRecord.self).json }
         let next = rows.nextAfter(limit: limit)
         return ["payments": .array(payments), "next_after": next]
     }

@@ -4,7 +4,7 @@ import Foundation
 import Postgres
 
 /// A user as the API shows it: never the password hash.
-struct UserRecord: Sendable {
+struct UserRecord: Decodable, Sendable {
     var id: Int64
     var username: String
     var displayName: String
@@ -20,16 +20,12 @@ struct UserRecord: Sendable {
         u.disabled_at IS NOT NULL AS disabled, u.created_at
         """
 
-    init(row: PostgresRow) throws {
-        id = try row.decode(Int64.self, column: "user_id")
-        username = try row.decode(String.self, column: "username")
-        displayName = try row.decode(String.self, column: "display_name")
-        role = Role(rawValue: try row.decode(String.self, column: "role")) ?? .clerk
-        agencyID = try row.decode(Int64?.self, column: "agency_id")
-        isDisabled = try row.decode(Bool.self, column: "disabled")
-        mustChangePassword = try row.decode(Bool.self, column: "must_change_password")
-        createdAt = try row.decode(Date.self, column: "created_at")
+    enum CodingKeys: String, CodingKey {
+        case id = "user_id", username, displayName = "display_name", role, agencyID = "agency_id", isDisabled = "disabled"
+        case mustChangePassword = "must_change_password", createdAt = "created_at"
     }
+
+    init(row: PostgresRow) throws { self = try row.decode(UserRecord.self) }
 
     var json: JSONValue {
         [
