@@ -15,29 +15,49 @@ enum DisputeMethods {
         """
     static let from = "disputes d LEFT JOIN users o ON o.id = d.opened_by LEFT JOIN users r ON r.id = d.resolved_by"
 
-    static func disputeJSON(_ row: PostgresRow) throws -> JSONValue {
-        [
-            "id": .id(try row.decode(Int64.self, column: "id")),
-            "invoice_id": .id(try row.decode(Int64.self, column: "invoice_id")),
-            "customer_id": .id(try row.decode(Int64.self, column: "customer_id")),
-            "reason": .string(try row.decode(String.self, column: "reason")),
-            "amount": try row.decode(Decimal?.self, column: "amount").map { .money($0) } ?? .null,
-            "status": .string(try row.decode(String.self, column: "status")),
-            "opened_on": .date(try row.decode(PostgresDate.self, column: "opened_on")),
-            "opened_by": .optional(try row.decode(String?.self, column: "opened_by")),
-            "resolution": .optional(try row.decode(String?.self, column: "resolution")),
-            "resolution_note": .optional(try row.decode(String?.self, column: "resolution_note")),
-            "credit_amount": try row.decode(Decimal?.self, column: "credit_amount").map { .money($0) } ?? .null,
-            "resolved_on": .date(try row.decode(PostgresDate?.self, column: "resolved_on")),
-            "resolved_by": .optional(try row.decode(String?.self, column: "resolved_by")),
-        ]
+    /// A dispute as stored, with who opened and resolved it.
+    struct Record: Decodable, Sendable {
+        var id: Int64
+        var invoiceID: Int64
+        var customerID: Int64
+        var reason: String
+        var amount: Decimal?
+        var status: DisputeStatus
+        var openedOn: PostgresDate
+        var openedBy: String?
+        var resolution: DisputeResolution?
+        var resolutionNote: String?
+        var creditAmount: Decimal?
+        var resolvedOn: PostgresDate?
+        var resolvedBy: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, invoiceID = "invoice_id", customerID = "customer_id", reason, amount, status, openedOn = "opened_on"
+            case openedBy = "opened_by", resolution, resolutionNote = "resolution_note", creditAmount = "credit_amount"
+            case resolvedOn = "resolved_on", resolvedBy = "resolved_by"
+        }
+
+        var json: JSONValue {
+            [
+                "id": .id(id), "invoice_id": .id(invoiceID), "customer_id": .id(customerID), "reason": .string(reason),
+                "amount": amount.map { .money($0) } ?? .null, "status": .string(status.rawValue), "opened_on": .date(openedOn),
+                "opened_by": .optional(openedBy), "resolution": .optional(resolution?.rawValue), "resolution_note": .optional(resolutionNote),
+                "credit_amount": creditAmount.map { .money($0) } ?? .null, "resolved_on": .date(resolvedOn),
+                "resolved_by": .optional(resolvedBy),
+            ]
+        }
     }
 
-    static func load(_ id: Int64, on tx: PostgresConnection) async throws -> JSONValue {
-        guard let row = try await tx.query("SELECT \(unescaped: columns) FROM \(unescaped: from) WHERE d.id = \(id)").first else {
+    static func disputeJSON(_ row: PostgresRow) throws -> JSONValue { try row.decode(Record.self).json }
+
+    /// One dispute (404 when there is none), optionally locked.
+    static func load(_ id: Int64, forUpdate: Bool = false, on tx: PostgresConnection) async throws -> Record {
+        guard let row = try await tx.query("""
+            SELECT \(unescaped: columns) FROM \(unescaped: from) WHERE d.id = \(id) \(unescaped: forUpdate ? "FOR UPDATE OF d" : "")
+            """).first else {
             throw RPCFailure.notFound("dispute")
         }
-        return try disputeJSON(row)
+        return try row.decode(Record.self)
     }
 
     static func open(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
@@ -62,7 +82,7 @@ enum DisputeMethods {
                 INSERT INTO disputes (invoice_id, customer_id, reason, amount, opened_on, opened_by)
                 VALUES (\(invoiceID), \(customerID), \(reason), \(amount), \(services.today()), \(current.session?.userID)) RETURNING id
                 """).scalar(Int64.self)
-            let dispute = try await load(id, on: tx)
+            let dispute = try await load(id, on: tx).json
             try await Audit.record(tx, context: current, method: "disputes.open", entity: "invoice", entityID: String(invoiceID), after: dispute)
             return dispute
         }
@@ -86,12 +106,9 @@ enum DisputeMethods {
         if let problem = resolution.problem(requested: requested) { throw refusal(problem) }
         let current = context
         return try await services.transaction(current) { tx in
-            let head = try await tx.query("SELECT invoice_id, customer_id, status, amount FROM disputes WHERE id = \(id) FOR UPDATE")
-            guard let row = head.first else { throw RPCFailure.notFound("dispute") }
-            guard try row.decode(String.self, column: "status") == "open" else { throw RPCFailure.conflict("the dispute is already resolved") }
-            let invoiceID = try row.decode(Int64.self, column: "invoice_id")
-            let customerID = try row.decode(Int64.self, column: "customer_id")
-            let disputed = try row.decode(Decimal?.self, column: "amount")
+            let dispute = try await load(id, forUpdate: true, on: tx)
+            guard dispute.status == .open else { throw RPCFailure.conflict("the dispute is already resolved") }
+            let (invoiceID, customerID, disputed) = (dispute.invoiceID, dispute.customerID, dispute.amount)
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
             let before = try await InvoiceStore.load(invoiceID, forUpdate: true, on: tx)
             let open = before.status.isOwing ? before.openAmount : 0
@@ -124,11 +141,11 @@ enum DisputeMethods {
                     credit_amount = \(credit), resolved_on = \(services.today()), resolved_by = \(current.session?.userID), resolved_at = now()
                 WHERE id = \(id)
                 """)
-            let dispute = try await load(id, on: tx)
+            let resolved = try await load(id, on: tx).json
             let after = try await InvoiceStore.load(invoiceID, on: tx).json
             try await Audit.record(tx, context: current, method: "disputes.resolve", entity: "invoice", entityID: String(invoiceID),
-                                   before: before.json, after: after, details: ["dispute": dispute, "credit_note": creditNote])
-            return ["dispute": dispute, "credit_note": creditNote, "invoice": after]
+                                   before: before.json, after: after, details: ["dispute": resolved, "credit_note": creditNote])
+            return ["dispute": resolved, "credit_note": creditNote, "invoice": after]
         }
     }
 
