@@ -41,6 +41,11 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
         .target(
             name: "Postgres",
             dependencies: [
@@ -58,7 +63,7 @@ let package = Package(
         .target(
             name: "AshraiServer",
             dependencies: [
-                "Postgres", "AshraiCore", "AshraiProtocol", "CSodium",
+                "Postgres", "AshraiCore", "AshraiProtocol", "CSodium", "CCurl",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -274,4 +274,5 @@ enum MethodHandlers {
         .merging(AssignmentMethods.handlers) { $1 }
         .merging(KPIMethods.handlers) { $1 }
         .merging(TrainingMethods.handlers) { $1 }
+        .merging(OutboxMethods.handlers) { $1 }
 }

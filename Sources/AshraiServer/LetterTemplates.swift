@@ -52,6 +52,15 @@ public struct LetterTemplates: Sendable {
         return (text, html)
     }
 
+    /// A letter's subject, for an e-mail: its first line with a colon ("Subject: …", "הנדון: …"),
+    /// without the label; nil when it has none.
+    public static func subject(ofText text: String) -> String? {
+        guard let line = text.split(separator: "\n").first(where: { $0.contains(":") }),
+              let colon = line.firstIndex(of: ":") else { return nil }
+        let subject = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        return subject.isEmpty ? nil : subject
+    }
+
     /// JSON as Mustache reads it: objects → dictionaries, arrays → arrays, strings and numbers
     /// → their text, booleans → Bool (so `{{#flag}}` sections work), null → absent.
     static func mustacheValue(_ value: JSONValue) -> Any {

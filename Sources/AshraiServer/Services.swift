@@ -50,6 +50,8 @@ public struct ServerSettings: Sendable {
     public var currency = Currency.ils
     /// Letters, the default dunning policy, the daily run, and how customers pay.
     public var collections = CollectionSettings()
+    /// How letters reach customers (the outbox).
+    public var delivery = DeliverySettings()
     /// Training gates: methods that require a current course.
     public var training = TrainingSettings()
     /// The business's time zone (`business.timezone`): "today" for every rule is the day on its wall clock.

@@ -43,6 +43,11 @@ struct Serve: AsyncParsableCommand {
             if let minute = config.server.collections.scheduleMinuteOfDay {
                 members.append(DunningScheduler(services: services, minuteOfDay: minute, logger: logger))
             }
+            if let smtp = config.server.delivery.smtp {
+                members.append(OutboxWorker(services: services, smtp: smtp, logger: logger))
+            } else {
+                logger.notice("delivery is off (no delivery.smtp.url): letters wait in the outbox to be sent by hand")
+            }
             let group = ServiceGroup(services: members, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
         } catch let error as PostgresError {

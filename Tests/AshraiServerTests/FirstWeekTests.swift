@@ -7,7 +7,7 @@ import Postgres
 import Testing
 
 /// An instant from RFC 3339 text.
-private func instant(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+func instant(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
 
 @Suite("the business's clock")
 struct BusinessClockServerTests {

@@ -34,6 +34,8 @@ struct OneFactTests {
         ("assignments", "status", AssignmentStatus.allCases.map(\.rawValue)),
         ("training_courses", "topic", TrainingTopic.allCases.map(\.rawValue)),
         ("training_courses", "required_for_roles", Role.staff.map(\.rawValue)),
+        ("messages", "channel", MessageChannel.allCases.map(\.rawValue)),
+        ("messages", "state", MessageState.allCases.map(\.rawValue)),
     ]
 
     @Test("every CHECK list of values names exactly the Swift enumeration's cases, and every such CHECK is listed here")

@@ -7,6 +7,15 @@ import Postgres
 /// overdue invoices and what pauses them, asks `Dunning.plan` (AshraiCore) what moves, and stores
 /// the outcome: letters, holds, referrals and the `dunning_steps` that make each level happen once.
 enum DunningRun {
+    /// Who a letter is written to.
+    struct Recipient: Sendable {
+        var name: String
+        var code: String?
+        var language: String
+        /// Nil when the customer has none, or the mail server refused it.
+        var email: String?
+    }
+
     /// What a run did, in counts (for the log), and its reply.
     struct Outcome: Sendable {
         var asOf: PostgresDate
@@ -115,13 +124,16 @@ enum DunningRun {
         let interest = plan.steps.isEmpty ? [:] : try await StatementMethods.accruedInterest(
             invoiceIDs: plan.steps.flatMap(\.invoiceIDs), asOf: asOf, on: tx)
         // Name, code and language of every customer written to, in one read.
-        var people: [Int64: (name: String, code: String?, language: String)] = [:]
+        // (and the e-mail address, unless the mail server refused it).
+        var people: [Int64: Recipient] = [:]
         if !customersWritten.isEmpty {
             for row in try await tx.query("""
-                SELECT id, name, code, language FROM customers WHERE id = ANY(\(PostgresArray(customersWritten.map { String($0) }))::bigint[])
+                SELECT id, name, code, language, CASE WHEN email_refused_at IS NULL THEN nullif(email, '') END AS email
+                FROM customers WHERE id = ANY(\(PostgresArray(customersWritten.map { String($0) }))::bigint[])
                 """) {
-                people[try row.decode(Int64.self, column: "id")] = (try row.decode(String.self, column: "name"), try row.decode(String?.self, column: "code"),
-                                                                   try row.decode(String?.self, column: "language") ?? "he")
+                people[try row.decode(Int64.self, column: "id")] = Recipient(
+                    name: try row.decode(String.self, column: "name"), code: try row.decode(String?.self, column: "code"),
+                    language: try row.decode(String?.self, column: "language") ?? "he", email: try row.decode(String?.self, column: "email"))
             }
         }
         for (customerID, level, ids) in plan.steps {
@@ -132,7 +144,7 @@ enum DunningRun {
             if level.action != .refer_to_agency {
                 let next = levels.first { $0.level == levelNumber + 1 }
                 let letter = try await writeLetter(services: services, assets: assets, context: context, customerID: customerID,
-                                                   customer: people[customerID] ?? ("", nil, "he"), level: level,
+                                                   customer: people[customerID] ?? Recipient(name: "", code: nil, language: "he", email: nil), level: level,
                                                    nextFee: next?.fee ?? 0, invoices: invoices, interest: interest, asOf: asOf,
                                                    runID: runID, dryRun: dryRun, on: tx)
                 letterID = letter.id
@@ -174,7 +186,7 @@ enum DunningRun {
     /// Renders (and, unless dry, stores) one letter to a customer covering `invoices` at `level`,
     /// and logs it as an interaction of kind `letter`.
     static func writeLetter(services: Services, assets: CollectionAssets, context: CallContext, customerID: Int64,
-                            customer: (name: String, code: String?, language: String), level: Dunning.Level,
+                            customer: Recipient, level: Dunning.Level,
                             nextFee: Decimal, invoices: [Candidate], interest: [Int64: Decimal], asOf: PostgresDate, runID: Int64?,
                             dryRun: Bool, on tx: PostgresConnection) async throws -> (id: Int64?, total: Decimal) {
         let preferred = customer.language
@@ -227,6 +239,11 @@ enum DunningRun {
             customerID: customerID, kind: .letter, channelDetail: level.template, occurredAt: nil,
             summary: "Dunning level \(level.level) (\(level.action.rawValue)): letter #\(id), total \(Money(total, currency).text), pay by \(lastDate)",
             outcome: nil, reason: nil, invoiceIDs: invoices.map(\.invoiceID), correctsID: nil, letterID: id, context: context, on: tx)
+        if let email = customer.email, services.settings.delivery.smtp != nil {
+            try await OutboxStore.queue(letterID: id, customerID: customerID, channel: .email, recipient: email,
+                                        subject: LetterTemplates.subject(ofText: rendered.text) ?? services.settings.collections.business.name,
+                                        text: rendered.text, html: rendered.html, delivery: services.settings.delivery, on: tx)
+        }
         return (id, total)
     }
 

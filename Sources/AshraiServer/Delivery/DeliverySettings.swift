@@ -1,0 +1,83 @@
+import AshraiCore
+import Foundation
+
+/// `delivery.*`: how the outbox reaches customers. Off unless an SMTP URL is configured.
+public struct DeliverySettings: Sendable {
+    /// Nil: no e-mail is sent; letters stay in the outbox as before (the daemon logs it at start).
+    public var smtp: SMTPSettings?
+    /// The sender: address and display name (`From`), and where replies go.
+    public var fromAddress = ""
+    public var fromName = ""
+    public var replyTo: String?
+    /// When messages may go out, in the business's time zone.
+    public var hours = DeliveryHours()
+    public var retry = RetryPolicy()
+    /// How often a worker looks for due messages, and how many it takes at once.
+    public var pollInterval: Duration = .seconds(30)
+    public var batchSize = 50
+    /// A message still `sending` after this long was interrupted (a crash): it becomes `unknown`.
+    public var sendingStaleAfter: Duration = .seconds(15 * 60)
+
+    public init() {}
+}
+
+extension AshraiConfiguration {
+    /// `delivery.*` from the configuration; the SMTP password only from `ASHRAI_SMTP_PASSWORD` or
+    /// the file `delivery.smtp.passwordFile` names, never from the YAML itself.
+    static func loadDelivery(reader: (String) -> String?, environment: [String: String], into settings: inout DeliverySettings) throws {
+        if let url = reader("delivery.smtp.url")?.trimmingCharacters(in: .whitespaces), !url.isEmpty {
+            guard url.hasPrefix("smtp://") || url.hasPrefix("smtps://") else {
+                throw Problem(description: "delivery.smtp.url (ASHRAI_DELIVERY_SMTP_URL) must be smtp://host:port (STARTTLS) or smtps://host:port")
+            }
+            var smtp = SMTPSettings(url: url)
+            smtp.username = reader("delivery.smtp.username").flatMap { $0.isEmpty ? nil : $0 }
+            if let password = environment["ASHRAI_SMTP_PASSWORD"], !password.isEmpty {
+                smtp.password = password
+            } else if let file = reader("delivery.smtp.passwordFile"), !file.isEmpty {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw Problem(description: "delivery.smtp.passwordFile: cannot read \(file)")
+                }
+                smtp.password = text.trimmingCharacters(in: .newlines)
+            }
+            if let tls = reader("delivery.smtp.requireTLS")?.lowercased() { smtp.requireTLS = !["false", "no", "off"].contains(tls) }
+            smtp.caFile = reader("delivery.smtp.caFile").flatMap { $0.isEmpty ? nil : $0 }
+            settings.smtp = smtp
+            guard let from = reader("delivery.from"), from.contains("@") else {
+                throw Problem(description: "delivery.from (ASHRAI_DELIVERY_FROM) must be the sender's e-mail address when delivery.smtp.url is set")
+            }
+            settings.fromAddress = from
+        }
+        if let name = reader("delivery.fromName") { settings.fromName = name }
+        if let replyTo = reader("delivery.replyTo"), !replyTo.isEmpty { settings.replyTo = replyTo }
+        if let text = reader("delivery.hours") {
+            guard let window = DeliveryHours.window(text) else {
+                throw Problem(description: "delivery.hours (ASHRAI_DELIVERY_HOURS) must be HH:MM-HH:MM, e.g. 08:00-19:00")
+            }
+            (settings.hours.openMinute, settings.hours.closeMinute) = window
+        }
+        if let text = reader("delivery.days") {
+            guard let days = DeliveryHours.weekdays(text) else {
+                throw Problem(description: "delivery.days (ASHRAI_DELIVERY_DAYS) lists weekdays, e.g. sun,mon,tue,wed,thu")
+            }
+            settings.hours.weekdays = days
+        }
+        if let text = reader("delivery.daysOff"), !text.isEmpty {
+            var days = Set<Int>()
+            for part in text.split(separator: ",") {
+                let trimmed = part.trimmingCharacters(in: .whitespaces)
+                let bits = trimmed.split(separator: "-").compactMap { Int($0) }
+                guard bits.count == 3, (1...12).contains(bits[1]), (1...CivilDay.daysIn(month: bits[1], year: bits[0])).contains(bits[2]) else {
+                    throw Problem(description: "delivery.daysOff (ASHRAI_DELIVERY_DAYS_OFF) lists dates YYYY-MM-DD separated by commas; \(trimmed) is not one")
+                }
+                days.insert(CivilDay.day(year: bits[0], month: bits[1], day: bits[2]))
+            }
+            settings.hours.daysOff = days
+        }
+        if let text = reader("delivery.maxAttempts") {
+            guard let value = Int(text), (1...50).contains(value) else {
+                throw Problem(description: "delivery.maxAttempts (ASHRAI_DELIVERY_MAX_ATTEMPTS) must be an integer 1…50")
+            }
+            settings.retry.maxAttempts = value
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Postgres
+
+/// `outbox.*`: what the outbox holds, and a manager's retry or cancel.
+enum OutboxMethods {
+    static let handlers: [String: MethodHandler] = [
+        "outbox.list": list, "outbox.get": get, "outbox.retry": retry, "outbox.cancel": cancel,
+    ]
+
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let state = try params.optionalChoice("state", MessageState.self)?.rawValue
+        let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
+        let limit = try params.optionalInt("limit", range: 1...500) ?? 100
+        let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
+        let rows = try await services.read(context) { try await $0.query("""
+            SELECT \(unescaped: OutboxStore.columns) FROM messages m
+            WHERE m.id > \(after) AND (\(state)::text IS NULL OR m.state = \(state))
+              AND (\(customerID)::bigint IS NULL OR m.customer_id = \(customerID))
+            ORDER BY m.id LIMIT \(limit)
+            """) }
+        return ["messages": .array(rows.decodeEach("message", logger: context.logger) { try $0.decode(MessageRecord.self).json() }),
+                "next_after": rows.nextAfter(limit: limit)]
+    }
+
+    static func get(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("id"))
+        return try await services.read(context) { try await OutboxStore.load(id, on: $0).json(bodies: true) }
+    }
+
+    static func retry(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("id"))
+        return try await services.transaction(context) { tx in
+            let before = try await OutboxStore.load(id, forUpdate: true, on: tx)
+            guard MessageState.retryable.contains(before.state) else {
+                throw RPCFailure.conflict("a \(before.state.rawValue) message cannot be retried")
+            }
+            try await tx.query("""
+                UPDATE messages SET state = 'queued', next_attempt_at = now(), cancel_reason = NULL, updated_at = now() WHERE id = \(id)
+                """)
+            let after = try await OutboxStore.load(id, on: tx).json()
+            try await Audit.record(tx, context: context, method: "outbox.retry", entity: "message", entityID: String(id),
+                                   before: before.json(), after: after)
+            return after
+        }
+    }
+
+    static func cancel(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("id"))
+        let reason = try params.text("reason")
+        return try await services.transaction(context) { tx in
+            let before = try await OutboxStore.load(id, forUpdate: true, on: tx)
+            guard MessageState.cancellable.contains(before.state) else {
+                throw RPCFailure.conflict("a \(before.state.rawValue) message cannot be cancelled")
+            }
+            try await tx.query("""
+                UPDATE messages SET state = 'cancelled', cancel_reason = \(reason), updated_at = now() WHERE id = \(id)
+                """)
+            let after = try await OutboxStore.load(id, on: tx).json()
+            try await Audit.record(tx, context: context, method: "outbox.cancel", entity: "message", entityID: String(id),
+                                   before: before.json(), after: after)
+            return after
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Postgres
+
+/// A message in the outbox.
+struct MessageRecord: Decodable, Sendable {
+    var id: Int64
+    var letterID: Int64?
+    var customerID: Int64
+    var channel: MessageChannel
+    var recipient: String
+    var subject: String
+    var bodyText: String
+    var bodyHtml: String?
+    var messageID: String
+    var state: MessageState
+    var attempts: Int
+    var nextAttemptAt: Date
+    var lastError: String?
+    var providerID: String?
+    var cancelReason: String?
+    var createdAt: Date
+    var sendingAt: Date?
+    var sentAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, letterID = "letter_id", customerID = "customer_id", channel, recipient, subject, bodyText = "body_text"
+        case bodyHtml = "body_html", messageID = "message_id", state, attempts, nextAttemptAt = "next_attempt_at"
+        case lastError = "last_error", providerID = "provider_id", cancelReason = "cancel_reason", createdAt = "created_at"
+        case sendingAt = "sending_at", sentAt = "sent_at"
+    }
+
+    /// The reply form; `bodies` adds the text and HTML (outbox.get).
+    func json(bodies: Bool = false) -> JSONValue {
+        var object: JSONObject = [
+            "id": .id(id), "letter_id": letterID.map(JSONValue.id) ?? .null, "customer_id": .id(customerID),
+            "channel": .string(channel.rawValue), "recipient": .string(recipient), "subject": .string(subject),
+            "message_id": .string(messageID), "state": .string(state.rawValue), "attempts": .int(attempts),
+            "next_attempt_at": .string(rfc3339(nextAttemptAt)), "last_error": .optional(lastError), "provider_id": .optional(providerID),
+            "cancel_reason": .optional(cancelReason), "created_at": .string(rfc3339(createdAt)),
+            "sending_at": sendingAt.map { .string(rfc3339($0)) } ?? .null, "sent_at": sentAt.map { .string(rfc3339($0)) } ?? .null,
+        ]
+        if bodies {
+            object["body_text"] = .string(bodyText)
+            object["body_html"] = .optional(bodyHtml)
+        }
+        return .object(object)
+    }
+}
+
+/// The outbox's SQL: queueing, claiming, and recording what happened.
+enum OutboxStore {
+    static let columns = """
+        m.id, m.letter_id, m.customer_id, m.channel, m.recipient, m.subject, m.body_text, m.body_html, m.message_id, m.state,
+        m.attempts, m.next_attempt_at, m.last_error, m.provider_id, m.cancel_reason, m.created_at, m.sending_at, m.sent_at
+        """
+
+    /// Queues a letter on one channel (once: a second queueing of the same letter and channel is a no-op).
+    static func queue(letterID: Int64?, customerID: Int64, channel: MessageChannel, recipient: String, subject: String, text: String,
+                      html: String?, delivery: DeliverySettings, on tx: PostgresConnection) async throws {
+        let token = Secrets.token().prefix(16)
+        let messageID = MailFormat.messageID(token: "\(letterID.map { "L\($0)" } ?? "M").\(token)", fromAddress: delivery.fromAddress)
+        try await tx.query("""
+            INSERT INTO messages (letter_id, customer_id, channel, recipient, subject, body_text, body_html, message_id)
+            VALUES (\(letterID), \(customerID), \(channel.rawValue), \(recipient), \(subject), \(text), \(html), \(messageID))
+            ON CONFLICT (letter_id, channel) DO NOTHING
+            """)
+    }
+
+    /// One message (404 when there is none), optionally locked.
+    static func load(_ id: Int64, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> MessageRecord {
+        guard let row = try await connection.query(
+            "SELECT \(unescaped: columns) FROM messages m WHERE m.id = \(id) \(unescaped: forUpdate ? "FOR UPDATE" : "")").first
+        else { throw RPCFailure.notFound("message") }
+        return try row.decode(MessageRecord.self)
+    }
+
+    /// Why a letter's message must not go out now, or nil: re-checked just before the hand-off.
+    static func reasonNotToSend(_ message: MessageRecord, today: PostgresDate, on tx: PostgresConnection) async throws -> String? {
+        guard let letterID = message.letterID else { return nil }
+        let row = try await tx.query("""
+            SELECT coalesce(bool_or(i.status IN (\(unescaped: InvoiceStatus.owingSQL))), false) AS owing,
+                   coalesce(bool_or(EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open')), false) AS disputed,
+                   coalesce(bool_or(EXISTS (SELECT 1 FROM plan_invoices pi JOIN plans p ON p.id = pi.plan_id
+                                            WHERE pi.invoice_id = i.id AND p.status = 'active')), false) AS planned,
+                   coalesce(array_to_string(array_agg(i.id), ','), '') AS invoice_ids,
+                   (SELECT c.status FROM customers c WHERE c.id = \(message.customerID)) AS customer_status
+            FROM dunning_steps s JOIN invoices i ON i.id = s.invoice_id
+            WHERE s.letter_id = \(letterID)
+            """).one()
+        let invoiceIDs = Set((try row.decode(String.self, column: "invoice_ids")).split(separator: ",").compactMap { Int64($0) })
+        let promised = try await InteractionMethods.promises(asOf: today, customerID: message.customerID, on: tx).contains { promise in
+            promise.status == .open && (promise.invoiceIDs.isEmpty || !invoiceIDs.isDisjoint(with: promise.invoiceIDs))
+        }
+        return LetterStanding.reasonNotToSend(
+            invoicesStillOwing: try row.decode(Bool.self, column: "owing"), openDispute: try row.decode(Bool.self, column: "disputed"),
+            activePlan: try row.decode(Bool.self, column: "planned"), openPromise: promised,
+            customerClosed: try row.decode(String?.self, column: "customer_status") == CustomerStatus.closed.rawValue)
+    }
+}

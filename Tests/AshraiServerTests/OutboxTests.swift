@@ -1,0 +1,229 @@
+import AshraiCore
+import AshraiProtocol
+import AshraiServer
+import AshraiTestSupport
+import Foundation
+import Logging
+import Postgres
+import Testing
+
+/// The tests' SMTP server (Scripts/smtp-test-server, started by `make test`): what it received,
+/// parsed back by Python's email package.
+enum TestSMTP {
+    static var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    /// Settings for the server, or a failure that says how to start it.
+    static func settings() throws -> SMTPSettings {
+        guard let port = environment["ASHRAI_TEST_SMTP_PORT"], let ca = environment["ASHRAI_TEST_SMTP_CA"] else {
+            throw TestSMTPMissing()
+        }
+        return SMTPSettings(url: "smtp://127.0.0.1:\(port)", username: environment["ASHRAI_TEST_SMTP_USER"],
+                            password: environment["ASHRAI_TEST_SMTP_PASSWORD"], requireTLS: true, caFile: ca, timeoutSeconds: 20)
+    }
+
+    struct TestSMTPMissing: Error, CustomStringConvertible {
+        var description: String {
+            "no test SMTP server: run the tests with `make test`, or start one with eval \"$(Scripts/smtp-test-server /tmp/smtp-dev)\""
+        }
+    }
+
+    /// Every message received so far (each a JSON summary).
+    static func received() throws -> [JSONValue] {
+        guard let directory = environment["ASHRAI_TEST_SMTP_DIR"] else { throw TestSMTPMissing() }
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }
+        return try files.map { try JSONValue.parse(String(decoding: FileManager.default.contents(atPath: directory + "/" + $0) ?? Data(), as: UTF8.self)) }
+    }
+
+    /// The messages received with this Message-ID.
+    static func received(messageID: String) throws -> [JSONValue] {
+        try received().filter { $0["message_id"]?.stringValue == "<\(messageID)>" }
+    }
+}
+
+@Suite("the outbox: letters that reach the customer")
+struct OutboxTests {
+    /// Sunday 29 November 2026, 10:00 in Israel: inside the default sending hours.
+    static let sunday = instant("2026-11-29T08:00:00Z")
+
+    static func delivery() throws -> DeliverySettings {
+        var delivery = DeliverySettings()
+        delivery.smtp = try TestSMTP.settings()
+        delivery.fromAddress = "accounts@bakery.example"
+        delivery.fromName = "מאפיית השכונה"
+        delivery.replyTo = "collections@bakery.example"
+        delivery.retry = RetryPolicy(maxAttempts: 3)
+        return delivery
+    }
+
+    /// A worker on the test's database with the same settings as its server, at `now`.
+    static func worker(_ database: PostgresClient, now: Date = sunday, jobs: PostgresClient) throws -> OutboxWorker {
+        var settings = ServerSettings().withRepositoryPaths()
+        settings.collections.business.name = "Ashrai Test Bakery Supplies"
+        settings.delivery = try delivery()
+        let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test", jobsDatabase: jobs,
+                                now: { now })
+        return OutboxWorker(services: services, smtp: settings.delivery.smtp!, logger: makeTestLogger())
+    }
+
+    static func messages(_ database: PostgresClient, customer: JSONValue) async throws -> [JSONValue] {
+        let id = Int64(customer.intValue ?? 0)
+        return try await database.asSystem("""
+            SELECT json_build_object('id', id, 'state', state, 'message_id', message_id, 'recipient', recipient,
+                                     'last_error', last_error, 'cancel_reason', cancel_reason, 'attempts', attempts,
+                                     'retry_later', next_attempt_at > now())::text
+            FROM messages WHERE customer_id = \(id) ORDER BY id
+            """).map { try JSONValue.parse(try $0.decode(String.self, at: 0)) }
+    }
+
+    /// A Hebrew-speaking customer with an e-mail address and one overdue invoice of 1,234.50, dunned on Sunday.
+    static func dunnedCustomer(_ client: inout LineClient, email: String) async throws -> JSONValue {
+        let customer = try await client.customer("מאפיית הדר", language: "he")
+        _ = try await client.result("customers.update", ["id": customer, "version": 1, "email": .string(email)])
+        _ = try await client.invoice(customer, "1234.50", due: "2026-11-01")
+        let run = try await client.dunning("2026-11-29")
+        #expect((run["letters"]?.arrayValue ?? []).contains { $0["customer_id"] == customer })
+        return customer
+    }
+
+    @Test("a dunning letter is e-mailed once: STARTTLS and AUTH, the Hebrew subject decoded, text with amount and pay-by date, HTML right-to-left; logged as an interaction")
+    func emailed() async throws {
+        let delivery = try Self.delivery()
+        try await withCollections("outbox_mail", configure: { $0.delivery = delivery }, now: { Self.sunday }) { _, client, database in
+            let customer = try await Self.dunnedCustomer(&client, email: "dana.\(UInt32.random(in: 0...UInt32.max))@example.com")
+            let queued = try await Self.messages(database, customer: customer)
+            #expect(queued.count == 1 && queued.first?["state"] == "queued")
+            let jobs = database.jobsClient()
+            let worker = try Self.worker(database, jobs: jobs)
+            let pass = try await worker.drain()
+            #expect(pass.sent == 1)
+            let messageID = try #require(queued.first?["message_id"]?.stringValue)
+            let received = try TestSMTP.received(messageID: messageID)
+            #expect(received.count == 1)
+            let mail = try #require(received.first)
+            #expect(mail["tls"] == true && mail["authenticated"] == true)
+            #expect(mail["content_type"] == "multipart/alternative")
+            let subject = try #require(mail["subject"]?.stringValue)
+            #expect(subject.unicodeScalars.contains { (0x05D0...0x05EA).contains($0.value) }, "a Hebrew subject, decoded: \(subject)")
+            let text = try #require(mail["text"]?.stringValue)
+            #expect(text.contains("1,234.50") && text.contains("/2026"), "amount and pay-by date in the text part")
+            #expect(mail["html"]?.stringValue?.contains("dir=\"rtl\"") == true)
+            #expect(mail["reply_to"]?.stringValue?.contains("collections@bakery.example") == true)
+            #expect(mail["from"]?.stringValue?.contains("מאפיית השכונה") == true)
+            #expect(try await Self.messages(database, customer: customer).first?["state"] == "sent")
+            // Nothing twice: a second pass sends nothing, and the server saw the Message-ID once.
+            #expect(try await worker.drain().sent == 0)
+            #expect(try TestSMTP.received(messageID: messageID).count == 1)
+            let interactions = try await client.result("interactions.list", ["customer_id": customer])["interactions"]?.arrayValue ?? []
+            #expect(interactions.contains { $0["kind"] == "email" && ($0["summary"]?.stringValue?.contains(messageID) ?? false) })
+            await jobs.shutdown()
+        }
+    }
+
+    @Test("a letter whose invoice was paid before the hand-off is cancelled with the reason, and nothing is sent")
+    func paidBeforeSending() async throws {
+        let delivery = try Self.delivery()
+        try await withCollections("outbox_paid", configure: { $0.delivery = delivery }, now: { Self.sunday }) { _, client, database in
+            let customer = try await Self.dunnedCustomer(&client, email: "paid.\(UInt32.random(in: 0...UInt32.max))@example.com")
+            _ = try await client.result("payments.record", ["customer_id": customer, "amount": "1234.50", "method": "bank_transfer",
+                                                            "received_on": "2026-11-29"])
+            let jobs = database.jobsClient()
+            let pass = try await Self.worker(database, jobs: jobs).drain()
+            #expect(pass.cancelled == 1 && pass.sent == 0)
+            let message = try #require(try await Self.messages(database, customer: customer).first)
+            #expect(message["state"] == "cancelled" && message["cancel_reason"]?.stringValue?.contains("no longer open") == true)
+            #expect(try TestSMTP.received(messageID: message["message_id"]?.stringValue ?? "").isEmpty)
+            await jobs.shutdown()
+        }
+    }
+
+    @Test("a 5xx at RCPT fails for good and flags the address (no more e-mail to it); a 4xx is retried later")
+    func refusedAndBusy() async throws {
+        let delivery = try Self.delivery()
+        try await withCollections("outbox_refused", configure: { $0.delivery = delivery }, now: { Self.sunday }) { _, client, database in
+            let bounced = try await Self.dunnedCustomer(&client, email: "bounce.\(UInt32.random(in: 0...UInt32.max))@example.com")
+            let busy = try await Self.dunnedCustomer(&client, email: "busy.\(UInt32.random(in: 0...UInt32.max))@example.com")
+            let jobs = database.jobsClient()
+            let pass = try await Self.worker(database, jobs: jobs).drain()
+            #expect(pass.failed == 1 && pass.retrying == 1)
+            let failed = try #require(try await Self.messages(database, customer: bounced).first)
+            #expect(failed["state"] == "failed" && failed["last_error"]?.stringValue?.contains("550") == true)
+            let flagged = try await database.asSystem("SELECT email_refused_at IS NOT NULL FROM customers WHERE id = \(Int64(bounced.intValue ?? 0))")
+            #expect(try flagged.scalar(Bool.self))
+            let retrying = try #require(try await Self.messages(database, customer: busy).first)
+            #expect(retrying["state"] == "retrying" && retrying["retry_later"] == true && retrying["attempts"] == 1)
+            // The next run writes the flagged customer a letter, but queues no e-mail to the refused address.
+            _ = try await client.invoice(bounced, "50.00", due: "2026-11-02")
+            _ = try await client.dunning("2026-11-29")
+            #expect(try await Self.messages(database, customer: bounced).count == 1)
+            await jobs.shutdown()
+        }
+    }
+
+    @Test("outside the sending hours (03:00 in Israel, or Saturday) nothing is claimed")
+    func sendingHours() async throws {
+        let delivery = try Self.delivery()
+        try await withCollections("outbox_hours", configure: { $0.delivery = delivery }, now: { Self.sunday }) { _, client, database in
+            let customer = try await Self.dunnedCustomer(&client, email: "night.\(UInt32.random(in: 0...UInt32.max))@example.com")
+            let jobs = database.jobsClient()
+            for night in [instant("2026-11-29T01:00:00Z"), instant("2026-11-28T10:00:00Z")] {
+                let pass = try await Self.worker(database, now: night, jobs: jobs).drain()
+                #expect(pass.closed && pass.sent == 0)
+            }
+            #expect(try await Self.messages(database, customer: customer).first?["state"] == "queued")
+            await jobs.shutdown()
+        }
+    }
+
+    @Test("two workers draining one outbox at once send every message exactly once")
+    func twoWorkers() async throws {
+        let delivery = try Self.delivery()
+        try await withCollections("outbox_two", configure: { $0.delivery = delivery }, now: { Self.sunday }) { _, client, database in
+            var customers: [JSONValue] = []
+            for index in 0..<8 {
+                let customer = try await client.customer("לקוח \(index)", language: "he")
+                _ = try await client.result("customers.update", ["id": customer, "version": 1, "email": .string("many.\(index).\(UInt32.random(in: 0...UInt32.max))@example.com")])
+                _ = try await client.invoice(customer, "100.00", due: "2026-11-01")
+                customers.append(customer)
+            }
+            _ = try await client.dunning("2026-11-29")
+            let jobsA = database.jobsClient()
+            let jobsB = database.jobsClient()
+            let (a, b) = (try Self.worker(database, jobs: jobsA), try Self.worker(database, jobs: jobsB))
+            async let first = a.drain()
+            async let second = b.drain()
+            let passes = try await [first, second]
+            #expect(passes.map(\.sent).reduce(0, +) == customers.count)
+            for customer in customers {
+                let message = try #require(try await Self.messages(database, customer: customer).first)
+                #expect(try TestSMTP.received(messageID: message["message_id"]?.stringValue ?? "").count == 1)
+            }
+            await jobsA.shutdown()
+            await jobsB.shutdown()
+        }
+    }
+
+    @Test("a message left `sending` by a crash becomes unknown, is not resent by the worker, and a manager's retry sends it with the same Message-ID")
+    func crashRecovery() async throws {
+        let delivery = try Self.delivery()
+        try await withCollections("outbox_crash", configure: { $0.delivery = delivery }, now: { Self.sunday }) { _, client, database in
+            let customer = try await Self.dunnedCustomer(&client, email: "crash.\(UInt32.random(in: 0...UInt32.max))@example.com")
+            let message = try #require(try await Self.messages(database, customer: customer).first)
+            let id = try #require(message["id"]?.intValue)
+            _ = try await database.asSystem("""
+                UPDATE messages SET state = 'sending', sending_at = now() - interval '1 hour', attempts = 1 WHERE id = \(Int64(id))
+                """)
+            let jobs = database.jobsClient()
+            let worker = try Self.worker(database, jobs: jobs)
+            let pass = try await worker.drain()
+            #expect(pass.recovered == 1 && pass.sent == 0)
+            #expect(try await Self.messages(database, customer: customer).first?["state"] == "unknown")
+            let listed = try await client.result("outbox.list", ["state": "unknown"])["messages"]?.arrayValue ?? []
+            #expect(listed.contains { $0["id"]?.intValue == id })
+            _ = try await client.result("outbox.retry", ["id": .int(id)])
+            #expect(try await worker.drain().sent == 1)
+            let messageID = try #require(message["message_id"]?.stringValue)
+            #expect(try TestSMTP.received(messageID: messageID).count == 1)
+            await jobs.shutdown()
+        }
+    }
+}

@@ -1,0 +1,86 @@
+"""A real SMTP server for the tests (Debian's python3-aiosmtpd): STARTTLS required, AUTH
+PLAIN/LOGIN with one user, and every message received written to DIR as N.eml plus N.json —
+parsed back by Python's own email package, so the tests check what a mail client would see.
+Recipients starting with "bounce" are refused 550 at RCPT, "busy" 451, "slow" wait 3 s.
+
+    /usr/bin/python3 Tests/support/smtp_server.py PORT DIR CERT KEY USER PASSWORD
+"""
+import asyncio
+import email
+import email.policy
+import json
+import os
+import ssl
+import sys
+import time
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+class Handler:
+    def __init__(self, directory):
+        self.directory = directory
+        self.count = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("bounce"):
+            return "550 5.1.1 mailbox unavailable"
+        if address.startswith("busy"):
+            return "451 4.3.0 try again later"
+        if address.startswith("slow"):
+            await asyncio.sleep(3)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        stem = os.path.join(self.directory, "%06d-%d" % (self.count, os.getpid()))
+        with open(stem + ".eml", "wb") as raw:
+            raw.write(envelope.content)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        text = message.get_body(preferencelist=("plain",))
+        html = message.get_body(preferencelist=("html",))
+        summary = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "message_id": str(message["Message-ID"]),
+            "subject": str(message["Subject"]),
+            "from": str(message["From"]),
+            "to": str(message["To"]),
+            "reply_to": str(message["Reply-To"]) if message["Reply-To"] else None,
+            "content_type": message.get_content_type(),
+            "text": text.get_content() if text is not None else None,
+            "html": html.get_content() if html is not None else None,
+            "tls": session.ssl is not None,
+            "authenticated": bool(session.authenticated),
+        }
+        with open(stem + ".json.tmp", "w", encoding="utf-8") as out:
+            json.dump(summary, out, ensure_ascii=False)
+        os.rename(stem + ".json.tmp", stem + ".json")
+        return "250 Message accepted"
+
+
+def main():
+    port, directory, cert, key, user, password = sys.argv[1:7]
+    os.makedirs(directory, exist_ok=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user and auth_data.password.decode() == password
+        return AuthResult(success=ok)
+
+    controller = Controller(Handler(directory), hostname="127.0.0.1", port=int(port), tls_context=context,
+                            require_starttls=True, authenticator=authenticator, auth_required=True, auth_require_tls=True)
+    controller.start()
+    print("ready", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
