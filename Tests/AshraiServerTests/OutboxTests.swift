@@ -155,6 +155,11 @@ struct OutboxTests {
             _ = try await client.invoice(bounced, "50.00", due: "2026-11-02")
             _ = try await client.dunning("2026-11-29")
             #expect(try await Self.messages(database, customer: bounced).count == 1)
+            // A new address clears the flag.
+            let version = try #require(try await client.result("customers.get", ["id": bounced])["version"])
+            _ = try await client.result("customers.update", ["id": bounced, "version": version, "email": "fixed@example.com"])
+            let cleared = try await database.asSystem("SELECT email_refused_at IS NULL FROM customers WHERE id = \(Int64(bounced.intValue ?? 0))")
+            #expect(try cleared.scalar(Bool.self))
             await jobs.shutdown()
         }
     }
@@ -205,7 +210,7 @@ struct OutboxTests {
     @Test("a message left `sending` by a crash becomes unknown, is not resent by the worker, and a manager's retry sends it with the same Message-ID")
     func crashRecovery() async throws {
         let delivery = try Self.delivery()
-        try await withCollections("outbox_crash", configure: { $0.delivery = delivery }, now: { Self.sunday }) { _, client, database in
+        try await withCollections("outbox_crash", configure: { $0.delivery = delivery }, now: { Self.sunday }) { port, client, database in
             let customer = try await Self.dunnedCustomer(&client, email: "crash.\(UInt32.random(in: 0...UInt32.max))@example.com")
             let message = try #require(try await Self.messages(database, customer: customer).first)
             let id = try #require(message["id"]?.intValue)
@@ -219,7 +224,13 @@ struct OutboxTests {
             #expect(try await Self.messages(database, customer: customer).first?["state"] == "unknown")
             let listed = try await client.result("outbox.list", ["state": "unknown"])["messages"]?.arrayValue ?? []
             #expect(listed.contains { $0["id"]?.intValue == id })
-            _ = try await client.result("outbox.retry", ["id": .int(id)])
+            // The staff's view and retry, through the CLI.
+            let cli = CLI(port: port, configHome: FileManager.default.temporaryDirectory.appendingPathComponent(Shared.unique("cli")).path)
+            #expect(try await cli.run(["login", "--username", "boss", "--password-stdin"], stdin: "collections admin password\n").status == 0)
+            let unknown = try await cli.run(["outbox", "--state", "unknown"])
+            #expect(unknown.status == 0 && unknown.stdout.contains("unknown") && unknown.stdout.contains("interrupted"), "\(unknown.stdout)\(unknown.stderr)")
+            let retried = try await cli.run(["outbox", "retry", String(id)])
+            #expect(retried.status == 0 && retried.stdout.contains("queued again"), "\(retried.stderr)")
             #expect(try await worker.drain().sent == 1)
             let messageID = try #require(message["message_id"]?.stringValue)
             #expect(try TestSMTP.received(messageID: messageID).count == 1)

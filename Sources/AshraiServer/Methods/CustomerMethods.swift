@@ -235,6 +235,7 @@ enum CustomerMethods {
                 try await tx.query("""
                     UPDATE customers SET code = \(merged["code"] ?? nil), name = \(merged["name"] ?? nil),
                         legal_id = \(merged["legal_id"] ?? nil), email = \(merged["email"] ?? nil), phone = \(merged["phone"] ?? nil),
+                        email_refused_at = CASE WHEN email IS DISTINCT FROM \(merged["email"] ?? nil) THEN NULL ELSE email_refused_at END,
                         address = \(merged["address"] ?? nil), preferred_channel = \(merged["preferred_channel"] ?? nil),
                         language = \(merged["language"] ?? nil), notes = \(merged["notes"] ?? nil),
                         updated_at = now(), version = version + 1
