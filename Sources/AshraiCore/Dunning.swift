@@ -70,6 +70,8 @@ public enum Dunning {
         case promised = "open_promise"
         case assigned = "assigned_to_agency"
         case awaitingDeadline = "last_date_to_pay_not_passed"
+        /// The notice that announces the sanction was written but has not reached the customer yet.
+        case awaitingDelivery = "notice_not_sent"
     }
 
     /// One overdue invoice as the run sees it.
@@ -81,12 +83,16 @@ public enum Dunning {
         public var pause: Pause?
         /// The last date to pay stated by the latest letter about it, if any.
         public var lastDateToPay: Int?
+        /// Levels whose letter reached the customer (sent by e-mail, or marked sent by hand), and
+        /// levels without a letter; nil: every level reached counts as delivered.
+        public var delivered: Set<Int>?
 
-        public init(daysOverdue: Int, reached: Set<Int>, pause: Pause? = nil, lastDateToPay: Int? = nil) {
+        public init(daysOverdue: Int, reached: Set<Int>, pause: Pause? = nil, lastDateToPay: Int? = nil, delivered: Set<Int>? = nil) {
             self.daysOverdue = daysOverdue
             self.reached = reached
             self.pause = pause
             self.lastDateToPay = lastDateToPay
+            self.delivered = delivered
         }
     }
 
@@ -114,8 +120,8 @@ public enum Dunning {
     /// the letters it passed while nobody ran are not sent late, and none is ever sent twice.
     /// Sanctions wait for words: a hold or a referral comes only after the notice that precedes
     /// it in the policy (the highest message level below it — the letter that announced the
-    /// sanction) reached the customer and the last date to pay it stated has passed; until
-    /// then the invoice gets that notice.
+    /// sanction) reached the customer — was sent, not merely written — and the last date to pay
+    /// it stated has passed; until then the invoice gets that notice.
     public static func decide(_ invoice: Invoice, levels: [Level], asOfDay: Int) -> Decision {
         let earned = levels.filter { invoice.daysOverdue >= $0.daysOverdue }
         guard let target = earned.last, !invoice.reached.contains(target.level),
@@ -124,6 +130,9 @@ public enum Dunning {
         if target.action.isCommunication { return .advance(target) }
         guard let notice = levels.last(where: { $0.level < target.level && $0.action.isCommunication }) else { return .advance(target) }
         if !invoice.reached.contains(notice.level) { return .advance(notice) }
+        if let delivered = invoice.delivered, !delivered.contains(notice.level) {
+            return .skip(level: target.level, .awaitingDelivery)
+        }
         if let deadline = invoice.lastDateToPay, asOfDay <= deadline {
             return .skip(level: target.level, .awaitingDeadline)
         }

@@ -62,3 +62,15 @@ struct PlanTermsTests {
                                           annualRatePercent: 0, agreed: false).get().status == .proposed)
     }
 }
+
+@Suite("sanctions wait for the notice to be sent")
+struct NoticeDeliveredTests {
+    @Test("a hold after a final notice that was written but not sent is skipped (notice_not_sent); once sent and past its date, it comes")
+    func waitsForDelivery() {
+        let levels = DunningPlanTests.levels
+        let written = Dunning.Invoice(daysOverdue: 50, reached: [1, 2, 3], lastDateToPay: 100, delivered: [1, 2])
+        #expect(Dunning.decide(written, levels: levels, asOfDay: 200) == .skip(level: 4, .awaitingDelivery))
+        let sent = Dunning.Invoice(daysOverdue: 50, reached: [1, 2, 3], lastDateToPay: 100, delivered: [1, 2, 3])
+        #expect(Dunning.decide(sent, levels: levels, asOfDay: 200) == .advance(levels[3]))
+    }
+}

@@ -44,8 +44,16 @@ extension LineClient {
                                                           "issue_date": .string(due), "due_date": .string(due), "amount": .string(amount)])["id"])
     }
 
-    mutating func dunning(_ asOf: String, dryRun: Bool = false) async throws -> JSONValue {
-        try await result("dunning.run", ["as_of": .string(asOf), "dry_run": .bool(dryRun)])
+    /// A dunning run; `delivered` marks every letter it wrote as sent by post, as staff do after
+    /// printing them (a sanction waits until the notice announcing it was sent).
+    mutating func dunning(_ asOf: String, dryRun: Bool = false, delivered: Bool = true) async throws -> JSONValue {
+        let run = try await result("dunning.run", ["as_of": .string(asOf), "dry_run": .bool(dryRun)])
+        if delivered, !dryRun {
+            for letter in run["letters"]?.arrayValue ?? [] {
+                if let id = letter["letter_id"], !id.isNull { _ = try await result("letters.mark_sent", ["id": id, "channel": "post"]) }
+            }
+        }
+        return run
     }
 }
 
@@ -104,6 +112,20 @@ struct DunningTests {
             #expect(later["referrals"]?.arrayValue?.map { $0["customer_id"] } == [b])
             #expect(levels(later, customer: b) == [4])
             #expect(try await client.dunning("2026-03-11")["letters"] == [])
+
+            // A final notice that was written but never sent holds nothing back from the customer's
+            // knowledge: no hold until it was sent (by e-mail, or marked sent by hand).
+            let c = try await client.customer("Unsent Notice Ltd")
+            let unsent = try await client.invoice(c, "300.00", due: "2026-01-01")
+            let notice = try await client.dunning("2026-02-20", delivered: false)
+            #expect(levels(notice, customer: c) == [3])
+            let held = try await client.dunning("2026-03-10", delivered: false)
+            #expect(held["holds"]?.arrayValue?.contains { $0["customer_id"] == c } == false)
+            #expect(held["skipped"]?.arrayValue?.first { $0["invoice_id"] == unsent }?["reason"] == "notice_not_sent")
+            let letterID = try #require(notice["letters"]?.arrayValue?.first { $0["customer_id"] == c }?["letter_id"])
+            _ = try await client.result("letters.mark_sent", ["id": letterID, "channel": "post"])
+            let afterSent = try await client.dunning("2026-03-11")
+            #expect(afterSent["holds"]?.arrayValue?.map { $0["customer_id"] } == [c])
         }
     }
 
@@ -211,7 +233,7 @@ struct CollectionsTests {
             let en = try await client.customer("Corner Bakery Ltd", language: "en", interest: "12")
             _ = try await client.invoice(he, "1234.50", due: "2026-06-01")
             _ = try await client.invoice(en, "1234.50", due: "2026-06-01")
-            let run = try await client.dunning("2026-07-01")   // 30 days: the final notice, with its 25.00 fee
+            let run = try await client.dunning("2026-07-01", delivered: false)   // 30 days: the final notice, with its 25.00 fee
             let ids = Dictionary(uniqueKeysWithValues: (run["letters"]?.arrayValue ?? []).map { ($0["customer_id"]!, $0["letter_id"]!) })
             let hebrew = try await client.result("letters.get", ["id": try #require(ids[he])])
             let text = try #require(hebrew["text"]?.stringValue)

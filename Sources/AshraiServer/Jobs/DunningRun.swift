@@ -43,6 +43,8 @@ enum DunningRun {
         var open: Decimal
         var daysOverdue: Int
         var reached: Set<Int>
+        /// Levels whose letter was sent (or that have none).
+        var delivered: Set<Int>
         var lastDateToPay: Int?
         var disputed: Bool
         var inPlan: Bool
@@ -67,6 +69,8 @@ enum DunningRun {
                    invoice_open_amount(i) AS open,
                    \(asOf)::date - i.due_date AS days_overdue,
                    (SELECT string_agg(s.level::text, ',') FROM dunning_steps s WHERE s.invoice_id = i.id) AS reached,
+                   (SELECT string_agg(s.level::text, ',') FROM dunning_steps s LEFT JOIN letters l ON l.id = s.letter_id
+                    WHERE s.invoice_id = i.id AND (s.letter_id IS NULL OR l.status = 'sent')) AS delivered,
                    (SELECT max(l.last_date_to_pay) FROM dunning_steps s JOIN letters l ON l.id = s.letter_id WHERE s.invoice_id = i.id) AS last_date_to_pay,
                    EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open') AS disputed,
                    EXISTS (SELECT 1 FROM assignment_invoices ai JOIN assignments a ON a.id = ai.assignment_id
@@ -87,6 +91,7 @@ enum DunningRun {
                 netDays: try row.decode(Int.self, column: "net_days"), open: try row.decode(Decimal.self, column: "open"),
                 daysOverdue: try row.decode(Int.self, column: "days_overdue"),
                 reached: Set((try row.decode(String?.self, column: "reached") ?? "").split(separator: ",").compactMap { Int($0) }),
+                delivered: Set((try row.decode(String?.self, column: "delivered") ?? "").split(separator: ",").compactMap { Int($0) }),
                 lastDateToPay: try row.decode(PostgresDate?.self, column: "last_date_to_pay")?.daysSinceEpoch,
                 disputed: try row.decode(Bool.self, column: "disputed"),
                 inPlan: planIDs.contains { !defaultedNow.contains($0) }, assigned: try row.decode(Bool.self, column: "assigned"))
@@ -103,7 +108,7 @@ enum DunningRun {
                 daysOverdue: candidate.daysOverdue, reached: candidate.reached,
                 pause: Dunning.pause(assigned: candidate.assigned, disputed: candidate.disputed, inPlan: candidate.inPlan,
                                      promised: promisedCustomers.contains(candidate.customerID) || promisedInvoices.contains(candidate.invoiceID)),
-                lastDateToPay: candidate.lastDateToPay))
+                lastDateToPay: candidate.lastDateToPay, delivered: candidate.delivered))
         }, levels: levels, asOfDay: asOf.daysSinceEpoch)
         let skipped: [JSONValue] = plan.skipped.map { skip in
             ["invoice_id": .id(skip.invoiceID), "customer_id": .id(skip.customerID), "level": .int(skip.level), "reason": .string(skip.pause.rawValue)]

@@ -140,6 +140,13 @@ public struct OutboxWorker: Service {
                 UPDATE messages SET state = 'sent', sent_at = now(), provider_id = \(providerID), last_error = NULL, updated_at = now()
                 WHERE id = \(message.id)
                 """)
+            // The letter reached the customer: what lets the sanction it announced follow.
+            if let letterID = message.letterID {
+                try await tx.query("""
+                    UPDATE letters SET status = 'sent', sent_channel = \(message.channel.rawValue), sent_at = now()
+                    WHERE id = \(letterID) AND status = 'pending'
+                    """)
+            }
             _ = try await InteractionMethods.insert(
                 customerID: message.customerID, kind: .email, channelDetail: message.recipient, occurredAt: nil,
                 summary: "E-mailed \(message.letterID.map { "letter #\($0)" } ?? "message #\(message.id)") to \(message.recipient): \(message.subject) (Message-ID <\(message.messageID)>)",
