@@ -56,10 +56,11 @@ struct OutboxTests {
     }
 
     /// A worker on the test's database with the same settings as its server, at `now`.
-    static func worker(_ database: PostgresClient, now: Date = sunday, jobs: PostgresClient) throws -> OutboxWorker {
+    static func worker(_ database: PostgresClient, now: Date = sunday, jobs: PostgresClient, staleAfter: Duration? = nil) throws -> OutboxWorker {
         var settings = ServerSettings().withRepositoryPaths()
         settings.collections.business.name = "Ashrai Test Bakery Supplies"
         settings.delivery = try delivery()
+        if let staleAfter { settings.delivery.sendingStaleAfter = staleAfter }
         let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test", jobsDatabase: jobs,
                                 now: { now })
         return OutboxWorker(services: services, smtp: settings.delivery.smtp!, logger: makeTestLogger())
@@ -204,6 +205,70 @@ struct OutboxTests {
             }
             await jobsA.shutdown()
             await jobsB.shutdown()
+        }
+    }
+
+    @Test("kill -9 of a daemon in the middle of a batch: what went out stays sent, what was in flight is unknown (not resent by itself); retried, every Message-ID arrives exactly once")
+    func killedMidBatch() async throws {
+        let delivery = try Self.delivery()
+        let smtp = try TestSMTP.settings()
+        try await withCollections("outbox_kill", configure: { $0.delivery = delivery }, now: { Self.sunday }) { _, client, database in
+            // Three customers whose mail server answers slowly (3 s at RCPT): the batch takes 9 s.
+            var customers: [JSONValue] = []
+            for index in 0..<3 {
+                customers.append(try await Self.dunnedCustomer(&client, email: "slow.\(index).\(UInt32.random(in: 0...UInt32.max))@example.com"))
+            }
+            // A real daemon on the same database, delivering at any hour, polling every second.
+            let ashraid = CLI.binary.deletingLastPathComponent().appendingPathComponent("ashraid")
+            let process = Process()
+            process.executableURL = ashraid
+            process.arguments = ["serve", "--listen", "127.0.0.1:0"]
+            let config = database.configuration
+            var environment = ProcessInfo.processInfo.environment
+            environment["ASHRAI_DATABASE_URL"] = config.parameters.map { "\($0.keyword)='\($0.value)'" }.joined(separator: " ")
+            environment["ASHRAI_DATABASE_MIGRATIONS"] = TestDatabase.migrationsDirectory
+            environment["ASHRAI_DUNNING_TEMPLATES"] = TestDatabase.repositoryRootPath + "/Config/templates"
+            environment["ASHRAI_DUNNING_DEFAULT_POLICY"] = TestDatabase.repositoryRootPath + "/Config/dunning-policy.json"
+            environment["ASHRAI_DELIVERY_SMTP_URL"] = smtp.url
+            environment["ASHRAI_DELIVERY_SMTP_USERNAME"] = smtp.username
+            environment["ASHRAI_SMTP_PASSWORD"] = smtp.password
+            environment["ASHRAI_DELIVERY_SMTP_CA_FILE"] = smtp.caFile
+            environment["ASHRAI_DELIVERY_FROM"] = "accounts@bakery.example"
+            environment["ASHRAI_DELIVERY_HOURS"] = "00:00-24:00"
+            environment["ASHRAI_DELIVERY_DAYS"] = "sun,mon,tue,wed,thu,fri,sat"
+            environment["ASHRAI_DELIVERY_POLL_SECONDS"] = "1"
+            environment["ASHRAI_LOG_LEVEL"] = "warning"
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Kill it once the first message is sent and the others are still being handed over.
+            var states: [String] = []
+            for _ in 0..<300 {
+                states = []
+                for customer in customers {
+                    states.append(try await Self.messages(database, customer: customer).first?["state"]?.stringValue ?? "")
+                }
+                if states.contains("sent") && states.contains("sending") { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            kill(process.processIdentifier, SIGKILL)
+            #expect(states.contains("sent") && states.contains("sending"), "\(states)")
+            // After the crash: a worker finds the interrupted ones and does not send them on its own.
+            let jobs = database.jobsClient()
+            let worker = try Self.worker(database, jobs: jobs, staleAfter: .zero)
+            let pass = try await worker.drain()
+            #expect(pass.sent == 0 && pass.recovered == states.filter { $0 == "sending" }.count)
+            let unknown = try await client.result("outbox.list", ["state": "unknown"])["messages"]?.arrayValue ?? []
+            #expect(unknown.count == states.filter { $0 == "sending" }.count)
+            for message in unknown { _ = try await client.result("outbox.retry", ["id": message["id"]!]) }
+            _ = try await worker.drain()
+            for customer in customers {
+                let message = try #require(try await Self.messages(database, customer: customer).first)
+                #expect(message["state"] == "sent")
+                #expect(try TestSMTP.received(messageID: message["message_id"]?.stringValue ?? "").count == 1)
+            }
+            await jobs.shutdown()
         }
     }
 

@@ -73,6 +73,12 @@ extension AshraiConfiguration {
             }
             settings.hours.daysOff = days
         }
+        if let text = reader("delivery.pollSeconds") {
+            guard let value = Int(text), (1...3600).contains(value) else {
+                throw Problem(description: "delivery.pollSeconds (ASHRAI_DELIVERY_POLL_SECONDS) must be an integer 1…3600")
+            }
+            settings.pollInterval = .seconds(value)
+        }
         if let text = reader("delivery.maxAttempts") {
             guard let value = Int(text), (1...50).contains(value) else {
                 throw Problem(description: "delivery.maxAttempts (ASHRAI_DELIVERY_MAX_ATTEMPTS) must be an integer 1…50")
