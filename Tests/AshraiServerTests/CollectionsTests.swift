@@ -226,6 +226,23 @@ struct DunningTests {
 
 @Suite("collections")
 struct CollectionsTests {
+    @Test("the first reminder already says what happens next: a formal notice (with its fee) and, later, a hold")
+    func reminderSaysWhatNext() async throws {
+        try await withCollections("reminder_next") { _, client, _ in
+            let en = try await client.customer("Early Bird Ltd", language: "en")
+            let he = try await client.customer("ציפור מוקדמת בע\"מ", language: "he")
+            _ = try await client.invoice(en, "100.00", due: "2026-06-01")
+            _ = try await client.invoice(he, "100.00", due: "2026-06-01")
+            let run = try await client.dunning("2026-06-04", delivered: false)   // 3 days: the reminder
+            for (customer, phrases) in [(en, ["formal notice", "on hold"]), (he, ["התראה רשמית", "יוקפא"])] {
+                let letter = try #require(run["letters"]?.arrayValue?.first { $0["customer_id"] == customer })
+                #expect(letter["level"] == 1)
+                let text = try #require(try await client.result("letters.get", ["id": letter["letter_id"]!])["text"]?.stringValue)
+                for phrase in phrases { #expect(text.contains(phrase), "\(phrase) in: \(text)") }
+            }
+        }
+    }
+
     @Test("letters in Hebrew and English state the amount, the last date to pay, the consequences and how to pay")
     func letters() async throws {
         try await withCollections("letters") { _, client, _ in
