@@ -243,6 +243,25 @@ struct CollectionsTests {
         }
     }
 
+    @Test("\"despite our earlier reminder\" only after a reminder the customer received; a letter reached by catch-up does not say it")
+    func earlierReminderWording() async throws {
+        try await withCollections("earlier_reminder") { _, client, _ in
+            let caughtUp = try await client.customer("Caught Up Ltd")
+            let reminded = try await client.customer("Reminded Ltd")
+            _ = try await client.invoice(reminded, "100.00", due: "2026-06-10")
+            _ = try await client.dunning("2026-06-13")   // Reminded: the reminder (3 days), marked sent
+            _ = try await client.invoice(caughtUp, "100.00", due: "2026-06-01")   // brought in late: never reminded
+            let run = try await client.dunning("2026-06-25", delivered: false)   // both at level 2 (15+ days)
+            func text(_ customer: JSONValue) async throws -> String {
+                let letter = try #require(run["letters"]?.arrayValue?.first { $0["customer_id"] == customer && $0["level"] == 2 })
+                return try #require(try await client.result("letters.get", ["id": letter["letter_id"]!])["text"]?.stringValue)
+            }
+            #expect(try await text(reminded).contains("Despite our earlier reminder"))
+            let caughtUpText = try await text(caughtUp)
+            #expect(!caughtUpText.contains("earlier reminder") && caughtUpText.contains("The following invoices remain unpaid"))
+        }
+    }
+
     @Test("letters in Hebrew and English state the amount, the last date to pay, the consequences and how to pay")
     func letters() async throws {
         try await withCollections("letters") { _, client, _ in

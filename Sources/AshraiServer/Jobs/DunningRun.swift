@@ -148,10 +148,15 @@ enum DunningRun {
             var letterID: Int64?
             if level.action != .refer_to_agency {
                 let next = levels.first { $0.level == levelNumber + 1 }
+                // Only a letter that follows one the customer actually received may say "despite our earlier reminder"
+                // (after downtime, catch-up sends a later level first).
+                let hadEarlier = invoices.contains { invoice in
+                    invoice.delivered.contains { $0 < levelNumber && $0 <= levels.count && levels[$0 - 1].action.isCommunication }
+                }
                 let letter = try await writeLetter(services: services, assets: assets, context: context, customerID: customerID,
                                                    customer: people[customerID] ?? Recipient(name: "", code: nil, language: "he", email: nil), level: level,
-                                                   nextFee: next?.fee ?? 0, invoices: invoices, interest: interest, asOf: asOf,
-                                                   runID: runID, dryRun: dryRun, on: tx)
+                                                   nextFee: next?.fee ?? 0, hadEarlierLetter: hadEarlier, invoices: invoices, interest: interest,
+                                                   asOf: asOf, runID: runID, dryRun: dryRun, on: tx)
                 letterID = letter.id
                 letters.append(["letter_id": letterID.map(JSONValue.id) ?? .null, "customer_id": .id(customerID), "level": .int(levelNumber),
                                 "action": .string(level.action.rawValue), "invoice_ids": .array(ids.map(JSONValue.id)), "total": .money(letter.total)])
@@ -192,7 +197,7 @@ enum DunningRun {
     /// and logs it as an interaction of kind `letter`.
     static func writeLetter(services: Services, assets: CollectionAssets, context: CallContext, customerID: Int64,
                             customer: Recipient, level: Dunning.Level,
-                            nextFee: Decimal, invoices: [Candidate], interest: [Int64: Decimal], asOf: PostgresDate, runID: Int64?,
+                            nextFee: Decimal, hadEarlierLetter: Bool, invoices: [Candidate], interest: [Int64: Decimal], asOf: PostgresDate, runID: Int64?,
                             dryRun: Bool, on tx: PostgresConnection) async throws -> (id: Int64?, total: Decimal) {
         let preferred = customer.language
         let language = assets.templates.has(level.template, language: preferred) ? preferred : "en"
@@ -216,6 +221,7 @@ enum DunningRun {
             "customer": ["id": .id(customerID), "name": .string(customer.name),
                          "reference": .string(Dunning.customerReference(code: code, id: customerID, language: language))],
             "letter_date": day(asOf), "last_date_to_pay": day(lastDate), "level": .int(level.level), "action": .string(level.action.rawValue),
+            "had_earlier_letter": .bool(hadEarlierLetter),
             "invoices": .array(invoices.map { invoice in
                 let accrued = interest[invoice.invoiceID] ?? 0
                 return ["id": .id(invoice.invoiceID), "number": .string(invoice.number), "issue_date": day(invoice.issueDate),
