@@ -31,7 +31,7 @@ extension MethodCatalog {
                    result: Schema.object(["from": Schema.date, "to": Schema.date, "collectors": Schema.array(["type": "object"])],
                                          required: ["from", "to", "collectors"])),
         MethodSpec(name: "reports.review",
-                   summary: "The periodic audit of the credit process: reviews overdue, customers over their limit by override, old holds, broken promises without follow-up, invoices 90+ days late without contact in 14 days, agencies' recovery rates, staff missing required training.",
+                   summary: "The periodic audit of the credit process: reviews overdue, customers over their limit by override, old holds, broken promises without follow-up, invoices 90+ days late without contact in 14 days, agencies' recovery rates, staff missing required training, and messages that did not reach customers (failed, unknown, retrying) with the e-mail addresses refused.",
                    access: managers, params: [.optional("as_of", Schema.date), .optional("hold_days", ["type": "integer", "minimum": 1, "maximum": 3650])],
                    result: ["type": "object"]),
     ]

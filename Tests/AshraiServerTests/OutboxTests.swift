@@ -152,6 +152,9 @@ struct OutboxTests {
             #expect(try flagged.scalar(Bool.self))
             let retrying = try #require(try await Self.messages(database, customer: busy).first)
             #expect(retrying["state"] == "retrying" && retrying["retry_later"] == true && retrying["attempts"] == 1)
+            // The periodic review counts them.
+            let review = try await client.result("reports.review", [:])
+            #expect(review["messages"]?["failed"] == 1 && review["messages"]?["retrying"] == 1 && review["messages"]?["refused_addresses"] == 1)
             // The next run writes the flagged customer a letter, but queues no e-mail to the refused address.
             _ = try await client.invoice(bounced, "50.00", due: "2026-11-02")
             _ = try await client.dunning("2026-11-29")

@@ -247,6 +247,18 @@ enum KPIMethods {
                         "assigned": .money(assigned), "collected": .money(collected),
                         "recovery_rate": Commission.recoveryRate(collected: collected, assigned: assigned).map { .decimal($0) } ?? .null]
             }
+            // The outbox: what did not reach customers, and addresses the mail server refused.
+            let outbox = try await connection.query("""
+                SELECT (SELECT count(*) FROM messages WHERE state = 'failed') AS failed,
+                       (SELECT count(*) FROM messages WHERE state = 'unknown') AS unknown,
+                       (SELECT count(*) FROM messages WHERE state = 'retrying') AS retrying,
+                       (SELECT count(*) FROM customers WHERE email_refused_at IS NOT NULL AND status <> 'closed') AS refused_addresses
+                """).one()
+            let messages: JSONValue = [
+                "failed": .int(try outbox.decode(Int.self, column: "failed")), "unknown": .int(try outbox.decode(Int.self, column: "unknown")),
+                "retrying": .int(try outbox.decode(Int.self, column: "retrying")),
+                "refused_addresses": .int(try outbox.decode(Int.self, column: "refused_addresses")),
+            ]
             let untrained: [JSONValue] = try await TrainingMethods.requirements(asOf: asOf, on: connection)
                 .filter { $0.status == .expired || $0.status == .missing }
                 .map { ["user_id": .id($0.userID), "username": .string($0.username), "course": .string($0.code), "status": .string($0.status.rawValue)] }
@@ -254,6 +266,7 @@ enum KPIMethods {
                 "as_of": .date(asOf), "reviews_overdue": overdueReviews, "over_limit_by_override": overLimit, "holds_older_than_days": .int(holdDays),
                 "old_holds": oldHolds, "broken_promises_without_follow_up": .array(brokenWithoutFollowUp),
                 "invoices_90_plus_without_contact_in_14_days": .array(silent), "agencies": .array(agencies), "staff_missing_training": .array(untrained),
+                "messages": messages,
             ]
         }
     }

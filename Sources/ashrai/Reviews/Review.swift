@@ -28,6 +28,9 @@ struct Review: AsyncParsableCommand {
                             ["number", "name", "days_overdue", "open_amount"]),
                     section("agencies", "agencies", ["name", "assigned", "collected", "recovery_rate"]),
                     section("staff missing required training", "staff_missing_training", ["username", "course", "status"]),
+                    "messages that did not reach customers: \(r["messages"]?["failed"]?.cell ?? "0") failed, "
+                        + "\(r["messages"]?["unknown"]?.cell ?? "0") unknown (ashrai outbox --state unknown), "
+                        + "\(r["messages"]?["retrying"]?.cell ?? "0") retrying; \(r["messages"]?["refused_addresses"]?.cell ?? "0") e-mail addresses refused",
                 ].joined(separator: "\n\n")
             }
         }
