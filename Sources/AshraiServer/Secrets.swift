@@ -83,6 +83,13 @@ public final class Secrets: Sendable {
     }
 
     /// SHA-256 of a token's UTF-8 bytes: what the sessions table stores.
+    /// SHA-256 of bytes, lower-case hex (what an attachment is recorded by).
+    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
+        crypto_hash_sha256(&digest, bytes, UInt64(bytes.count))
+        return digest.map { String(format: "%02x", $0) }.joined()
+    }
+
     public static func tokenHash(_ token: String) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
         let bytes = Array(token.utf8)

@@ -45,6 +45,9 @@ struct Serve: AsyncParsableCommand {
             }
             if let smtp = config.server.delivery.smtp {
                 members.append(OutboxWorker(services: services, smtp: smtp, logger: logger))
+                if !OutboxWorker.canAttachPDF {
+                    logger.warning("weasyprint is not installed: e-mails go out without the letter as a PDF (Debian: apt-get install weasyprint)")
+                }
             } else {
                 logger.notice("delivery is off (no delivery.smtp.url): letters wait in the outbox to be sent by hand")
             }

@@ -102,7 +102,7 @@ struct OutboxTests {
             #expect(received.count == 1)
             let mail = try #require(received.first)
             #expect(mail["tls"] == true && mail["authenticated"] == true)
-            #expect(mail["content_type"] == "multipart/alternative")
+            #expect(mail["content_type"] == "multipart/mixed")   // the text and HTML as alternatives, then the PDF
             let subject = try #require(mail["subject"]?.stringValue)
             #expect(subject.unicodeScalars.contains { (0x05D0...0x05EA).contains($0.value) }, "a Hebrew subject, decoded: \(subject)")
             let text = try #require(mail["text"]?.stringValue)
@@ -110,6 +110,11 @@ struct OutboxTests {
             #expect(mail["html"]?.stringValue?.contains("dir=\"rtl\"") == true)
             #expect(mail["reply_to"]?.stringValue?.contains("collections@bakery.example") == true)
             #expect(mail["from"]?.stringValue?.contains("מאפיית השכונה") == true)
+            // The letter as a PDF that opens (pdfinfo counts its pages), recorded by its SHA-256.
+            let attachment = try #require(mail["attachments"]?.arrayValue?.first)
+            #expect(attachment["content_type"] == "application/pdf" && (attachment["pages"]?.intValue ?? 0) >= 1)
+            let recorded = try await database.asSystem("SELECT attachments->0->>'sha256' FROM messages WHERE message_id = \(messageID)")
+            #expect(try recorded.scalar(String.self) == attachment["sha256"]?.stringValue)
             #expect(try await Self.messages(database, customer: customer).first?["state"] == "sent")
             // Nothing twice: a second pass sends nothing, and the server saw the Message-ID once.
             #expect(try await worker.drain().sent == 0)

@@ -7,6 +7,8 @@ Recipients starting with "bounce" are refused 550 at RCPT, "busy" 451, "slow" wa
 """
 import asyncio
 import email
+import hashlib
+import subprocess
 import email.policy
 import json
 import os
@@ -52,6 +54,7 @@ class Handler:
             "content_type": message.get_content_type(),
             "text": text.get_content() if text is not None else None,
             "html": html.get_content() if html is not None else None,
+            "attachments": [attachment_summary(part, stem, index) for index, part in enumerate(message.iter_attachments())],
             "tls": session.ssl is not None,
             "authenticated": bool(session.authenticated),
         }
@@ -59,6 +62,24 @@ class Handler:
             json.dump(summary, out, ensure_ascii=False)
         os.rename(stem + ".json.tmp", stem + ".json")
         return "250 Message accepted"
+
+
+def attachment_summary(part, stem, index):
+    """An attachment: its name and type, its SHA-256, and for a PDF the page count pdfinfo reports."""
+    data = part.get_content()
+    if isinstance(data, str):
+        data = data.encode()
+    path = "%s.attachment%d" % (stem, index)
+    with open(path, "wb") as out:
+        out.write(data)
+    pages = None
+    if part.get_content_type() == "application/pdf":
+        info = subprocess.run(["pdfinfo", path], capture_output=True, text=True)
+        for line in info.stdout.splitlines():
+            if line.startswith("Pages:"):
+                pages = int(line.split()[1])
+    return {"filename": part.get_filename(), "content_type": part.get_content_type(),
+            "sha256": hashlib.sha256(data).hexdigest(), "pages": pages}
 
 
 def main():

@@ -14,11 +14,20 @@ struct OutgoingMail: Sendable, Equatable {
     var date: Date
     /// Extra headers from configuration (business headers), already validated as printable ASCII names.
     var headers: [(name: String, value: String)] = []
+    /// Files attached after the body (the letter as a PDF).
+    var attachments: [Attachment] = []
+
+    struct Attachment: Sendable, Equatable {
+        var filename: String
+        var contentType: String
+        var bytes: [UInt8]
+    }
 
     static func == (lhs: OutgoingMail, rhs: OutgoingMail) -> Bool {
         lhs.fromAddress == rhs.fromAddress && lhs.fromName == rhs.fromName && lhs.replyTo == rhs.replyTo && lhs.to == rhs.to
             && lhs.subject == rhs.subject && lhs.text == rhs.text && lhs.html == rhs.html && lhs.messageID == rhs.messageID
             && lhs.date == rhs.date && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+            && lhs.attachments == rhs.attachments
     }
 }
 
@@ -37,19 +46,35 @@ enum MailFormat {
         lines.append("Message-ID: <\(mail.messageID)>")
         lines.append("MIME-Version: 1.0")
         for header in mail.headers { lines.append("\(header.name): \(encodedWords(header.value))") }
-        if let html = mail.html {
-            let boundary = "ashrai-alt-" + String(mail.messageID.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }.prefix(32))
-            lines.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
-            lines.append("")
-            lines.append("--\(boundary)")
-            lines += part(contentType: "text/plain; charset=utf-8", body: mail.text)
-            lines.append("--\(boundary)")
-            lines += part(contentType: "text/html; charset=utf-8", body: html)
-            lines.append("--\(boundary)--")
+        let token = String(mail.messageID.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }.prefix(32))
+        if mail.attachments.isEmpty {
+            lines += body(mail, token: token)
         } else {
-            lines += part(contentType: "text/plain; charset=utf-8", body: mail.text)
+            let mixed = "ashrai-mix-" + token
+            lines.append("Content-Type: multipart/mixed; boundary=\"\(mixed)\"")
+            lines.append("")
+            lines.append("--\(mixed)")
+            lines += body(mail, token: token)
+            for attachment in mail.attachments {
+                lines.append("--\(mixed)")
+                lines.append("Content-Type: \(attachment.contentType); name=\"\(attachment.filename)\"")
+                lines.append("Content-Disposition: attachment; filename=\"\(attachment.filename)\"")
+                lines.append("Content-Transfer-Encoding: base64")
+                lines.append("")
+                lines += base64Lines(attachment.bytes)
+            }
+            lines.append("--\(mixed)--")
         }
         return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
+    }
+
+    /// The readable part: text and HTML as `multipart/alternative`, or text alone.
+    static func body(_ mail: OutgoingMail, token: String) -> [String] {
+        guard let html = mail.html else { return part(contentType: "text/plain; charset=utf-8", body: mail.text) }
+        let boundary = "ashrai-alt-" + token
+        return ["Content-Type: multipart/alternative; boundary=\"\(boundary)\"", "", "--\(boundary)"]
+            + part(contentType: "text/plain; charset=utf-8", body: mail.text)
+            + ["--\(boundary)"] + part(contentType: "text/html; charset=utf-8", body: html) + ["--\(boundary)--"]
     }
 
     static func part(contentType: String, body: String) -> [String] {

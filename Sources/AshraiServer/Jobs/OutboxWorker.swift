@@ -25,6 +25,9 @@ public struct OutboxWorker: Service {
         public var closed = false
     }
 
+    /// Whether letters can be attached as PDFs (WeasyPrint is installed).
+    public static var canAttachPDF: Bool { LetterPDF.executable != nil }
+
     public init(services: Services, smtp: SMTPSettings, logger: Logger) {
         self.services = services
         self.mailer = SMTPMailer(settings: smtp)
@@ -100,9 +103,25 @@ public struct OutboxWorker: Service {
         }
         pass.cancelled = cancelled
         for message in claimed {
-            let outcome = await mailer.send(mail(for: message))
+            var outgoing = mail(for: message)
+            var attachments: JSONValue = []
+            if let html = message.bodyHtml, LetterPDF.executable != nil {
+                // The letter as a PDF (WeasyPrint, on the mailer's threads); without it the e-mail still goes.
+                let name = message.letterID.map { "letter-\($0).pdf" } ?? "message-\(message.id).pdf"
+                do {
+                    let pdf = try await mailer.threads.runIfActive { try LetterPDF.render(html: html) }
+                    outgoing.attachments = [.init(filename: name, contentType: "application/pdf", bytes: pdf)]
+                    attachments = [["name": .string(name), "content_type": "application/pdf", "sha256": .string(Secrets.sha256Hex(pdf)),
+                                    "bytes": .int(pdf.count)]]
+                } catch {
+                    logger.warning("letter PDF not made; sending without it", metadata: ["message": "\(message.id)", "error": "\(error)"])
+                }
+            }
+            let outcome = await mailer.send(outgoing)
+            let recorded = attachments
             try await services.transaction(daemon) { tx in
                 try await Self.record(outcome, for: message, delivery: delivery, context: daemon, on: tx)
+                if case .sent = outcome { try await tx.query("UPDATE messages SET attachments = \(recorded) WHERE id = \(message.id)") }
             }
             switch Self.state(after: outcome, attempts: message.attempts, retry: delivery.retry) {
             case .sent: pass.sent += 1
