@@ -45,8 +45,10 @@ struct OutboxTests {
     /// Sunday 29 November 2026, 10:00 in Israel: inside the default sending hours.
     static let sunday = instant("2026-11-29T08:00:00Z")
 
-    static func delivery() throws -> DeliverySettings {
+    /// `pdf`: attach the letter as a PDF (WeasyPrint takes about a second a letter: only the test that checks it).
+    static func delivery(pdf: Bool = false) throws -> DeliverySettings {
         var delivery = DeliverySettings()
+        delivery.attachPDF = pdf
         delivery.smtp = try TestSMTP.settings()
         delivery.fromAddress = "accounts@bakery.example"
         delivery.fromName = "מאפיית השכונה"
@@ -56,10 +58,11 @@ struct OutboxTests {
     }
 
     /// A worker on the test's database with the same settings as its server, at `now`.
-    static func worker(_ database: PostgresClient, now: Date = sunday, jobs: PostgresClient, staleAfter: Duration? = nil) throws -> OutboxWorker {
+    static func worker(_ database: PostgresClient, now: Date = sunday, jobs: PostgresClient, staleAfter: Duration? = nil,
+                       pdf: Bool = false) throws -> OutboxWorker {
         var settings = ServerSettings().withRepositoryPaths()
         settings.collections.business.name = "Ashrai Test Bakery Supplies"
-        settings.delivery = try delivery()
+        settings.delivery = try delivery(pdf: pdf)
         if let staleAfter { settings.delivery.sendingStaleAfter = staleAfter }
         let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test", jobsDatabase: jobs,
                                 now: { now })
@@ -69,7 +72,7 @@ struct OutboxTests {
     static func messages(_ database: PostgresClient, customer: JSONValue) async throws -> [JSONValue] {
         let id = Int64(customer.intValue ?? 0)
         return try await database.asSystem("""
-            SELECT json_build_object('id', id, 'state', state, 'message_id', message_id, 'recipient', recipient,
+            SELECT json_build_object('id', id, 'state', state, 'channel', channel, 'message_id', message_id, 'recipient', recipient,
                                      'last_error', last_error, 'cancel_reason', cancel_reason, 'attempts', attempts,
                                      'retry_later', next_attempt_at > now())::text
             FROM messages WHERE customer_id = \(id) ORDER BY id
@@ -81,7 +84,7 @@ struct OutboxTests {
         let customer = try await client.customer("מאפיית הדר", language: "he")
         _ = try await client.result("customers.update", ["id": customer, "version": 1, "email": .string(email)])
         _ = try await client.invoice(customer, "1234.50", due: "2026-11-01")
-        let run = try await client.dunning("2026-11-29")
+        let run = try await client.dunning("2026-11-29", delivered: false)
         #expect((run["letters"]?.arrayValue ?? []).contains { $0["customer_id"] == customer })
         return customer
     }
@@ -94,7 +97,7 @@ struct OutboxTests {
             let queued = try await Self.messages(database, customer: customer)
             #expect(queued.count == 1 && queued.first?["state"] == "queued")
             let jobs = database.jobsClient()
-            let worker = try Self.worker(database, jobs: jobs)
+            let worker = try Self.worker(database, jobs: jobs, pdf: true)
             let pass = try await worker.drain()
             #expect(pass.sent == 1)
             let messageID = try #require(queued.first?["message_id"]?.stringValue)
@@ -160,10 +163,11 @@ struct OutboxTests {
             // The periodic review counts them.
             let review = try await client.result("reports.review", [:])
             #expect(review["messages"]?["failed"] == 1 && review["messages"]?["retrying"] == 1 && review["messages"]?["refused_addresses"] == 1)
-            // The next run writes the flagged customer a letter, but queues no e-mail to the refused address.
+            // The next run writes the flagged customer a letter, and sends it by post, not to the refused address.
             _ = try await client.invoice(bounced, "50.00", due: "2026-11-02")
-            _ = try await client.dunning("2026-11-29")
-            #expect(try await Self.messages(database, customer: bounced).count == 1)
+            _ = try await client.dunning("2026-11-29", delivered: false)
+            let after = try await Self.messages(database, customer: bounced)
+            #expect(after.count == 2 && after.last?["channel"] == "post")
             // A new address clears the flag.
             let version = try #require(try await client.result("customers.get", ["id": bounced])["version"])
             _ = try await client.result("customers.update", ["id": bounced, "version": version, "email": "fixed@example.com"])
@@ -171,6 +175,50 @@ struct OutboxTests {
             #expect(try cleared.scalar(Bool.self))
             await jobs.shutdown()
         }
+    }
+
+    @Test("without e-mail, letters go by post: one PDF, a page each, the address in the window; printed letters are sent; a paid one is not printed")
+    func post() async throws {
+        let delivery = try Self.delivery()
+        try await withCollections("outbox_post", configure: { $0.delivery = delivery }, now: { Self.sunday }) { port, client, database in
+            var customers: [JSONValue] = []
+            for (index, language) in ["he", "en", "he"].enumerated() {
+                let customer = try await client.customer(language == "he" ? "לקוח בדואר \(index)" : "Post Customer \(index)", language: language)
+                _ = try await client.result("customers.update", ["id": customer, "version": 1,
+                                                                 "address": .string(language == "he" ? "רחוב הרצל \(index), תל אביב" : "\(index) Herzl Street, Tel Aviv")])
+                _ = try await client.invoice(customer, "100.00", due: "2026-11-01")
+                customers.append(customer)
+            }
+            _ = try await client.dunning("2026-11-29", delivered: false)
+            _ = try await client.result("payments.record", ["customer_id": customers[2], "amount": "100.00", "method": "cash", "received_on": "2026-11-29"])
+            let cli = CLI(port: port, configHome: FileManager.default.temporaryDirectory.appendingPathComponent(Shared.unique("cli")).path)
+            #expect(try await cli.run(["login", "--username", "boss", "--password-stdin"], stdin: "collections admin password\n").status == 0)
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent(Shared.unique("post") + ".pdf").path
+            let printed = try await cli.run(["letters", "print", "--out", out])
+            #expect(printed.status == 0 && printed.stdout.contains("2 letters") && printed.stdout.contains("not printed"), "\(printed.stdout)\(printed.stderr)")
+            #expect(try Self.pdfPages(out) == 2)
+            for customer in customers.prefix(2) {
+                let message = try #require(try await Self.messages(database, customer: customer).first)
+                #expect(message["channel"] == "post" && message["state"] == "sent")
+            }
+            #expect(try await Self.messages(database, customer: customers[2]).first?["state"] == "cancelled")
+            let again = try await cli.run(["letters", "print", "--out", out + ".2"])
+            #expect(again.stdout.contains("no letters waiting"))
+        }
+    }
+
+    /// The page count `pdfinfo` (Debian poppler-utils) reports.
+    static func pdfPages(_ path: String) throws -> Int? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/pdfinfo")
+        process.arguments = [path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text.split(separator: "\n").first { $0.hasPrefix("Pages:") }.flatMap { Int($0.split(separator: " ").last ?? "") }
     }
 
     @Test("outside the sending hours (03:00 in Israel, or Saturday) nothing is claimed")
@@ -199,7 +247,7 @@ struct OutboxTests {
                 _ = try await client.invoice(customer, "100.00", due: "2026-11-01")
                 customers.append(customer)
             }
-            _ = try await client.dunning("2026-11-29")
+            _ = try await client.dunning("2026-11-29", delivered: false)
             let jobsA = database.jobsClient()
             let jobsB = database.jobsClient()
             let (a, b) = (try Self.worker(database, jobs: jobsA), try Self.worker(database, jobs: jobsB))
@@ -245,6 +293,7 @@ struct OutboxTests {
             environment["ASHRAI_DELIVERY_HOURS"] = "00:00-24:00"
             environment["ASHRAI_DELIVERY_DAYS"] = "sun,mon,tue,wed,thu,fri,sat"
             environment["ASHRAI_DELIVERY_POLL_SECONDS"] = "1"
+            environment["ASHRAI_DELIVERY_ATTACH_PDF"] = "false"
             environment["ASHRAI_LOG_LEVEL"] = "warning"
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice

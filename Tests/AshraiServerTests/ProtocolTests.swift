@@ -119,7 +119,9 @@ struct ProtocolTests {
 
     @Test("1000 pipelined requests on one connection are answered in order")
     func pipelining() async throws {
-        try await withServer { port in
+        var settings = ServerSettings()
+        settings.loginDeadline = .seconds(120)   // not what this tests: a loaded machine may take a while for 1000 replies
+        try await withServer(settings: settings) { port in
             try await LineClient.with(port: port) { client in
                 var text = ""
                 for n in 0..<1000 {

@@ -17,6 +17,8 @@ public struct DeliverySettings: Sendable {
     public var batchSize = 50
     /// A message still `sending` after this long was interrupted (a crash): it becomes `unknown`.
     public var sendingStaleAfter: Duration = .seconds(15 * 60)
+    /// Attach the letter as a PDF (when WeasyPrint is installed).
+    public var attachPDF = true
 
     public init() {}
 }
@@ -73,6 +75,7 @@ extension AshraiConfiguration {
             }
             settings.hours.daysOff = days
         }
+        if let text = reader("delivery.attachPdf")?.lowercased() { settings.attachPDF = !["false", "no", "off"].contains(text) }
         if let text = reader("delivery.pollSeconds") {
             guard let value = Int(text), (1...3600).contains(value) else {
                 throw Problem(description: "delivery.pollSeconds (ASHRAI_DELIVERY_POLL_SECONDS) must be an integer 1…3600")

@@ -14,6 +14,10 @@ enum DunningRun {
         var language: String
         /// Nil when the customer has none, or the mail server refused it.
         var email: String?
+        /// The name and postal address, as the envelope's window shows them.
+        var address: String? = nil
+
+        var postalAddress: String { [name, address ?? ""].filter { !$0.isEmpty }.joined(separator: "\n") }
     }
 
     /// What a run did, in counts (for the log), and its reply.
@@ -133,12 +137,13 @@ enum DunningRun {
         var people: [Int64: Recipient] = [:]
         if !customersWritten.isEmpty {
             for row in try await tx.query("""
-                SELECT id, name, code, language, CASE WHEN email_refused_at IS NULL THEN nullif(email, '') END AS email
+                SELECT id, name, code, language, CASE WHEN email_refused_at IS NULL THEN nullif(email, '') END AS email, address
                 FROM customers WHERE id = ANY(\(PostgresArray(customersWritten.map { String($0) }))::bigint[])
                 """) {
                 people[try row.decode(Int64.self, column: "id")] = Recipient(
                     name: try row.decode(String.self, column: "name"), code: try row.decode(String?.self, column: "code"),
-                    language: try row.decode(String?.self, column: "language") ?? "he", email: try row.decode(String?.self, column: "email"))
+                    language: try row.decode(String?.self, column: "language") ?? "he", email: try row.decode(String?.self, column: "email"),
+                    address: try row.decode(String?.self, column: "address"))
             }
         }
         for (customerID, level, ids) in plan.steps {
@@ -250,10 +255,15 @@ enum DunningRun {
             customerID: customerID, kind: .letter, channelDetail: level.template, occurredAt: nil,
             summary: "Dunning level \(level.level) (\(level.action.rawValue)): letter #\(id), total \(Money(total, currency).text), pay by \(lastDate)",
             outcome: nil, reason: nil, invoiceIDs: invoices.map(\.invoiceID), correctsID: nil, letterID: id, context: context, on: tx)
+        // E-mail when the business sends it and the customer has an address the server accepts; else post
+        // (printed in a batch: `letters.print`).
+        let subject = LetterTemplates.subject(ofText: rendered.text) ?? services.settings.collections.business.name
         if let email = customer.email, services.settings.delivery.smtp != nil {
-            try await OutboxStore.queue(letterID: id, customerID: customerID, channel: .email, recipient: email,
-                                        subject: LetterTemplates.subject(ofText: rendered.text) ?? services.settings.collections.business.name,
+            try await OutboxStore.queue(letterID: id, customerID: customerID, channel: .email, recipient: email, subject: subject,
                                         text: rendered.text, html: rendered.html, delivery: services.settings.delivery, on: tx)
+        } else {
+            try await OutboxStore.queue(letterID: id, customerID: customerID, channel: .post, recipient: customer.postalAddress,
+                                        subject: subject, text: rendered.text, html: rendered.html, delivery: services.settings.delivery, on: tx)
         }
         return (id, total)
     }

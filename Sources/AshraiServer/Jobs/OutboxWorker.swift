@@ -105,7 +105,7 @@ public struct OutboxWorker: Service {
         for message in claimed {
             var outgoing = mail(for: message)
             var attachments: JSONValue = []
-            if let html = message.bodyHtml, LetterPDF.executable != nil {
+            if let html = message.bodyHtml, delivery.attachPDF, LetterPDF.executable != nil {
                 // The letter as a PDF (WeasyPrint, on the mailer's threads); without it the e-mail still goes.
                 let name = message.letterID.map { "letter-\($0).pdf" } ?? "message-\(message.id).pdf"
                 do {

@@ -5,7 +5,63 @@ import Postgres
 
 /// `letters.*`: what dunning wrote, exactly as rendered then.
 enum LetterMethods {
-    static let handlers: [String: MethodHandler] = ["letters.list": list, "letters.get": get, "letters.mark_sent": markSent]
+    static let handlers: [String: MethodHandler] = ["letters.list": list, "letters.get": get, "letters.mark_sent": markSent, "letters.print": printForPost]
+
+    /// The letters waiting for the post (their outbox messages, oldest first), re-checked like an
+    /// e-mail, as one PDF — one letter per page, the address where a window envelope shows it —
+    /// and then sent: the messages and letters are marked sent by post, and logged.
+    static func printForPost(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let since = try params.optionalDate("since")
+        let limit = try params.optionalInt("limit", range: 1...100) ?? 50
+        guard LetterPDF.executable != nil else {
+            throw RPCFailure(.unavailable, "printing needs WeasyPrint on the server (Debian: apt-get install weasyprint)")
+        }
+        let today = services.today()
+        return try await services.transaction(context) { tx in
+            let rows = try await tx.query("""
+                SELECT \(unescaped: OutboxStore.columns), l.language FROM messages m JOIN letters l ON l.id = m.letter_id
+                WHERE m.channel = 'post' AND m.state = 'queued' AND (\(since)::date IS NULL OR l.as_of >= \(since))
+                ORDER BY m.id LIMIT \(limit)
+                FOR UPDATE OF m SKIP LOCKED
+                """)
+            var printed: [(MessageRecord, String)] = []
+            var cancelled: [JSONValue] = []
+            for row in rows {
+                let message = try row.decode(MessageRecord.self)
+                if let reason = try await OutboxStore.reasonNotToSend(message, today: today, on: tx) {
+                    try await tx.query("UPDATE messages SET state = 'cancelled', cancel_reason = \(reason), updated_at = now() WHERE id = \(message.id)")
+                    cancelled.append(["letter_id": message.letterID.map(JSONValue.id) ?? .null, "reason": .string(reason)])
+                    continue
+                }
+                printed.append((message, try row.decode(String.self, column: "language")))
+            }
+            guard !printed.isEmpty else { return ["letters": [], "pages": 0, "pdf_base64": .null, "cancelled": .array(cancelled)] }
+            let pdf = try await PostBatch.pdf(printed.map { PostBatch.Letter(recipient: $0.0.recipient, language: $0.1, html: $0.0.bodyHtml ?? $0.0.bodyText) })
+            let hash = Secrets.sha256Hex(pdf)
+            for (message, _) in printed {
+                try await tx.query("""
+                    UPDATE messages SET state = 'sent', sent_at = now(), attempts = attempts + 1, updated_at = now(),
+                        attachments = \(JSONValue.array([["name": "post-batch.pdf", "content_type": "application/pdf", "sha256": .string(hash)]]))
+                    WHERE id = \(message.id)
+                    """)
+                if let letterID = message.letterID {
+                    try await tx.query("""
+                        UPDATE letters SET status = 'sent', sent_channel = 'post', sent_by = \(context.session?.userID), sent_at = now()
+                        WHERE id = \(letterID) AND status = 'pending'
+                        """)
+                }
+                _ = try await InteractionMethods.insert(
+                    customerID: message.customerID, kind: .letter, channelDetail: "post", occurredAt: nil,
+                    summary: "Printed for the post: \(message.letterID.map { "letter #\($0)" } ?? "message #\(message.id)") (batch \(hash.prefix(12)))",
+                    outcome: nil, reason: nil, invoiceIDs: [], correctsID: nil, letterID: message.letterID, context: context, on: tx)
+            }
+            let letters: [JSONValue] = printed.compactMap { $0.0.letterID.map(JSONValue.id) }
+            try await Audit.record(tx, context: context, method: "letters.print", entity: "post_batch", entityID: String(hash.prefix(16)),
+                                   details: ["letters": .array(letters), "sha256": .string(hash)])
+            return ["letters": .array(letters), "pages": .int(printed.count), "sha256": .string(hash),
+                    "pdf_base64": .string(Data(pdf).base64EncodedString()), "cancelled": .array(cancelled)]
+        }
+    }
 
     static let columns = """
         l.id, l.customer_id, c.name AS customer_name, l.run_id, l.level, l.action, l.template, l.language, l.as_of, l.last_date_to_pay,
@@ -84,6 +140,13 @@ enum LetterMethods {
             try await tx.query("""
                 UPDATE letters SET status = 'sent', sent_channel = \(channel.rawValue), sent_by = \(current.session?.userID), sent_at = now()
                 WHERE id = \(id)
+                """)
+            // Sent by hand: its outbox messages that were waiting are done (post) or not needed any more.
+            try await tx.query("""
+                UPDATE messages SET state = CASE WHEN channel = 'post' THEN 'sent' ELSE 'cancelled' END,
+                    sent_at = CASE WHEN channel = 'post' THEN now() END,
+                    cancel_reason = CASE WHEN channel = 'post' THEN NULL ELSE 'the letter was sent by hand' END, updated_at = now()
+                WHERE letter_id = \(id) AND state IN ('queued', 'retrying', 'unknown', 'failed')
                 """)
             let letter = try await load(id, on: tx)
             try await Audit.record(tx, context: current, method: "letters.mark_sent", entity: "letter", entityID: String(id),

@@ -5,5 +5,5 @@ import Foundation
 
 /// `ashrai letters list|show`.
 struct Letters: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Dunning letters.", subcommands: [LettersList.self, LettersShow.self, LettersSent.self])
+    static let configuration = CommandConfiguration(abstract: "Dunning letters.", subcommands: [LettersList.self, LettersShow.self, LettersSent.self, LettersPrint.self])
 }
