@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 
 /// A letter's HTML as a PDF, by WeasyPrint (Debian `weasyprint`, which shapes Hebrew right to left),
 /// run as a child process with a timeout. Blocking: call it from a thread of its own.
@@ -13,8 +14,19 @@ enum LetterPDF {
         return path.split(separator: ":").map { "\($0)/weasyprint" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
 
-    /// Renders `html`; the bytes are checked to be a PDF with at least one page.
-    static func render(html: String, timeoutSeconds: Int = 60) throws -> [UInt8] {
+    /// The threads WeasyPrint runs are waited for on: never the event loops or the cooperative pool.
+    static let threads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        return pool
+    }()
+
+    /// Renders `html` on `threads`; the bytes are checked to be a PDF with at least one page.
+    static func render(html: String, timeoutSeconds: Int = 60) async throws -> [UInt8] {
+        try await threads.runIfActive { try renderBlocking(html: html, timeoutSeconds: timeoutSeconds) }
+    }
+
+    static func renderBlocking(html: String, timeoutSeconds: Int) throws -> [UInt8] {
         guard let executable else { throw Failure(description: "weasyprint is not installed") }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ashrai-pdf-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -1,5 +1,4 @@
 import Foundation
-import NIOPosix
 
 /// Letters for the post as one printable document: one letter per page (A4), the recipient's name
 /// and address placed where a left-window envelope (DIN C5/6, window 45 mm from the top, 20 mm from
@@ -53,16 +52,8 @@ enum PostBatch {
             .replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    /// Threads for WeasyPrint runs from request handlers (never on the cooperative pool).
-    static let threads: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 2)
-        pool.start()
-        return pool
-    }()
-
     /// Renders the batch to a PDF off the cooperative pool.
     static func pdf(_ letters: [Letter]) async throws -> [UInt8] {
-        let document = html(letters)
-        return try await threads.runIfActive { try LetterPDF.render(html: document, timeoutSeconds: 120) }
+        try await LetterPDF.render(html: html(letters), timeoutSeconds: 120)
     }
 }

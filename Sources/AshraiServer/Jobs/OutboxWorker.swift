@@ -75,19 +75,15 @@ public struct OutboxWorker: Service {
         let claimed: [MessageRecord] = try await services.transaction(daemon) { tx in
             let rows = try await tx.query("""
                 SELECT \(unescaped: OutboxStore.columns) FROM messages m
-                WHERE m.state IN ('queued', 'retrying') AND m.next_attempt_at <= now() AND m.channel = 'email'
+                WHERE m.state IN (\(unescaped: MessageState.due.map { "'\($0.rawValue)'" }.joined(separator: ", "))) AND m.next_attempt_at <= now()
+                  AND m.channel = 'email'
                 ORDER BY m.next_attempt_at, m.id LIMIT \(delivery.batchSize)
                 FOR UPDATE SKIP LOCKED
                 """)
             var sending: [MessageRecord] = []
             cancelled = 0
             for message in try rows.decode(MessageRecord.self) {
-                if let reason = try await OutboxStore.reasonNotToSend(message, today: today, on: tx) {
-                    try await tx.query("""
-                        UPDATE messages SET state = 'cancelled', cancel_reason = \(reason), updated_at = now() WHERE id = \(message.id)
-                        """)
-                    try await Audit.record(tx, context: daemon, method: "outbox.send", entity: "message", entityID: String(message.id),
-                                           details: ["outcome": "cancelled", "reason": .string(reason)])
+                if try await OutboxStore.cancelIfNoLongerStands(message, today: today, method: "outbox.send", context: daemon, on: tx) != nil {
                     cancelled += 1
                     continue
                 }
@@ -106,10 +102,10 @@ public struct OutboxWorker: Service {
             var outgoing = mail(for: message)
             var attachments: JSONValue = []
             if let html = message.bodyHtml, delivery.attachPDF, LetterPDF.executable != nil {
-                // The letter as a PDF (WeasyPrint, on the mailer's threads); without it the e-mail still goes.
+                // The letter as a PDF; without it the e-mail still goes.
                 let name = message.letterID.map { "letter-\($0).pdf" } ?? "message-\(message.id).pdf"
                 do {
-                    let pdf = try await mailer.threads.runIfActive { try LetterPDF.render(html: html) }
+                    let pdf = try await LetterPDF.render(html: html)
                     outgoing.attachments = [.init(filename: name, contentType: "application/pdf", bytes: pdf)]
                     attachments = [["name": .string(name), "content_type": "application/pdf", "sha256": .string(Secrets.sha256Hex(pdf)),
                                     "bytes": .int(pdf.count)]]
@@ -120,8 +116,7 @@ public struct OutboxWorker: Service {
             let outcome = await mailer.send(outgoing)
             let recorded = attachments
             try await services.transaction(daemon) { tx in
-                try await Self.record(outcome, for: message, delivery: delivery, context: daemon, on: tx)
-                if case .sent = outcome { try await tx.query("UPDATE messages SET attachments = \(recorded) WHERE id = \(message.id)") }
+                try await Self.record(outcome, for: message, attachments: recorded, delivery: delivery, context: daemon, on: tx)
             }
             switch Self.state(after: outcome, attempts: message.attempts, retry: delivery.retry) {
             case .sent: pass.sent += 1
@@ -150,22 +145,12 @@ public struct OutboxWorker: Service {
 
     /// Stores what a hand-off did, with its audit row; a sent letter is logged in the customer's
     /// interactions, and a refused address is flagged so no more e-mail goes to it.
-    static func record(_ outcome: DeliveryOutcome, for message: MessageRecord, delivery: DeliverySettings, context: CallContext,
-                       on tx: PostgresConnection) async throws {
+    static func record(_ outcome: DeliveryOutcome, for message: MessageRecord, attachments: JSONValue = [], delivery: DeliverySettings,
+                       context: CallContext, on tx: PostgresConnection) async throws {
         let state = state(after: outcome, attempts: message.attempts, retry: delivery.retry)
         switch outcome {
         case .sent(let providerID):
-            try await tx.query("""
-                UPDATE messages SET state = 'sent', sent_at = now(), provider_id = \(providerID), last_error = NULL, updated_at = now()
-                WHERE id = \(message.id)
-                """)
-            // The letter reached the customer: what lets the sanction it announced follow.
-            if let letterID = message.letterID {
-                try await tx.query("""
-                    UPDATE letters SET status = 'sent', sent_channel = \(message.channel.rawValue), sent_at = now()
-                    WHERE id = \(letterID) AND status = 'pending'
-                    """)
-            }
+            try await OutboxStore.markSent(message, providerID: providerID, attachments: attachments, sentBy: nil, on: tx)
             _ = try await InteractionMethods.insert(
                 customerID: message.customerID, kind: .email, channelDetail: message.recipient, occurredAt: nil,
                 summary: "E-mailed \(message.letterID.map { "letter #\($0)" } ?? "message #\(message.id)") to \(message.recipient): \(message.subject) (Message-ID <\(message.messageID)>)",

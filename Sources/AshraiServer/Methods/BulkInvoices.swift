@@ -124,7 +124,7 @@ enum BulkInvoices {
                     continue
                 }
                 switch InvoiceDecision.decide(status: customerStatus, currency: row.fields.currency.code, termsCurrency: t.currency.code,
-                                              creditLimit: t.limit, exposure: current, amount: row.fields.amount, hasOverride: row.fields.overrideReason != nil) {
+                                              creditLimit: t.creditLimit, exposure: current, amount: row.fields.amount, hasOverride: row.fields.overrideReason != nil) {
                 case .refused(let rule, let message):
                     taken.remove(row.fields.number.lowercased())
                     fail(row.index, .ruleViolated(rule, message))
@@ -146,7 +146,7 @@ enum BulkInvoices {
                         \(column(accepted.map { $0.row.fields.number }))::text[], \(column(accepted.map { $0.row.fields.issueDate.description }))::date[],
                         \(column(accepted.map { $0.due.description }))::date[], \(column(accepted.map { PostgresNumeric.text(of: $0.row.fields.amount) }))::numeric[],
                         \(column(accepted.map { $0.row.fields.currency.code }))::text[], \(column(accepted.map { $0.row.fields.description }))::text[],
-                        \(column(accepted.map { String($0.terms.version) }))::int[], \(column(accepted.map { PostgresNumeric.text(of: $0.terms.limit) }))::numeric[],
+                        \(column(accepted.map { String($0.terms.version) }))::int[], \(column(accepted.map { PostgresNumeric.text(of: $0.terms.creditLimit) }))::numeric[],
                         \(column(accepted.map { String($0.terms.netDays) }))::int[], \(column(accepted.map { PostgresNumeric.text(of: $0.terms.lateInterestRate) }))::numeric[],
                         \(column(accepted.map { $0.terms.earlyDiscountRate.map(PostgresNumeric.text(of:)) }))::numeric[],
                         \(column(accepted.map { $0.terms.earlyDiscountDays.map(String.init) }))::int[],

@@ -226,9 +226,6 @@ enum CreditMethods {
 
         subscript<T>(dynamicMember path: KeyPath<CreditTerms, T>) -> T { values[keyPath: path] }
 
-        /// Compatibility for callers that only need the limit.
-        var limit: Decimal { values.creditLimit }
-
         /// The ledger fields of a `credit_terms` row (columns version, credit_limit, net_days,
         /// terms_basis, late_interest_rate, early_discount_rate, early_discount_days, currency).
         init(_ row: PostgresRow, services: Services, json: JSONValue = .null) throws {
@@ -351,7 +348,7 @@ enum CreditMethods {
         let amount = try params.money("amount")   // 0 asks only for the figures
         return try await services.read(context) { connection in
             let customer = try await CustomerRecord.require(customerID, on: connection)
-            let limit = try await termsInForce(customerID: customerID, services: services, on: connection).limit
+            let limit = try await termsInForce(customerID: customerID, services: services, on: connection).creditLimit
             let exposure = try await exposure(customerID: customerID, on: connection)
             let decision = CreditDecision.check(amount: amount, creditLimit: limit, exposure: exposure, status: customer.status)
             return [

@@ -28,8 +28,7 @@ enum LetterMethods {
             var cancelled: [JSONValue] = []
             for row in rows {
                 let message = try row.decode(MessageRecord.self)
-                if let reason = try await OutboxStore.reasonNotToSend(message, today: today, on: tx) {
-                    try await tx.query("UPDATE messages SET state = 'cancelled', cancel_reason = \(reason), updated_at = now() WHERE id = \(message.id)")
+                if let reason = try await OutboxStore.cancelIfNoLongerStands(message, today: today, method: "letters.print", context: context, on: tx) {
                     cancelled.append(["letter_id": message.letterID.map(JSONValue.id) ?? .null, "reason": .string(reason)])
                     continue
                 }
@@ -39,17 +38,9 @@ enum LetterMethods {
             let pdf = try await PostBatch.pdf(printed.map { PostBatch.Letter(recipient: $0.0.recipient, language: $0.1, html: $0.0.bodyHtml ?? $0.0.bodyText) })
             let hash = Secrets.sha256Hex(pdf)
             for (message, _) in printed {
-                try await tx.query("""
-                    UPDATE messages SET state = 'sent', sent_at = now(), attempts = attempts + 1, updated_at = now(),
-                        attachments = \(JSONValue.array([["name": "post-batch.pdf", "content_type": "application/pdf", "sha256": .string(hash)]]))
-                    WHERE id = \(message.id)
-                    """)
-                if let letterID = message.letterID {
-                    try await tx.query("""
-                        UPDATE letters SET status = 'sent', sent_channel = 'post', sent_by = \(context.session?.userID), sent_at = now()
-                        WHERE id = \(letterID) AND status = 'pending'
-                        """)
-                }
+                try await tx.query("UPDATE messages SET attempts = attempts + 1 WHERE id = \(message.id)")
+                try await OutboxStore.markSent(message, attachments: [["name": "post-batch.pdf", "content_type": "application/pdf", "sha256": .string(hash)]],
+                                               sentBy: context.session?.userID, on: tx)
                 _ = try await InteractionMethods.insert(
                     customerID: message.customerID, kind: .letter, channelDetail: "post", occurredAt: nil,
                     summary: "Printed for the post: \(message.letterID.map { "letter #\($0)" } ?? "message #\(message.id)") (batch \(hash.prefix(12)))",

@@ -31,34 +31,33 @@ enum OutboxMethods {
 
     static func retry(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        return try await services.transaction(context) { tx in
-            let before = try await OutboxStore.load(id, forUpdate: true, on: tx)
-            guard MessageState.retryable.contains(before.state) else {
-                throw RPCFailure.conflict("a \(before.state.rawValue) message cannot be retried")
-            }
+        return try await transition(id, method: "outbox.retry", allowed: MessageState.retryable, verb: "retried", services: services, context: context) { tx in
             try await tx.query("""
                 UPDATE messages SET state = 'queued', next_attempt_at = now(), cancel_reason = NULL, updated_at = now() WHERE id = \(id)
                 """)
-            let after = try await OutboxStore.load(id, on: tx).json()
-            try await Audit.record(tx, context: context, method: "outbox.retry", entity: "message", entityID: String(id),
-                                   before: before.json(), after: after)
-            return after
         }
     }
 
     static func cancel(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
         let reason = try params.text("reason")
-        return try await services.transaction(context) { tx in
+        return try await transition(id, method: "outbox.cancel", allowed: MessageState.cancellable, verb: "cancelled", services: services, context: context) { tx in
+            try await tx.query("UPDATE messages SET state = 'cancelled', cancel_reason = \(reason), updated_at = now() WHERE id = \(id)")
+        }
+    }
+
+    /// A manager's change of a message's state: under its row lock, only from `allowed` states
+    /// (else 409), audited with the message before and after.
+    static func transition(_ id: Int64, method: String, allowed: [MessageState], verb: String, services: Services, context: CallContext,
+                           _ change: (PostgresConnection) async throws -> Void) async throws -> JSONValue {
+        try await services.transaction(context) { tx in
             let before = try await OutboxStore.load(id, forUpdate: true, on: tx)
-            guard MessageState.cancellable.contains(before.state) else {
-                throw RPCFailure.conflict("a \(before.state.rawValue) message cannot be cancelled")
+            guard allowed.contains(before.state) else {
+                throw RPCFailure.conflict("a \(before.state.rawValue) message cannot be \(verb)")
             }
-            try await tx.query("""
-                UPDATE messages SET state = 'cancelled', cancel_reason = \(reason), updated_at = now() WHERE id = \(id)
-                """)
+            try await change(tx)
             let after = try await OutboxStore.load(id, on: tx).json()
-            try await Audit.record(tx, context: context, method: "outbox.cancel", entity: "message", entityID: String(id),
+            try await Audit.record(tx, context: context, method: method, entity: "message", entityID: String(id),
                                    before: before.json(), after: after)
             return after
         }

@@ -76,6 +76,34 @@ enum OutboxStore {
         return try row.decode(MessageRecord.self)
     }
 
+    /// The re-check before a hand-off (e-mail or print): when the letter no longer stands, the
+    /// message is cancelled with the reason (audited under `method`) and the reason returned.
+    static func cancelIfNoLongerStands(_ message: MessageRecord, today: PostgresDate, method: String, context: CallContext,
+                                       on tx: PostgresConnection) async throws -> String? {
+        guard let reason = try await reasonNotToSend(message, today: today, on: tx) else { return nil }
+        try await tx.query("UPDATE messages SET state = 'cancelled', cancel_reason = \(reason), updated_at = now() WHERE id = \(message.id)")
+        try await Audit.record(tx, context: context, method: method, entity: "message", entityID: String(message.id),
+                               details: ["outcome": "cancelled", "reason": .string(reason)])
+        return reason
+    }
+
+    /// A message delivered (handed to the mail server, or printed for the post): it is sent, and so
+    /// is its letter — what lets the sanction the letter announced follow.
+    static func markSent(_ message: MessageRecord, providerID: String? = nil, attachments: JSONValue, sentBy: Int64?,
+                         on tx: PostgresConnection) async throws {
+        try await tx.query("""
+            UPDATE messages SET state = 'sent', sent_at = now(), provider_id = \(providerID), last_error = NULL,
+                attachments = \(attachments), updated_at = now()
+            WHERE id = \(message.id)
+            """)
+        if let letterID = message.letterID {
+            try await tx.query("""
+                UPDATE letters SET status = 'sent', sent_channel = \(message.channel.rawValue), sent_by = \(sentBy), sent_at = now()
+                WHERE id = \(letterID) AND status = 'pending'
+                """)
+        }
+    }
+
     /// Why a letter's message must not go out now, or nil: re-checked just before the hand-off.
     static func reasonNotToSend(_ message: MessageRecord, today: PostgresDate, on tx: PostgresConnection) async throws -> String? {
         guard let letterID = message.letterID else { return nil }
