@@ -59,11 +59,12 @@ struct OutboxTests {
 
     /// A worker on the test's database with the same settings as its server, at `now`.
     static func worker(_ database: PostgresClient, now: Date = sunday, jobs: PostgresClient, staleAfter: Duration? = nil,
-                       pdf: Bool = false) throws -> OutboxWorker {
+                       pdf: Bool = false, smtp: SMTPSettings? = nil) throws -> OutboxWorker {
         var settings = ServerSettings().withRepositoryPaths()
         settings.collections.business.name = "Ashrai Test Bakery Supplies"
         settings.delivery = try delivery(pdf: pdf)
         if let staleAfter { settings.delivery.sendingStaleAfter = staleAfter }
+        if let smtp { settings.delivery.smtp = smtp }
         let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test", jobsDatabase: jobs,
                                 now: { now })
         return OutboxWorker(services: services, smtp: settings.delivery.smtp!, logger: makeTestLogger())
@@ -219,6 +220,29 @@ struct OutboxTests {
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return text.split(separator: "\n").first { $0.hasPrefix("Pages:") }.flatMap { Int($0.split(separator: " ").last ?? "") }
+    }
+
+    @Test("a mail server that refuses the connection, or answers too slowly, is a temporary failure: retried later, nothing lost")
+    func unreachableAndTimeout() async throws {
+        let delivery = try Self.delivery()
+        try await withCollections("outbox_unreachable", configure: { $0.delivery = delivery }, now: { Self.sunday }) { _, client, database in
+            let down = try await Self.dunnedCustomer(&client, email: "down.\(UInt32.random(in: 0...UInt32.max))@example.com")
+            let jobs = database.jobsClient()
+            var closed = try TestSMTP.settings()
+            closed.url = "smtp://127.0.0.1:1"   // nothing listens there
+            let refused = try await Self.worker(database, jobs: jobs, smtp: closed).drain()
+            #expect(refused.retrying == 1 && refused.sent == 0)
+            let message = try #require(try await Self.messages(database, customer: down).first)
+            #expect(message["state"] == "retrying" && message["retry_later"] == true && !(message["last_error"]?.stringValue ?? "").isEmpty)
+            // A slow server (3 s at RCPT) against a 1 s timeout.
+            let slow = try await Self.dunnedCustomer(&client, email: "slow.t.\(UInt32.random(in: 0...UInt32.max))@example.com")
+            var impatient = try TestSMTP.settings()
+            impatient.timeoutSeconds = 1
+            let timedOut = try await Self.worker(database, jobs: jobs, smtp: impatient).drain()
+            #expect(timedOut.retrying == 1 && timedOut.sent == 0)
+            #expect(try await Self.messages(database, customer: slow).first?["state"] == "retrying")
+            await jobs.shutdown()
+        }
     }
 
     @Test("outside the sending hours (03:00 in Israel, or Saturday) nothing is claimed")
