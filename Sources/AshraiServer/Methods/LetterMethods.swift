@@ -36,6 +36,12 @@ enum LetterMethods {
             }
             guard !printed.isEmpty else { return ["letters": [], "pages": 0, "pdf_base64": .null, "cancelled": .array(cancelled)] }
             let pdf = try await PostBatch.pdf(printed.map { PostBatch.Letter(recipient: $0.0.recipient, language: $0.1, html: $0.0.bodyHtml ?? $0.0.bodyText) })
+            let encoded = Data(pdf).base64EncodedString()
+            // The PDF goes back in this reply: one too long for a reply line would be lost after the letters were
+            // marked sent, so refuse it here, before anything is committed (about 10 KB a letter is usual).
+            guard encoded.utf8.count < services.settings.maxReplyBytes - 65_536 else {
+                throw RPCFailure.invalidParams("limit", "the batch is too large for one reply; print fewer letters at a time (limit)")
+            }
             let hash = Secrets.sha256Hex(pdf)
             for (message, _) in printed {
                 try await tx.query("UPDATE messages SET attempts = attempts + 1 WHERE id = \(message.id)")
@@ -50,7 +56,7 @@ enum LetterMethods {
             try await Audit.record(tx, context: context, method: "letters.print", entity: "post_batch", entityID: String(hash.prefix(16)),
                                    details: ["letters": .array(letters), "sha256": .string(hash)])
             return ["letters": .array(letters), "pages": .int(printed.count), "sha256": .string(hash),
-                    "pdf_base64": .string(Data(pdf).base64EncodedString()), "cancelled": .array(cancelled)]
+                    "pdf_base64": .string(encoded), "cancelled": .array(cancelled)]
         }
     }
 
