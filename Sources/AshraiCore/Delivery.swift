@@ -19,6 +19,51 @@ public enum MessageChannel: String, Sendable, CaseIterable, Codable {
     case email, sms, whatsapp, post
 }
 
+/// Which channels a letter goes by, and where it goes when one cannot carry it. A level names its
+/// channels (all of them carry the letter); a channel the customer cannot be reached on (no
+/// address, a refused one, no gateway configured) or one that fails for good gives way to the next
+/// in the chain — the level's channels, then post, since paper always reaches a customer — that
+/// does not already carry the letter.
+public enum ChannelPlan {
+    public struct Step: Sendable, Equatable {
+        public var channel: MessageChannel
+        /// Where this message falls back to if it fails for good, in order.
+        public var fallback: [MessageChannel]
+
+        public init(channel: MessageChannel, fallback: [MessageChannel]) {
+            self.channel = channel
+            self.fallback = fallback
+        }
+    }
+
+    /// The level's channels, then post; each once.
+    public static func chain(_ channels: [MessageChannel]) -> [MessageChannel] {
+        var seen = Set<MessageChannel>()
+        return (channels + [.post]).filter { seen.insert($0).inserted }
+    }
+
+    /// The messages a new letter is queued as.
+    public static func initial(_ channels: [MessageChannel], usable: Set<MessageChannel>) -> [Step] {
+        let chain = chain(channels)
+        var steps: [Step] = []
+        for wanted in channels {
+            let start = chain.firstIndex(of: wanted) ?? 0
+            guard let index = chain[start...].firstIndex(where: { channel in
+                (usable.contains(channel) || channel == .post) && !steps.contains { $0.channel == channel }
+            }) else { continue }
+            steps.append(Step(channel: chain[index], fallback: Array(chain[(index + 1)...])))
+        }
+        return steps
+    }
+
+    /// After a message failed for good: the next channel of its fallback the customer can be
+    /// reached on and that does not carry the letter already, or nil.
+    public static func next(fallback: [MessageChannel], usable: Set<MessageChannel>, used: Set<MessageChannel>) -> Step? {
+        guard let index = fallback.firstIndex(where: { ($0 == .post || usable.contains($0)) && !used.contains($0) }) else { return nil }
+        return Step(channel: fallback[index], fallback: Array(fallback[(index + 1)...]))
+    }
+}
+
 /// When the business sends: local opening and closing minute, the weekdays it works, and its days
 /// off. Israel's default is 08:00–19:00, Sunday to Thursday. Day numbers are days since 1970-01-01
 /// (a Thursday) in the business's time zone.
@@ -92,6 +137,19 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case temporary(String)
     /// Never going to work (5xx; at RCPT, the address is bad).
     case permanent(String, badAddress: Bool)
+
+    /// An HTTP gateway's reply: 2xx sent; 408, 425, 429 and 5xx temporary (busy, or down); any
+    /// other 4xx permanent (the gateway refused the request); no reply temporary.
+    public static func http(status: Int?, error: String?, providerID: String?) -> DeliveryOutcome {
+        guard let status else { return .temporary(error ?? "no reply from the gateway") }
+        let detail = "HTTP \(status)\(error.map { " \($0)" } ?? "")"
+        switch status {
+        case 200..<300: return .sent(providerID: providerID)
+        case 408, 425, 429, 500...: return .temporary(detail)
+        // A refused number (400, 404, 410, 422); 401 and 403 are the business's credentials, not the customer's number.
+        default: return .permanent(detail, badAddress: [400, 404, 410, 422].contains(status))
+        }
+    }
 
     /// An SMTP reply code's meaning: 2xx sent, 4xx temporary, 5xx permanent; no code (the
     /// connection failed) is temporary.

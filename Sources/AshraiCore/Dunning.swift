@@ -19,16 +19,32 @@ public enum Dunning {
         public var fee: Decimal
         /// Days the customer is given to pay, counted from the letter's day.
         public var payWithinDays: Int
+        /// The channels the letter goes by, all of them (`["email", "post"]` for a final notice on
+        /// paper too); one the customer cannot be reached on falls back along `ChannelPlan.chain`.
+        public var channels: [MessageChannel]
 
-        public init(level: Int, daysOverdue: Int, action: Action, template: String, fee: Decimal = 0, payWithinDays: Int = 10) {
+        public init(level: Int, daysOverdue: Int, action: Action, template: String, fee: Decimal = 0, payWithinDays: Int = 10,
+                    channels: [MessageChannel] = [.email]) {
             self.level = level
             self.daysOverdue = daysOverdue
             self.action = action
             self.template = template
             self.fee = fee
             self.payWithinDays = payWithinDays
+            self.channels = channels
         }
+
+        /// A courtesy reminder: negative days ("due in 3 days"), before the due date, only to the
+        /// customers who asked for one. It is a reminder without a fee and without consequences,
+        /// and it is not the notice a sanction waits for.
+        public var isCourtesy: Bool { daysOverdue < 0 }
+
+        /// A letter about arrears: a communication level that is not a courtesy reminder.
+        public var isNotice: Bool { action.isCommunication && !isCourtesy }
     }
+
+    /// How far ahead of the due date a courtesy reminder may go.
+    public static let courtesyDays = 1...30
 
     public struct PolicyError: Error, Equatable, Sendable {
         public var field: String
@@ -42,8 +58,14 @@ public enum Dunning {
         guard !levels.isEmpty, levels.count <= 20 else { throw PolicyError(field: "levels", message: "a policy has 1 to 20 levels") }
         for (index, level) in levels.enumerated() {
             guard level.level == index + 1 else { throw PolicyError(field: "levels", message: "levels are numbered 1, 2, … in order") }
-            guard level.daysOverdue >= 1, level.daysOverdue <= 3650 else {
-                throw PolicyError(field: "levels", message: "days_overdue is 1…3650 (level \(level.level))")
+            guard (1...3650).contains(level.daysOverdue) || courtesyDays.contains(-level.daysOverdue) else {
+                throw PolicyError(field: "levels", message: "days_overdue is 1…3650, or -30…-1 for a courtesy reminder before the due date (level \(level.level))")
+            }
+            if level.isCourtesy, level.action != .reminder || level.fee != 0 {
+                throw PolicyError(field: "levels", message: "a courtesy reminder (negative days_overdue) is a reminder without a fee (level \(level.level))")
+            }
+            guard !level.channels.isEmpty, level.channels.count <= MessageChannel.allCases.count, Set(level.channels).count == level.channels.count else {
+                throw PolicyError(field: "levels", message: "channels names each of email, sms, whatsapp, post at most once (level \(level.level))")
             }
             if index > 0, level.daysOverdue <= levels[index - 1].daysOverdue {
                 throw PolicyError(field: "levels", message: "days_overdue must increase from level to level (level \(level.level))")
@@ -58,7 +80,7 @@ public enum Dunning {
                 throw PolicyError(field: "levels", message: "pay_within_days is 1…90 (level \(level.level))")
             }
         }
-        guard levels[0].action.isCommunication else {
+        guard levels[0].action.isCommunication, let firstOverdue = levels.first(where: { !$0.isCourtesy }), firstOverdue.action.isCommunication else {
             throw PolicyError(field: "levels", message: "the first level must speak to the customer (reminder, letter or final_notice)")
         }
     }
@@ -86,13 +108,17 @@ public enum Dunning {
         /// Levels whose letter reached the customer (sent by e-mail, or marked sent by hand), and
         /// levels without a letter; nil: every level reached counts as delivered.
         public var delivered: Set<Int>?
+        /// The customer wants courtesy reminders before the due date.
+        public var courtesy: Bool
 
-        public init(daysOverdue: Int, reached: Set<Int>, pause: Pause? = nil, lastDateToPay: Int? = nil, delivered: Set<Int>? = nil) {
+        public init(daysOverdue: Int, reached: Set<Int>, pause: Pause? = nil, lastDateToPay: Int? = nil, delivered: Set<Int>? = nil,
+                    courtesy: Bool = false) {
             self.daysOverdue = daysOverdue
             self.reached = reached
             self.pause = pause
             self.lastDateToPay = lastDateToPay
             self.delivered = delivered
+            self.courtesy = courtesy
         }
     }
 
@@ -110,7 +136,7 @@ public enum Dunning {
     /// the hold); a message is only itself.
     public static func levelsToApply(for target: Level, levels: [Level], reached: Set<Int>) -> [Level] {
         guard !target.action.isCommunication else { return [target] }
-        let lastMessage = levels.last { $0.level < target.level && $0.action.isCommunication }?.level ?? 0
+        let lastMessage = levels.last { $0.level < target.level && $0.isNotice }?.level ?? 0
         return levels.filter { $0.level > lastMessage && $0.level < target.level && !$0.action.isCommunication && !reached.contains($0.level) } + [target]
     }
 
@@ -122,13 +148,18 @@ public enum Dunning {
     /// it in the policy (the highest message level below it — the letter that announced the
     /// sanction) reached the customer — was sent, not merely written — and the last date to pay
     /// it stated has passed; until then the invoice gets that notice.
+    ///
+    /// A courtesy level is earned only before the due date, by a customer who wants one: after
+    /// the due date it is simply passed by.
     public static func decide(_ invoice: Invoice, levels: [Level], asOfDay: Int) -> Decision {
-        let earned = levels.filter { invoice.daysOverdue >= $0.daysOverdue }
+        let earned = levels.filter { level in
+            invoice.daysOverdue >= level.daysOverdue && (!level.isCourtesy || (invoice.courtesy && invoice.daysOverdue < 0))
+        }
         guard let target = earned.last, !invoice.reached.contains(target.level),
               target.level > (invoice.reached.max() ?? 0) else { return .none }
         if let pause = invoice.pause { return .skip(level: target.level, pause) }
         if target.action.isCommunication { return .advance(target) }
-        guard let notice = levels.last(where: { $0.level < target.level && $0.action.isCommunication }) else { return .advance(target) }
+        guard let notice = levels.last(where: { $0.level < target.level && $0.isNotice }) else { return .advance(target) }
         if !invoice.reached.contains(notice.level) { return .advance(notice) }
         if let delivered = invoice.delivered, !delivered.contains(notice.level) {
             return .skip(level: target.level, .awaitingDelivery)
@@ -209,8 +240,19 @@ extension Dunning {
         }
     }
 
-    /// The last date to pay a letter states: `payWithinDays` after the letter's day.
-    public static func lastDateToPay(letterDay: Int, level: Level) -> Int { letterDay + level.payWithinDays }
+    /// The last date to pay a letter states: `payWithinDays` after the letter's day; for a
+    /// courtesy reminder, the earliest due date of its invoices.
+    public static func lastDateToPay(letterDay: Int, level: Level, earliestDue: Int? = nil) -> Int {
+        if level.isCourtesy, let earliestDue { return max(letterDay, earliestDue) }
+        return letterDay + level.payWithinDays
+    }
+
+    /// Whether a letter at `level` follows an earlier notice about the same arrears that reached
+    /// the customer (only then may it say "despite our previous reminder"; a courtesy reminder
+    /// before the due date does not count, and after downtime catch-up may send a later level first).
+    public static func followsEarlierNotice(level: Int, delivered: Set<Int>, levels: [Level]) -> Bool {
+        delivered.contains { $0 < level && $0 >= 1 && $0 <= levels.count && levels[$0 - 1].isNotice }
+    }
 
     /// How a letter names the customer: its code when it has one, else its id.
     public static func customerReference(code: String?, id: Int64, language: String) -> String {

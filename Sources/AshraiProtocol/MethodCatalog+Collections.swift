@@ -10,7 +10,8 @@ extension Schema {
     public static let interaction = object([
         "id": id, "customer_id": id, "kind": interactionKind, "channel_detail": nullable(string), "occurred_at": instant,
         "summary": string, "outcome": nullable(string), "reason_for_nonpayment": nullable(string), "invoice_ids": array(id),
-        "corrects_id": nullable(id), "letter_id": nullable(id), "created_by": nullable(string), "promise_id": nullable(id),
+        "corrects_id": nullable(id), "letter_id": nullable(id), "message_id": nullable(id), "created_by": nullable(string),
+        "promise_id": nullable(id),
     ], required: ["id", "customer_id", "kind", "occurred_at", "summary", "invoice_ids"])
     public static let dispute = object([
         "id": id, "invoice_id": id, "customer_id": id, "reason": string, "amount": nullable(money), "status": oneOf(DisputeStatus.self),
@@ -22,8 +23,9 @@ extension Schema {
                                            "reason": string, "issued_on": date], required: ["id", "invoice_id", "amount", "issued_on"])
     public static let dunningAction: JSONValue = ["type": "string", "enum": .array(Dunning.Action.allCases.map { .string($0.rawValue) })]
     public static let dunningLevel = object([
-        "level": ["type": "integer", "minimum": 1], "days_overdue": ["type": "integer", "minimum": 1], "action": dunningAction,
+        "level": ["type": "integer", "minimum": 1], "days_overdue": ["type": "integer", "minimum": -30, "maximum": 3650], "action": dunningAction,
         "template": string, "fee": money, "pay_within_days": ["type": "integer", "minimum": 1, "maximum": 90],
+        "channels": array(oneOf(MessageChannel.self)),
     ], required: ["level", "days_overdue", "action", "template"])
     public static let dunningPolicy = object([
         "version": ["type": "integer"], "levels": array(dunningLevel), "is_default": bool, "reason": nullable(string),

@@ -20,6 +20,7 @@ extension Schema {
         "phone": nullable(string), "address": nullable(string), "preferred_channel": nullable(channel), "language": language,
         "notes": nullable(string), "status": customerStatus, "grade": nullable(grade), "score": nullable(["type": "integer"]),
         "next_review_on": nullable(date), "created_at": instant, "version": ["type": "integer"], "closed_reason": nullable(string),
+        "courtesy_reminders": bool,
     ], required: ["id", "name", "status", "version"])
 
     /// A contact person.
@@ -70,6 +71,7 @@ extension MethodCatalog {
         .optional("email", Schema.string(maxLength: 254)), .optional("phone", Schema.string(maxLength: 64)),
         .optional("address", Schema.string(maxLength: 500)), .optional("preferred_channel", Schema.channel),
         .optional("language", Schema.language), .optional("notes", Schema.text),
+        .optional("courtesy_reminders", ["type": "boolean", "description": "send this customer the policy's courtesy reminder before the due date"]),
         .optional("allow_duplicate_legal_id", ["type": "boolean", "description": "accept a legal_id another customer has (a branch, a sole trader's second business); needs duplicate_reason"]),
         .optional("duplicate_reason", Schema.text),
     ]

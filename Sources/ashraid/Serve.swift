@@ -43,13 +43,13 @@ struct Serve: AsyncParsableCommand {
             if let minute = config.server.collections.scheduleMinuteOfDay {
                 members.append(DunningScheduler(services: services, minuteOfDay: minute, logger: logger))
             }
-            if let smtp = config.server.delivery.smtp {
-                members.append(OutboxWorker(services: services, smtp: smtp, logger: logger))
-                if !OutboxWorker.canAttachPDF {
+            if OutboxWorker.isNeeded(config.server.delivery) {
+                members.append(OutboxWorker(services: services, logger: logger))
+                if config.server.delivery.smtp != nil, !OutboxWorker.canAttachPDF {
                     logger.warning("weasyprint is not installed: e-mails go out without the letter as a PDF (Debian: apt-get install weasyprint)")
                 }
             } else {
-                logger.notice("delivery is off (no delivery.smtp.url): letters wait in the outbox to be sent by hand")
+                logger.notice("delivery is off (no delivery.smtp.url, delivery.sms.url or delivery.whatsapp.url): letters wait in the outbox to be sent by hand")
             }
             let group = ServiceGroup(services: members, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()

@@ -39,9 +39,10 @@ extension LineClient {
         return id
     }
 
-    mutating func invoice(_ customer: JSONValue, _ amount: String, due: String) async throws -> JSONValue {
+    /// An invoice issued on `issued` (default: its due date).
+    mutating func invoice(_ customer: JSONValue, _ amount: String, due: String, issued: String? = nil) async throws -> JSONValue {
         try #require(try await result("invoices.create", ["customer_id": customer, "number": .string(Shared.unique("INV")),
-                                                          "issue_date": .string(due), "due_date": .string(due), "amount": .string(amount)])["id"])
+                                                          "issue_date": .string(issued ?? due), "due_date": .string(due), "amount": .string(amount)])["id"])
     }
 
     /// A dunning run; `delivered` marks every letter it wrote as sent by post, as staff do after

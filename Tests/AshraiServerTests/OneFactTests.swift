@@ -28,6 +28,7 @@ struct OneFactTests {
         ("disputes", "resolution", DisputeResolution.allCases.map(\.rawValue)),
         ("letters", "status", LetterStatus.allCases.map(\.rawValue)),
         ("letters", "action", Dunning.Action.allCases.map(\.rawValue)),
+        ("letters", "kind", LetterKind.allCases.map(\.rawValue)),
         ("dunning_steps", "action", Dunning.Action.allCases.map(\.rawValue)),
         ("plans", "status", PlanStatus.allCases.map(\.rawValue)),
         ("plans", "frequency", InstallmentPlan.Frequency.allCases.map(\.rawValue)),

@@ -67,7 +67,7 @@ struct OutboxTests {
         if let smtp { settings.delivery.smtp = smtp }
         let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test", jobsDatabase: jobs,
                                 now: { now })
-        return OutboxWorker(services: services, smtp: settings.delivery.smtp!, logger: makeTestLogger())
+        return OutboxWorker(services: services, logger: makeTestLogger())
     }
 
     static func messages(_ database: PostgresClient, customer: JSONValue) async throws -> [JSONValue] {
@@ -146,7 +146,7 @@ struct OutboxTests {
         }
     }
 
-    @Test("a 5xx at RCPT fails for good and flags the address (no more e-mail to it); a 4xx is retried later")
+    @Test("a 5xx at RCPT fails for good, flags the address (no more e-mail to it) and the letter falls back to post; a 4xx is retried later")
     func refusedAndBusy() async throws {
         let delivery = try Self.delivery()
         try await withCollections("outbox_refused", configure: { $0.delivery = delivery }, now: { Self.sunday }) { _, client, database in
@@ -155,8 +155,11 @@ struct OutboxTests {
             let jobs = database.jobsClient()
             let pass = try await Self.worker(database, jobs: jobs).drain()
             #expect(pass.failed == 1 && pass.retrying == 1)
-            let failed = try #require(try await Self.messages(database, customer: bounced).first)
+            let bouncedMessages = try await Self.messages(database, customer: bounced)
+            let failed = try #require(bouncedMessages.first)
             #expect(failed["state"] == "failed" && failed["last_error"]?.stringValue?.contains("550") == true)
+            // The letter is not lost: the permanent failure queued it for the post, in the same transaction.
+            #expect(bouncedMessages.count == 2 && bouncedMessages.last?["channel"] == "post" && bouncedMessages.last?["state"] == "queued")
             let flagged = try await database.asSystem("SELECT email_refused_at IS NOT NULL FROM customers WHERE id = \(Int64(bounced.intValue ?? 0))")
             #expect(try flagged.scalar(Bool.self))
             let retrying = try #require(try await Self.messages(database, customer: busy).first)
@@ -168,7 +171,7 @@ struct OutboxTests {
             _ = try await client.invoice(bounced, "50.00", due: "2026-11-02")
             _ = try await client.dunning("2026-11-29", delivered: false)
             let after = try await Self.messages(database, customer: bounced)
-            #expect(after.count == 2 && after.last?["channel"] == "post")
+            #expect(after.count == 3 && after.last?["channel"] == "post")
             // A new address clears the flag.
             let version = try #require(try await client.result("customers.get", ["id": bounced])["version"])
             _ = try await client.result("customers.update", ["id": bounced, "version": version, "email": "fixed@example.com"])

@@ -5,6 +5,9 @@ import Foundation
 public struct DeliverySettings: Sendable {
     /// Nil: no e-mail is sent; letters stay in the outbox as before (the daemon logs it at start).
     public var smtp: SMTPSettings?
+    /// Nil: no SMS (or WhatsApp) is sent; a level that names the channel falls back (post).
+    public var sms: GatewaySettings?
+    public var whatsapp: GatewaySettings?
     /// The sender: address and display name (`From`), and where replies go.
     public var fromAddress = ""
     public var fromName = ""
@@ -24,6 +27,38 @@ public struct DeliverySettings: Sendable {
 }
 
 extension AshraiConfiguration {
+    /// `delivery.<channel>.*`: a gateway, or nil when its URL is not set. The credential only from
+    /// the environment (`tokenVariable`) or the file `delivery.<channel>.tokenFile` names.
+    static func loadGateway(_ channel: String, tokenVariable: String, reader: (String) -> String?,
+                            environment: [String: String]) throws -> GatewaySettings? {
+        let prefix = "delivery.\(channel)."
+        guard let url = reader(prefix + "url")?.trimmingCharacters(in: .whitespaces), !url.isEmpty else { return nil }
+        guard url.hasPrefix("https://") || url.hasPrefix("http://"), URL(string: url)?.host != nil else {
+            throw Problem(description: "\(prefix)url must be an http:// or https:// URL")
+        }
+        var gateway = GatewaySettings(url: url)
+        if let header = reader(prefix + "header"), !header.isEmpty {
+            guard header.utf8.count <= 64, header.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-") }) else {
+                throw Problem(description: "\(prefix)header must be a header name (letters, digits and -)")
+            }
+            gateway.authHeader = header
+        }
+        if let token = environment[tokenVariable], !token.isEmpty {
+            gateway.token = token
+        } else if let file = reader(prefix + "tokenFile"), !file.isEmpty {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw Problem(description: "\(prefix)tokenFile: cannot read \(file)") }
+            gateway.token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let body = reader(prefix + "body"), !body.isEmpty { gateway.body = body }
+        guard gateway.requestBody(to: "+972500000000", text: "שלום \"quoted\"\n", reference: "x@y") != nil else {
+            throw Problem(description: "\(prefix)body must be a JSON template; put {{to}}, {{text}}, {{sender}} and {{reference}} inside JSON strings")
+        }
+        if let field = reader(prefix + "idField"), !field.isEmpty { gateway.idField = field }
+        if let sender = reader(prefix + "sender") { gateway.sender = sender }
+        gateway.caFile = reader(prefix + "caFile").flatMap { $0.isEmpty ? nil : $0 }
+        return gateway
+    }
+
     /// `delivery.*` from the configuration; the SMTP password only from `ASHRAI_SMTP_PASSWORD` or
     /// the file `delivery.smtp.passwordFile` names, never from the YAML itself.
     static func loadDelivery(reader: (String) -> String?, environment: [String: String], into settings: inout DeliverySettings) throws {
@@ -49,6 +84,8 @@ extension AshraiConfiguration {
             }
             settings.fromAddress = from
         }
+        settings.sms = try loadGateway("sms", tokenVariable: "ASHRAI_SMS_TOKEN", reader: reader, environment: environment)
+        settings.whatsapp = try loadGateway("whatsapp", tokenVariable: "ASHRAI_WHATSAPP_TOKEN", reader: reader, environment: environment)
         if let name = reader("delivery.fromName") { settings.fromName = name }
         if let replyTo = reader("delivery.replyTo"), !replyTo.isEmpty { settings.replyTo = replyTo }
         if let text = reader("delivery.hours") {

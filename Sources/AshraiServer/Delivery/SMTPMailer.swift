@@ -45,11 +45,12 @@ final class SMTPMailer: Sendable {
 
     func shutdown() async { try? await threads.shutdownGracefully() }
 
-    /// Hands `mail` to the server; what happened, classified (`DeliveryOutcome.smtp`).
-    func send(_ mail: OutgoingMail) async -> DeliveryOutcome {
+    /// Hands `mail` to the server as the bytes `raw` (`MailFormat.message(mail)`, kept by the
+    /// caller as what was sent); what happened, classified (`DeliveryOutcome.smtp`).
+    func send(_ mail: OutgoingMail, raw: [UInt8]) async -> DeliveryOutcome {
         let settings = self.settings
         do {
-            return try await threads.runIfActive { Self.sendBlocking(mail, settings: settings) }
+            return try await threads.runIfActive { Self.sendBlocking(mail, raw: raw, settings: settings) }
         } catch {
             return .temporary("the mailer is shutting down")
         }
@@ -62,10 +63,10 @@ final class SMTPMailer: Sendable {
         init(_ bytes: [UInt8]) { self.bytes = bytes }
     }
 
-    static func sendBlocking(_ mail: OutgoingMail, settings: SMTPSettings) -> DeliveryOutcome {
+    static func sendBlocking(_ mail: OutgoingMail, raw: [UInt8], settings: SMTPSettings) -> DeliveryOutcome {
         guard let handle = curl_easy_init() else { return .temporary("libcurl could not start") }
         defer { curl_easy_cleanup(handle) }
-        let upload = Upload(MailFormat.message(mail))
+        let upload = Upload(raw)
         let recipients: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "<\(mail.to)>")
         defer { curl_slist_free_all(recipients) }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)

@@ -7,19 +7,6 @@ import Postgres
 /// overdue invoices and what pauses them, asks `Dunning.plan` (AshraiCore) what moves, and stores
 /// the outcome: letters, holds, referrals and the `dunning_steps` that make each level happen once.
 enum DunningRun {
-    /// Who a letter is written to.
-    struct Recipient: Sendable {
-        var name: String
-        var code: String?
-        var language: String
-        /// Nil when the customer has none, or the mail server refused it.
-        var email: String?
-        /// The name and postal address, as the envelope's window shows them.
-        var address: String? = nil
-
-        var postalAddress: String { [name, address ?? ""].filter { !$0.isEmpty }.joined(separator: "\n") }
-    }
-
     /// What a run did, in counts (for the log), and its reply.
     struct Outcome: Sendable {
         var asOf: PostgresDate
@@ -53,6 +40,8 @@ enum DunningRun {
         var disputed: Bool
         var inPlan: Bool
         var assigned: Bool
+        /// The customer wants a courtesy reminder before the due date.
+        var courtesy: Bool
     }
 
     /// The run itself. Two runs (two daemons, or the scheduler and a manager) take the same
@@ -67,6 +56,8 @@ enum DunningRun {
         let (version, levels, _) = try await DunningPolicyStore.policy(services: services, on: tx)
         let plans = try await PlanMethods.checkPlans(asOf: asOf, write: !dryRun, context: context, on: tx)
         let defaultedNow = Set(plans.defaulted)
+        // Courtesy reminders look ahead of the due date, for the customers who want them.
+        let courtesyLead = levels.map { -$0.daysOverdue }.max().map { max(0, $0) } ?? 0
 
         let rows = try await tx.query("""
             SELECT i.id, i.customer_id, i.number, i.issue_date, i.due_date, i.terms_basis, i.net_days,
@@ -80,9 +71,11 @@ enum DunningRun {
                    EXISTS (SELECT 1 FROM assignment_invoices ai JOIN assignments a ON a.id = ai.assignment_id
                            WHERE ai.invoice_id = i.id AND NOT ai.released AND a.status = 'active') AS assigned,
                    (SELECT string_agg(p.id::text, ',') FROM plan_invoices pi JOIN plans p ON p.id = pi.plan_id
-                    WHERE pi.invoice_id = i.id AND p.status = 'active') AS plans
-            FROM invoices i
-            WHERE i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND i.due_date < \(asOf)::date AND i.issue_date <= \(asOf)::date
+                    WHERE pi.invoice_id = i.id AND p.status = 'active') AS plans,
+                   c.courtesy_reminders AS courtesy
+            FROM invoices i JOIN customers c ON c.id = i.customer_id
+            WHERE i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND i.issue_date <= \(asOf)::date
+              AND (i.due_date < \(asOf)::date OR (c.courtesy_reminders AND i.due_date <= \(asOf)::date + \(courtesyLead)::integer))
             ORDER BY i.customer_id, i.due_date, i.id
             """)
         let candidates: [Candidate] = try rows.map { row in
@@ -98,7 +91,8 @@ enum DunningRun {
                 delivered: Set((try row.decode(String?.self, column: "delivered") ?? "").split(separator: ",").compactMap { Int($0) }),
                 lastDateToPay: try row.decode(PostgresDate?.self, column: "last_date_to_pay")?.daysSinceEpoch,
                 disputed: try row.decode(Bool.self, column: "disputed"),
-                inPlan: planIDs.contains { !defaultedNow.contains($0) }, assigned: try row.decode(Bool.self, column: "assigned"))
+                inPlan: planIDs.contains { !defaultedNow.contains($0) }, assigned: try row.decode(Bool.self, column: "assigned"),
+                courtesy: try row.decode(Bool.self, column: "courtesy"))
         }
         // Open promises pause the invoices they name, or all of the customer's when they name none.
         var promisedCustomers: Set<Int64> = []
@@ -112,7 +106,7 @@ enum DunningRun {
                 daysOverdue: candidate.daysOverdue, reached: candidate.reached,
                 pause: Dunning.pause(assigned: candidate.assigned, disputed: candidate.disputed, inPlan: candidate.inPlan,
                                      promised: promisedCustomers.contains(candidate.customerID) || promisedInvoices.contains(candidate.invoiceID)),
-                lastDateToPay: candidate.lastDateToPay, delivered: candidate.delivered))
+                lastDateToPay: candidate.lastDateToPay, delivered: candidate.delivered, courtesy: candidate.courtesy))
         }, levels: levels, asOfDay: asOf.daysSinceEpoch)
         let skipped: [JSONValue] = plan.skipped.map { skip in
             ["invoice_id": .id(skip.invoiceID), "customer_id": .id(skip.customerID), "level": .int(skip.level), "reason": .string(skip.pause.rawValue)]
@@ -132,20 +126,8 @@ enum DunningRun {
         var referrals: [JSONValue] = []
         let interest = plan.steps.isEmpty ? [:] : try await StatementMethods.accruedInterest(
             invoiceIDs: plan.steps.flatMap(\.invoiceIDs), asOf: asOf, on: tx)
-        // Name, code and language of every customer written to, in one read.
-        // (and the e-mail address, unless the mail server refused it).
-        var people: [Int64: Recipient] = [:]
-        if !customersWritten.isEmpty {
-            for row in try await tx.query("""
-                SELECT id, name, code, language, CASE WHEN email_refused_at IS NULL THEN nullif(email, '') END AS email, address
-                FROM customers WHERE id = ANY(\(PostgresArray(customersWritten.map { String($0) }))::bigint[])
-                """) {
-                people[try row.decode(Int64.self, column: "id")] = Recipient(
-                    name: try row.decode(String.self, column: "name"), code: try row.decode(String?.self, column: "code"),
-                    language: try row.decode(String?.self, column: "language") ?? "he", email: try row.decode(String?.self, column: "email"),
-                    address: try row.decode(String?.self, column: "address"))
-            }
-        }
+        // Name, code, language and addresses of every customer written to, in one read.
+        let people = try await LetterStore.recipients(customersWritten, on: tx)
         for (customerID, level, ids) in plan.steps {
             let levelNumber = level.level
             let invoices = ids.compactMap { byID[$0] }
@@ -155,11 +137,9 @@ enum DunningRun {
                 let next = levels.first { $0.level == levelNumber + 1 }
                 // Only a letter that follows one the customer actually received may say "despite our earlier reminder"
                 // (after downtime, catch-up sends a later level first).
-                let hadEarlier = invoices.contains { invoice in
-                    invoice.delivered.contains { $0 < levelNumber && $0 <= levels.count && levels[$0 - 1].action.isCommunication }
-                }
+                let hadEarlier = invoices.contains { Dunning.followsEarlierNotice(level: levelNumber, delivered: $0.delivered, levels: levels) }
                 let letter = try await writeLetter(services: services, assets: assets, context: context, customerID: customerID,
-                                                   customer: people[customerID] ?? Recipient(name: "", code: nil, language: "he", email: nil), level: level,
+                                                   customer: people[customerID] ?? LetterStore.Recipient(name: "", code: nil, language: "he"), level: level,
                                                    nextFee: next?.fee ?? 0, hadEarlierLetter: hadEarlier, invoices: invoices, interest: interest,
                                                    asOf: asOf, runID: runID, dryRun: dryRun, on: tx)
                 letterID = letter.id
@@ -199,72 +179,44 @@ enum DunningRun {
     }
 
     /// Renders (and, unless dry, stores) one letter to a customer covering `invoices` at `level`,
-    /// and logs it as an interaction of kind `letter`.
+    /// logs it as an interaction of kind `letter` and queues it on the level's channels.
     static func writeLetter(services: Services, assets: CollectionAssets, context: CallContext, customerID: Int64,
-                            customer: Recipient, level: Dunning.Level,
+                            customer: LetterStore.Recipient, level: Dunning.Level,
                             nextFee: Decimal, hadEarlierLetter: Bool, invoices: [Candidate], interest: [Int64: Decimal], asOf: PostgresDate, runID: Int64?,
                             dryRun: Bool, on tx: PostgresConnection) async throws -> (id: Int64?, total: Decimal) {
-        let preferred = customer.language
-        let language = assets.templates.has(level.template, language: preferred) ? preferred : "en"
+        let language = LetterStore.language(template: level.template, preferred: customer.language, assets: assets)
         let currency = services.settings.currency
-        func money(_ value: Decimal) -> JSONValue { .string(LetterFormat.amount(value, currency: currency, language: language)) }
-        func day(_ date: PostgresDate) -> JSONValue { .string(LetterFormat.date(year: date.year, month: date.month, day: date.day, language: language)) }
+        let format = LetterStore.Format(language: language, currency: currency)
         let amounts = Dunning.LetterTotal(open: invoices.reduce(Decimal(0)) { $0 + $1.open },
                                           interest: invoices.reduce(Decimal(0)) { $0 + (interest[$1.invoiceID] ?? 0) }, fee: level.fee)
         let (openTotal, interestTotal, total) = (amounts.open, amounts.interest, amounts.total)
-        let lastDate = PostgresDate(daysSinceEpoch: Dunning.lastDateToPay(letterDay: asOf.daysSinceEpoch, level: level))
-        let business = services.settings.collections.business
-        var businessJSON: JSONObject = [:]
-        for (key, value) in [("name", business.name), ("phone", business.phone), ("email", business.email), ("address", business.address),
-                             ("contact_name", business.contactName), ("bank_transfer", business.bankTransfer),
-                             ("card_payment", business.cardPayment), ("digital_payment", business.digitalPayment)] where !value.isEmpty {
-            businessJSON[key] = .string(value)
-        }
-        let code = customer.code
-        let data: JSONValue = [
-            "business": .object(businessJSON),
-            "customer": ["id": .id(customerID), "name": .string(customer.name),
-                         "reference": .string(Dunning.customerReference(code: code, id: customerID, language: language))],
-            "letter_date": day(asOf), "last_date_to_pay": day(lastDate), "level": .int(level.level), "action": .string(level.action.rawValue),
-            "had_earlier_letter": .bool(hadEarlierLetter),
+        let lastDate = PostgresDate(daysSinceEpoch: Dunning.lastDateToPay(
+            letterDay: asOf.daysSinceEpoch, level: level, earliestDue: invoices.map(\.dueDate.daysSinceEpoch).min()))
+        var data = LetterStore.baseData(services: services, customerID: customerID, recipient: customer, format: format, day: asOf)
+        let letterFields: JSONObject = [
+            "last_date_to_pay": format.day(lastDate), "level": .int(level.level), "action": .string(level.action.rawValue),
+            "had_earlier_letter": .bool(hadEarlierLetter), "courtesy": .bool(level.isCourtesy), "invoice_table": true,
             "invoices": .array(invoices.map { invoice in
                 let accrued = interest[invoice.invoiceID] ?? 0
-                return ["id": .id(invoice.invoiceID), "number": .string(invoice.number), "issue_date": day(invoice.issueDate),
-                        "due_date": day(invoice.dueDate), "open_amount": money(invoice.open), "days_overdue": .int(invoice.daysOverdue),
+                return ["id": .id(invoice.invoiceID), "number": .string(invoice.number), "issue_date": format.day(invoice.issueDate),
+                        "due_date": format.day(invoice.dueDate), "open_amount": format.money(invoice.open), "days_overdue": .int(invoice.daysOverdue),
+                        "days_until_due": .int(max(0, -invoice.daysOverdue)),
                         "terms": .string(invoice.termsBasis.describe(netDays: invoice.netDays, language: language)),
-                        "interest": money(accrued), "has_interest": .bool(accrued > 0)]
+                        "interest": format.money(accrued), "has_interest": .bool(accrued > 0)]
             }),
-            "open_total": money(openTotal), "interest_total": money(interestTotal), "has_interest": .bool(interestTotal > 0),
-            "fee": money(level.fee), "has_fee": .bool(level.fee > 0), "next_fee": money(nextFee), "has_next_fee": .bool(nextFee > 0),
-            "total": money(total),
+            "open_total": format.money(openTotal), "interest_total": format.money(interestTotal), "has_interest": .bool(interestTotal > 0),
+            "fee": format.money(level.fee), "has_fee": .bool(level.fee > 0), "next_fee": format.money(nextFee), "has_next_fee": .bool(nextFee > 0),
+            "total": format.money(total),
             "amounts": ["open": .money(openTotal, currency), "interest": .money(interestTotal, currency), "fee": .money(level.fee, currency),
                         "total": .money(total, currency), "last_date_to_pay": .date(lastDate)],
         ]
+        for (key, value) in letterFields { data[key] = value }
         guard !dryRun else { return (nil, total) }   // a dry run reports totals; rendering is the run's
-        let rendered: (text: String, html: String)
-        do { rendered = try assets.templates.render(template: level.template, language: language, data: data) } catch {
-            throw RPCFailure(.internalError, "the letter template \(level.template).\(language) could not be rendered")
-        }
-        let id = try await tx.query("""
-            INSERT INTO letters (customer_id, run_id, level, action, template, language, as_of, last_date_to_pay, total, fee, data, body_text, body_html)
-            VALUES (\(customerID), \(runID), \(level.level), \(level.action.rawValue), \(level.template), \(language), \(asOf), \(lastDate),
-                    \(total), \(level.fee), \(data), \(rendered.text), \(rendered.html))
-            RETURNING id
-            """).scalar(Int64.self)
-        _ = try await InteractionMethods.insert(
-            customerID: customerID, kind: .letter, channelDetail: level.template, occurredAt: nil,
-            summary: "Dunning level \(level.level) (\(level.action.rawValue)): letter #\(id), total \(Money(total, currency).text), pay by \(lastDate)",
-            outcome: nil, reason: nil, invoiceIDs: invoices.map(\.invoiceID), correctsID: nil, letterID: id, context: context, on: tx)
-        // E-mail when the business sends it and the customer has an address the server accepts; else post
-        // (printed in a batch: `letters.print`).
-        let subject = LetterTemplates.subject(ofText: rendered.text) ?? services.settings.collections.business.name
-        if let email = customer.email, services.settings.delivery.smtp != nil {
-            try await OutboxStore.queue(letterID: id, customerID: customerID, channel: .email, recipient: email, subject: subject,
-                                        text: rendered.text, html: rendered.html, delivery: services.settings.delivery, on: tx)
-        } else {
-            try await OutboxStore.queue(letterID: id, customerID: customerID, channel: .post, recipient: customer.postalAddress,
-                                        subject: subject, text: rendered.text, html: rendered.html, delivery: services.settings.delivery, on: tx)
-        }
+        let id = try await LetterStore.write(LetterStore.Draft(
+            kind: .dunning, customerID: customerID, template: level.template, language: language, asOf: asOf, data: data, total: total,
+            fee: level.fee, level: level, lastDateToPay: lastDate, runID: runID, invoiceIDs: invoices.map(\.invoiceID),
+            summary: "Dunning level \(level.level) (\(level.isCourtesy ? "courtesy reminder" : level.action.rawValue)), total \(Money(total, currency).text), pay by \(lastDate)",
+            channels: level.channels), recipient: customer, services: services, context: context, on: tx)
         return (id, total)
     }
 

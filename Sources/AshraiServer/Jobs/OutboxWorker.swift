@@ -11,7 +11,10 @@ import ServiceLifecycle
 /// `unknown` (for a person to decide) rather than being sent again blindly.
 public struct OutboxWorker: Service {
     let services: Services
-    let mailer: SMTPMailer
+    /// Nil when e-mail is off; then only the gateways' messages are sent.
+    let mailer: SMTPMailer?
+    /// Nil when no SMS or WhatsApp gateway is configured.
+    let gateway: HTTPGateway?
     let logger: Logger
 
     /// What one pass did.
@@ -28,9 +31,20 @@ public struct OutboxWorker: Service {
     /// Whether letters can be attached as PDFs (WeasyPrint is installed).
     public static var canAttachPDF: Bool { LetterPDF.executable != nil }
 
-    public init(services: Services, smtp: SMTPSettings, logger: Logger) {
+    /// The channels a worker sends (post is printed by staff: `letters.print`).
+    var channels: [MessageChannel] {
+        let delivery = services.settings.delivery
+        return (delivery.smtp != nil ? [.email] : []) + (delivery.sms != nil ? [.sms] : []) + (delivery.whatsapp != nil ? [.whatsapp] : [])
+    }
+
+    /// Whether there is anything for a worker to send with.
+    public static func isNeeded(_ delivery: DeliverySettings) -> Bool { delivery.smtp != nil || delivery.sms != nil || delivery.whatsapp != nil }
+
+    public init(services: Services, logger: Logger) {
         self.services = services
-        self.mailer = SMTPMailer(settings: smtp)
+        let delivery = services.settings.delivery
+        self.mailer = delivery.smtp.map { SMTPMailer(settings: $0) }
+        self.gateway = delivery.sms != nil || delivery.whatsapp != nil ? HTTPGateway() : nil
         self.logger = logger
     }
 
@@ -48,7 +62,7 @@ public struct OutboxWorker: Service {
             }
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { break }
         }
-        await mailer.shutdown()
+        await mailer?.shutdown()
     }
 
     /// One pass: recover interrupted sends, then (inside the sending hours) claim a batch, re-check
@@ -76,7 +90,7 @@ public struct OutboxWorker: Service {
             let rows = try await tx.query("""
                 SELECT \(unescaped: OutboxStore.columns) FROM messages m
                 WHERE m.state IN (\(unescaped: MessageState.due.map { "'\($0.rawValue)'" }.joined(separator: ", "))) AND m.next_attempt_at <= now()
-                  AND m.channel = 'email'
+                  AND m.channel = ANY(\(PostgresArray(channels.map(\.rawValue)))::text[])
                 ORDER BY m.next_attempt_at, m.id LIMIT \(delivery.batchSize)
                 FOR UPDATE SKIP LOCKED
                 """)
@@ -99,6 +113,26 @@ public struct OutboxWorker: Service {
         }
         pass.cancelled = cancelled
         for message in claimed {
+            let (outcome, raw, attachments) = await handOver(message)
+            try await services.transaction(daemon) { tx in
+                try await Self.record(outcome, for: message, raw: raw, attachments: attachments, services: services, context: daemon, on: tx)
+            }
+            switch Self.state(after: outcome, attempts: message.attempts, retry: delivery.retry) {
+            case .sent: pass.sent += 1
+            case .retrying: pass.retrying += 1
+            default: pass.failed += 1
+            }
+        }
+        return pass
+    }
+
+    /// Sends one claimed message on its channel: what happened, the exact bytes handed over, and
+    /// the attachments they carry.
+    func handOver(_ message: MessageRecord) async -> (DeliveryOutcome, [UInt8], JSONValue) {
+        let delivery = services.settings.delivery
+        switch message.channel {
+        case .email:
+            guard let mailer else { return (.temporary("e-mail is not configured on this daemon"), [], []) }
             var outgoing = mail(for: message)
             var attachments: JSONValue = []
             if let html = message.bodyHtml, delivery.attachPDF, LetterPDF.executable != nil {
@@ -113,18 +147,17 @@ public struct OutboxWorker: Service {
                     logger.warning("letter PDF not made; sending without it", metadata: ["message": "\(message.id)", "error": "\(error)"])
                 }
             }
-            let outcome = await mailer.send(outgoing)
-            let recorded = attachments
-            try await services.transaction(daemon) { tx in
-                try await Self.record(outcome, for: message, attachments: recorded, delivery: delivery, context: daemon, on: tx)
+            let raw = MailFormat.message(outgoing)
+            return (await mailer.send(outgoing, raw: raw), raw, attachments)
+        case .sms, .whatsapp:
+            guard let gateway, let settings = message.channel == .sms ? delivery.sms : delivery.whatsapp else {
+                return (.temporary("\(message.channel.rawValue) is not configured on this daemon"), [], [])
             }
-            switch Self.state(after: outcome, attempts: message.attempts, retry: delivery.retry) {
-            case .sent: pass.sent += 1
-            case .retrying: pass.retrying += 1
-            default: pass.failed += 1
-            }
+            let (outcome, body) = await gateway.send(to: message.recipient, text: message.bodyText, reference: message.messageID, settings: settings)
+            return (outcome, body, [])
+        case .post:
+            return (.temporary("post is printed by staff (letters.print)"), [], [])
         }
-        return pass
     }
 
     func mail(for message: MessageRecord) -> OutgoingMail {
@@ -143,18 +176,26 @@ public struct OutboxWorker: Service {
         }
     }
 
-    /// Stores what a hand-off did, with its audit row; a sent letter is logged in the customer's
-    /// interactions, and a refused address is flagged so no more e-mail goes to it.
-    static func record(_ outcome: DeliveryOutcome, for message: MessageRecord, attachments: JSONValue = [], delivery: DeliverySettings,
-                       context: CallContext, on tx: PostgresConnection) async throws {
+    /// Stores what a hand-off did, with its audit row: a sent message is logged in the customer's
+    /// interactions (pointing at the message and so at the bytes sent); an address refused for good
+    /// is flagged so nothing more goes to it, and the letter falls back to its next channel.
+    static func record(_ outcome: DeliveryOutcome, for message: MessageRecord, raw: [UInt8] = [], attachments: JSONValue = [],
+                       services: Services, context: CallContext, on tx: PostgresConnection) async throws {
+        let delivery = services.settings.delivery
         let state = state(after: outcome, attempts: message.attempts, retry: delivery.retry)
+        var details: JSONObject = ["outcome": .string(state.rawValue), "attempt": .int(message.attempts)]
         switch outcome {
         case .sent(let providerID):
-            try await OutboxStore.markSent(message, providerID: providerID, attachments: attachments, sentBy: nil, on: tx)
+            try await OutboxStore.markSent(message, providerID: providerID, attachments: attachments, raw: raw, sentBy: nil, on: tx)
+            let what = message.letterID.map { "letter #\($0)" } ?? "message #\(message.id)"
+            let summary = switch message.channel {
+            case .email: "E-mailed \(what) to \(message.recipient): \(message.subject) (Message-ID <\(message.messageID)>)"
+            default: "Sent \(what) by \(message.channel.rawValue) to \(message.recipient)\(providerID.map { " (gateway id \($0))" } ?? "")"
+            }
             _ = try await InteractionMethods.insert(
-                customerID: message.customerID, kind: .email, channelDetail: message.recipient, occurredAt: nil,
-                summary: "E-mailed \(message.letterID.map { "letter #\($0)" } ?? "message #\(message.id)") to \(message.recipient): \(message.subject) (Message-ID <\(message.messageID)>)",
-                outcome: nil, reason: nil, invoiceIDs: [], correctsID: nil, letterID: message.letterID, context: context, on: tx)
+                customerID: message.customerID, kind: message.channel == .email ? .email : .sms, channelDetail: message.recipient, occurredAt: nil,
+                summary: summary, outcome: nil, reason: nil, invoiceIDs: [], correctsID: nil, letterID: message.letterID, messageID: message.id,
+                context: context, on: tx)
         case .temporary(let error):
             let delay = delivery.retry.delay(afterAttempts: message.attempts) ?? 0
             try await tx.query("""
@@ -162,17 +203,26 @@ public struct OutboxWorker: Service {
                     next_attempt_at = now() + make_interval(secs => \(delay))
                 WHERE id = \(message.id)
                 """)
+            if state == .failed, let channel = try await LetterStore.fallBack(from: message, services: services, on: tx) {
+                details["fallback"] = .string(channel.rawValue)
+            }
         case .permanent(let error, let badAddress):
             try await tx.query("UPDATE messages SET state = 'failed', last_error = \(error), updated_at = now() WHERE id = \(message.id)")
             if badAddress {
-                try await tx.query("UPDATE customers SET email_refused_at = now() WHERE id = \(message.customerID) AND email = \(message.recipient)")
+                let (column, what) = message.channel == .email ? ("email", "mail server") : ("phone", "\(message.channel.rawValue) gateway")
+                try await tx.query("""
+                    UPDATE customers SET \(unescaped: column)_refused_at = now() WHERE id = \(message.customerID) AND btrim(\(unescaped: column)) = \(message.recipient)
+                    """)
                 _ = try await InteractionMethods.insert(
                     customerID: message.customerID, kind: .note, channelDetail: message.recipient, occurredAt: nil,
-                    summary: "The mail server refused \(message.recipient) (\(error)): no more e-mail goes there until the address is changed",
-                    outcome: nil, reason: nil, invoiceIDs: [], correctsID: nil, letterID: message.letterID, context: context, on: tx)
+                    summary: "The \(what) refused \(message.recipient) (\(error)): nothing more goes there until the \(column == "email" ? "address" : "number") is changed",
+                    outcome: nil, reason: nil, invoiceIDs: [], correctsID: nil, letterID: message.letterID, messageID: message.id,
+                    context: context, on: tx)
+            }
+            if let channel = try await LetterStore.fallBack(from: message, services: services, on: tx) {
+                details["fallback"] = .string(channel.rawValue)
             }
         }
-        try await Audit.record(tx, context: context, method: "outbox.send", entity: "message", entityID: String(message.id),
-                               details: ["outcome": .string(state.rawValue), "attempt": .int(message.attempts)])
+        try await Audit.record(tx, context: context, method: "outbox.send", entity: "message", entityID: String(message.id), details: details)
     }
 }

@@ -7,7 +7,7 @@ import Postgres
 struct CustomerRecord: Sendable {
     static let columns = """
         c.id, c.code, c.name, c.legal_id, c.email, c.phone, c.address, c.preferred_channel, c.language, c.notes,
-        c.status, c.closed_reason, c.grade, c.score, c.next_review_on, c.created_at, c.version
+        c.status, c.closed_reason, c.grade, c.score, c.next_review_on, c.created_at, c.version, c.courtesy_reminders
         """
     static let editable = ["code", "name", "legal_id", "email", "phone", "address", "preferred_channel", "language", "notes"]
 
@@ -19,6 +19,8 @@ struct CustomerRecord: Sendable {
     var nextReviewOn: PostgresDate?
     var createdAt: Date
     var version: Int
+    /// Wants a courtesy reminder before the due date (a policy level with negative days).
+    var courtesyReminders: Bool
 
     init(row: PostgresRow) throws {
         id = try row.decode(Int64.self, column: "id")
@@ -35,6 +37,7 @@ struct CustomerRecord: Sendable {
         nextReviewOn = try row.decode(PostgresDate?.self, column: "next_review_on")
         createdAt = try row.decode(Date.self, column: "created_at")
         version = try row.decode(Int.self, column: "version")
+        courtesyReminders = try row.decode(Bool.self, column: "courtesy_reminders")
     }
 
     var json: JSONValue {
@@ -46,6 +49,7 @@ struct CustomerRecord: Sendable {
         object["next_review_on"] = .date(nextReviewOn)
         object["created_at"] = .string(rfc3339(createdAt))
         object["version"] = .int(version)
+        object["courtesy_reminders"] = .bool(courtesyReminders)
         return .object(object)
     }
 
@@ -158,15 +162,16 @@ enum CustomerMethods {
         guard params.has("name") else { throw RPCFailure.invalidParams("name", "name is required") }
         let fields = try editableFields(params, country: services.settings.country)
         let duplicateReason = try duplicateLegalIDReason(params)
+        let courtesy = try params.optionalBool("courtesy_reminders") ?? false
         let current = context
         do {
             return try await services.transaction(current, joining: existing) { tx in
                 let others = try await checkLegalID(fields["legal_id"] ?? nil, excluding: nil, duplicateReason: duplicateReason, on: tx)
                 let id = try await tx.query("""
-                    INSERT INTO customers (code, name, legal_id, email, phone, address, preferred_channel, language, notes)
+                    INSERT INTO customers (code, name, legal_id, email, phone, address, preferred_channel, language, notes, courtesy_reminders)
                     VALUES (\(fields["code"] ?? nil), \(fields["name"] ?? nil), \(fields["legal_id"] ?? nil), \(fields["email"] ?? nil),
                             \(fields["phone"] ?? nil), \(fields["address"] ?? nil), \(fields["preferred_channel"] ?? nil),
-                            \((fields["language"] ?? nil) ?? "he"), \(fields["notes"] ?? nil))
+                            \((fields["language"] ?? nil) ?? "he"), \(fields["notes"] ?? nil), \(courtesy))
                     RETURNING id
                     """).scalar(Int64.self)
                 let customer = try await CustomerRecord.require(id, on: tx)
@@ -218,6 +223,7 @@ enum CustomerMethods {
         guard let version = try params.optionalInt("version") else { throw RPCFailure.invalidParams("version", "version is required") }
         let changes = try editableFields(params, country: services.settings.country)
         let duplicateReason = try duplicateLegalIDReason(params)
+        let courtesy = try params.optionalBool("courtesy_reminders")
         let current = context
         do {
             return try await services.transaction(current) { tx in
@@ -236,6 +242,8 @@ enum CustomerMethods {
                     UPDATE customers SET code = \(merged["code"] ?? nil), name = \(merged["name"] ?? nil),
                         legal_id = \(merged["legal_id"] ?? nil), email = \(merged["email"] ?? nil), phone = \(merged["phone"] ?? nil),
                         email_refused_at = CASE WHEN email IS DISTINCT FROM \(merged["email"] ?? nil) THEN NULL ELSE email_refused_at END,
+                        phone_refused_at = CASE WHEN phone IS DISTINCT FROM \(merged["phone"] ?? nil) THEN NULL ELSE phone_refused_at END,
+                        courtesy_reminders = coalesce(\(courtesy), courtesy_reminders),
                         address = \(merged["address"] ?? nil), preferred_channel = \(merged["preferred_channel"] ?? nil),
                         language = \(merged["language"] ?? nil), notes = \(merged["notes"] ?? nil),
                         updated_at = now(), version = version + 1

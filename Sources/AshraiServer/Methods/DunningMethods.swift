@@ -13,13 +13,14 @@ enum DunningPolicy {
             let params = Params(object)
             do {
                 guard let level = try params.optionalInt("level", range: 1...20),
-                      let days = try params.optionalInt("days_overdue", range: 1...3650) else {
+                      let days = try params.optionalInt("days_overdue", range: -Dunning.courtesyDays.upperBound...3650) else {
                     throw RPCFailure.invalidParams("levels", "each level needs level and days_overdue")
                 }
                 let fee = try params.optionalMoney("fee") ?? 0
                 levels.append(Dunning.Level(level: level, daysOverdue: days, action: try params.choice("action", Dunning.Action.self),
                                             template: try params.string("template", maxLength: 64), fee: fee,
-                                            payWithinDays: try params.optionalInt("pay_within_days", range: 1...90) ?? 10))
+                                            payWithinDays: try params.optionalInt("pay_within_days", range: 1...90) ?? 10,
+                                            channels: try params.optionalChoices("channels", MessageChannel.self) ?? [.email]))
             } catch let failure as RPCFailure {
                 throw RPCFailure.invalidParams("levels", "level \(levels.count + 1): \(failure.message)")
             } catch {
@@ -33,7 +34,8 @@ enum DunningPolicy {
     static func json(_ levels: [Dunning.Level]) -> JSONValue {
         .array(levels.map {
             ["level": .int($0.level), "days_overdue": .int($0.daysOverdue), "action": .string($0.action.rawValue),
-             "template": .string($0.template), "fee": .money($0.fee), "pay_within_days": .int($0.payWithinDays)]
+             "template": .string($0.template), "fee": .money($0.fee), "pay_within_days": .int($0.payWithinDays),
+             "channels": .array($0.channels.map { .string($0.rawValue) })]
         })
     }
 }

@@ -13,7 +13,7 @@ enum InteractionMethods {
 
     static let columns = """
         x.id, x.customer_id, x.kind, x.channel_detail, x.occurred_at, x.summary, x.outcome, x.reason_for_nonpayment,
-        array_to_string(x.invoice_ids, ',') AS invoice_ids, x.corrects_id, x.letter_id, u.username AS created_by,
+        array_to_string(x.invoice_ids, ',') AS invoice_ids, x.corrects_id, x.letter_id, x.message_id, u.username AS created_by,
         (SELECT pr.id FROM promises pr WHERE pr.interaction_id = x.id) AS promise_id
         """
     static let from = "interactions x LEFT JOIN users u ON u.id = x.created_by"
@@ -35,6 +35,7 @@ enum InteractionMethods {
             "invoice_ids": .array(ids(try row.decode(String?.self, column: "invoice_ids"))),
             "corrects_id": try row.decode(Int64?.self, column: "corrects_id").map(JSONValue.id) ?? .null,
             "letter_id": try row.decode(Int64?.self, column: "letter_id").map(JSONValue.id) ?? .null,
+            "message_id": try row.decode(Int64?.self, column: "message_id").map(JSONValue.id) ?? .null,
             "created_by": .optional(try row.decode(String?.self, column: "created_by")),
             "promise_id": try row.decode(Int64?.self, column: "promise_id").map(JSONValue.id) ?? .null,
         ]
@@ -51,13 +52,14 @@ enum InteractionMethods {
 
     /// Writes an interaction (and its audit record) inside `tx`; letters and holds use it too.
     static func insert(customerID: Int64, kind: InteractionKind, channelDetail: String?, occurredAt: Date?, summary: String, outcome: String?,
-                       reason: String?, invoiceIDs: [Int64], correctsID: Int64?, letterID: Int64?, context: CallContext,
+                       reason: String?, invoiceIDs: [Int64], correctsID: Int64?, letterID: Int64?, messageID: Int64? = nil, context: CallContext,
                        on tx: PostgresConnection) async throws -> Int64 {
         let id = try await tx.query("""
             INSERT INTO interactions (customer_id, kind, channel_detail, occurred_at, summary, outcome, reason_for_nonpayment,
-                                      invoice_ids, corrects_id, letter_id, created_by)
+                                      invoice_ids, corrects_id, letter_id, message_id, created_by)
             VALUES (\(customerID), \(kind.rawValue), \(channelDetail), coalesce(\(occurredAt)::timestamptz, now()), \(summary), \(outcome),
-                    \(reason), \(PostgresArray(invoiceIDs.map { String($0) }))::bigint[], \(correctsID), \(letterID), \(context.session?.userID))
+                    \(reason), \(PostgresArray(invoiceIDs.map { String($0) }))::bigint[], \(correctsID), \(letterID), \(messageID),
+                    \(context.session?.userID))
             RETURNING id
             """).scalar(Int64.self)
         return id

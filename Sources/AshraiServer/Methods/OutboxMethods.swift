@@ -12,12 +12,14 @@ enum OutboxMethods {
     static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let state = try params.optionalChoice("state", MessageState.self)?.rawValue
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
+        let channel = try params.optionalChoice("channel", MessageChannel.self)?.rawValue
         let limit = try params.optionalInt("limit", range: 1...500) ?? 100
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
         let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: OutboxStore.columns) FROM messages m
             WHERE m.id > \(after) AND (\(state)::text IS NULL OR m.state = \(state))
               AND (\(customerID)::bigint IS NULL OR m.customer_id = \(customerID))
+              AND (\(channel)::text IS NULL OR m.channel = \(channel))
             ORDER BY m.id LIMIT \(limit)
             """) }
         return ["messages": .array(rows.decodeEach("message", logger: context.logger) { try $0.decode(MessageRecord.self).json() }),
@@ -26,7 +28,21 @@ enum OutboxMethods {
 
     static func get(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("id"))
-        return try await services.read(context) { try await OutboxStore.load(id, on: $0).json(bodies: true) }
+        let withRaw = try params.optionalBool("raw") ?? false
+        let maxReply = services.settings.maxReplyBytes
+        return try await services.read(context) { connection in
+            var json = try await OutboxStore.load(id, on: connection).json(bodies: true)
+            if withRaw, case .object(var object) = json {
+                let raw = try await connection.query("SELECT raw FROM messages WHERE id = \(id)").one().decode([UInt8]?.self, at: 0)
+                let encoded = raw.map { Data($0).base64EncodedString() }
+                if let encoded, encoded.utf8.count > maxReply - 65_536 {
+                    throw RPCFailure.invalidParams("raw", "the message is too large to return in one reply")
+                }
+                object["raw_base64"] = .optional(encoded)
+                json = .object(object)
+            }
+            return json
+        }
     }
 
     static func retry(services: Services, context: CallContext, params: Params) async throws -> JSONValue {

@@ -101,6 +101,22 @@ extension Params {
         return ids
     }
 
+    /// An optional list of distinct values of a string enumeration.
+    func optionalChoices<T: RawRepresentable & CaseIterable & Equatable>(_ name: String, _ type: T.Type) throws(RPCFailure) -> [T]? where T.RawValue == String {
+        guard let value = object[name], !value.isNull else { return nil }
+        let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let items = value.arrayValue, items.count <= T.allCases.count else {
+            throw RPCFailure.invalidParams(name, "\(name) must be a list of: \(allowed)")
+        }
+        var values: [T] = []
+        for item in items {
+            guard let text = item.stringValue, let choice = T(rawValue: text) else { throw RPCFailure.invalidParams(name, "\(name) must be a list of: \(allowed)") }
+            guard !values.contains(choice) else { throw RPCFailure.invalidParams(name, "\(name) names \(text) twice") }
+            values.append(choice)
+        }
+        return values
+    }
+
     func text(_ name: String, maxLength: Int = 2000) throws(RPCFailure) -> String {
         let value = try string(name, maxLength: maxLength).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !value.isEmpty else { throw .invalidParams(name, "\(name) must not be empty") }

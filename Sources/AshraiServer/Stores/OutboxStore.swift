@@ -23,12 +23,43 @@ struct MessageRecord: Decodable, Sendable {
     var createdAt: Date
     var sendingAt: Date?
     var sentAt: Date?
+    /// Where the letter goes if this message fails for good.
+    var fallback: [MessageChannel]
+    /// The exact bytes handed over, by hash and length (`outbox.get` with `raw` returns them).
+    var rawSha256: String?
+    var rawBytes: Int?
 
     enum CodingKeys: String, CodingKey {
         case id, letterID = "letter_id", customerID = "customer_id", channel, recipient, subject, bodyText = "body_text"
         case bodyHtml = "body_html", messageID = "message_id", state, attempts, nextAttemptAt = "next_attempt_at"
         case lastError = "last_error", providerID = "provider_id", cancelReason = "cancel_reason", createdAt = "created_at"
-        case sendingAt = "sending_at", sentAt = "sent_at"
+        case sendingAt = "sending_at", sentAt = "sent_at", fallback, rawSha256 = "raw_sha256", rawBytes = "raw_bytes"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(Int64.self, forKey: .id)
+        letterID = try c.decodeIfPresent(Int64.self, forKey: .letterID)
+        customerID = try c.decode(Int64.self, forKey: .customerID)
+        channel = try c.decode(MessageChannel.self, forKey: .channel)
+        recipient = try c.decode(String.self, forKey: .recipient)
+        subject = try c.decode(String.self, forKey: .subject)
+        bodyText = try c.decode(String.self, forKey: .bodyText)
+        bodyHtml = try c.decodeIfPresent(String.self, forKey: .bodyHtml)
+        messageID = try c.decode(String.self, forKey: .messageID)
+        state = try c.decode(MessageState.self, forKey: .state)
+        attempts = try c.decode(Int.self, forKey: .attempts)
+        nextAttemptAt = try c.decode(Date.self, forKey: .nextAttemptAt)
+        lastError = try c.decodeIfPresent(String.self, forKey: .lastError)
+        providerID = try c.decodeIfPresent(String.self, forKey: .providerID)
+        cancelReason = try c.decodeIfPresent(String.self, forKey: .cancelReason)
+        createdAt = try c.decode(Date.self, forKey: .createdAt)
+        sendingAt = try c.decodeIfPresent(Date.self, forKey: .sendingAt)
+        sentAt = try c.decodeIfPresent(Date.self, forKey: .sentAt)
+        // Stored as a comma-joined list; a channel this build does not know is left out rather than failing the row.
+        rawSha256 = try c.decodeIfPresent(String.self, forKey: .rawSha256)
+        rawBytes = try c.decodeIfPresent(Int.self, forKey: .rawBytes)
+        fallback = (try c.decodeIfPresent(String.self, forKey: .fallback) ?? "").split(separator: ",").compactMap { MessageChannel(rawValue: String($0)) }
     }
 
     /// The reply form; `bodies` adds the text and HTML (outbox.get).
@@ -40,6 +71,8 @@ struct MessageRecord: Decodable, Sendable {
             "next_attempt_at": .string(rfc3339(nextAttemptAt)), "last_error": .optional(lastError), "provider_id": .optional(providerID),
             "cancel_reason": .optional(cancelReason), "created_at": .string(rfc3339(createdAt)),
             "sending_at": sendingAt.map { .string(rfc3339($0)) } ?? .null, "sent_at": sentAt.map { .string(rfc3339($0)) } ?? .null,
+            "fallback": .array(fallback.map { .string($0.rawValue) }),
+            "raw_sha256": .optional(rawSha256), "raw_bytes": rawBytes.map(JSONValue.int) ?? .null,
         ]
         if bodies {
             object["body_text"] = .string(bodyText)
@@ -53,17 +86,19 @@ struct MessageRecord: Decodable, Sendable {
 enum OutboxStore {
     static let columns = """
         m.id, m.letter_id, m.customer_id, m.channel, m.recipient, m.subject, m.body_text, m.body_html, m.message_id, m.state,
-        m.attempts, m.next_attempt_at, m.last_error, m.provider_id, m.cancel_reason, m.created_at, m.sending_at, m.sent_at
+        m.attempts, m.next_attempt_at, m.last_error, m.provider_id, m.cancel_reason, m.created_at, m.sending_at, m.sent_at,
+        array_to_string(m.fallback, ',') AS fallback, m.raw_sha256, octet_length(m.raw) AS raw_bytes
         """
 
     /// Queues a letter on one channel (once: a second queueing of the same letter and channel is a no-op).
     static func queue(letterID: Int64?, customerID: Int64, channel: MessageChannel, recipient: String, subject: String, text: String,
-                      html: String?, delivery: DeliverySettings, on tx: PostgresConnection) async throws {
+                      html: String?, fallback: [MessageChannel] = [], delivery: DeliverySettings, on tx: PostgresConnection) async throws {
         let token = Secrets.token().prefix(16)
         let messageID = MailFormat.messageID(token: "\(letterID.map { "L\($0)" } ?? "M").\(token)", fromAddress: delivery.fromAddress)
         try await tx.query("""
-            INSERT INTO messages (letter_id, customer_id, channel, recipient, subject, body_text, body_html, message_id)
-            VALUES (\(letterID), \(customerID), \(channel.rawValue), \(recipient), \(subject), \(text), \(html), \(messageID))
+            INSERT INTO messages (letter_id, customer_id, channel, recipient, subject, body_text, body_html, message_id, fallback)
+            VALUES (\(letterID), \(customerID), \(channel.rawValue), \(recipient), \(subject), \(text), \(html), \(messageID),
+                    \(PostgresArray(fallback.map(\.rawValue)))::text[])
             ON CONFLICT (letter_id, channel) DO NOTHING
             """)
     }
@@ -89,11 +124,14 @@ enum OutboxStore {
 
     /// A message delivered (handed to the mail server, or printed for the post): it is sent, and so
     /// is its letter — what lets the sanction the letter announced follow.
-    static func markSent(_ message: MessageRecord, providerID: String? = nil, attachments: JSONValue, sentBy: Int64?,
+    /// `raw`: the exact bytes handed over (kept with their SHA-256), when there are any.
+    static func markSent(_ message: MessageRecord, providerID: String? = nil, attachments: JSONValue, raw: [UInt8] = [], sentBy: Int64?,
                          on tx: PostgresConnection) async throws {
+        let rawHash: String? = raw.isEmpty ? nil : Secrets.sha256Hex(raw)
+        let rawBytes: [UInt8]? = raw.isEmpty ? nil : raw
         try await tx.query("""
             UPDATE messages SET state = 'sent', sent_at = now(), provider_id = \(providerID), last_error = NULL,
-                attachments = \(attachments), updated_at = now()
+                attachments = \(attachments), raw = coalesce(\(rawBytes), raw), raw_sha256 = coalesce(\(rawHash), raw_sha256), updated_at = now()
             WHERE id = \(message.id)
             """)
         if let letterID = message.letterID {
