@@ -13,6 +13,7 @@ extension Schema {
         "customer_notified_on": nullable(date), "notification_interaction_id": nullable(id), "commission_rate": percent,
         "assigned_amount": money, "open_amount": money, "collected": money, "commission": money, "net": money, "invoice_ids": array(id),
         "notes": nullable(string), "activated_on": nullable(date), "ended_on": nullable(date), "end_reason": nullable(string), "created_at": instant,
+        "notice_letter_id": nullable(id),
     ], required: ["id", "agency_id", "customer_id", "status", "commission_rate", "assigned_amount", "collected", "commission", "invoice_ids"])
 
     static func agencyFields(required: Bool) -> [ParamSpec] {
@@ -52,10 +53,11 @@ extension MethodCatalog {
                        "recovery_rate": Schema.nullable(Schema.signedDecimal),
                    ], required: ["agency", "assignments", "assigned", "collected", "commission", "net", "recovery_rate"])),
         MethodSpec(name: "assignments.create",
-                   summary: "Hand open, overdue invoices of one customer to an agency. Without customer_notified_on it stays pending (the agency sees nothing); dunning stops for the invoices while it is active.",
+                   summary: "Hand open, overdue invoices of one customer to an agency. Without customer_notified_on Ashrai writes the referral notice (he/en) and delivers it through the outbox; the assignment stays pending (the agency sees nothing) until the notice is sent, and is then active, notified on the day it was sent. customer_notified_on records a notice given outside Ashrai instead; send_notice: false writes none (notify by hand later). Dunning stops for the invoices while it is active.",
                    access: managers,
                    params: [.required("agency_id", Schema.id), .required("customer_id", Schema.id), .required("invoice_ids", Schema.array(Schema.id)),
                             .optional("customer_notified_on", Schema.date), .optional("notification_interaction_id", Schema.id),
+                            .optional("send_notice", Schema.bool),
                             .optional("notes", Schema.text)],
                    result: Schema.assignment),
         MethodSpec(name: "assignments.notify", summary: "Record that the customer was told of the transfer; a pending assignment becomes active.",

@@ -32,11 +32,12 @@ extension Schema {
         "set_by": nullable(string), "set_at": nullable(instant),
     ], required: ["version", "levels", "is_default"])
     public static let letter = object([
-        "id": id, "customer_id": id, "customer_name": string, "run_id": nullable(id), "level": ["type": "integer"], "action": dunningAction,
-        "template": string, "language": string, "as_of": date, "last_date_to_pay": date, "total": money, "fee": money,
+        "id": id, "kind": oneOf(LetterKind.self), "customer_id": id, "customer_name": string, "run_id": nullable(id),
+        "level": nullable(["type": "integer"]), "action": nullable(dunningAction),
+        "template": string, "language": string, "as_of": date, "last_date_to_pay": nullable(date), "total": money, "fee": money,
         "status": oneOf(LetterStatus.self), "sent_channel": nullable(string), "sent_at": nullable(instant),
         "interaction_id": nullable(id), "text": string, "html": string, "data": ["type": "object"],
-    ], required: ["id", "customer_id", "level", "action", "language", "as_of", "last_date_to_pay", "total", "status"])
+    ], required: ["id", "kind", "customer_id", "level", "action", "language", "as_of", "last_date_to_pay", "total", "status"])
     public static let planStatus: JSONValue = oneOf(PlanStatus.self)
     public static let plan = object([
         "id": id, "customer_id": id, "status": planStatus, "principal": money, "interest_rate": nullable(percent), "interest_amount": money,
@@ -106,8 +107,11 @@ extension MethodCatalog {
                        "skipped_total": ["type": "integer", "description": "all skipped invoices; `skipped` lists the first 1000"],
                        "plans_defaulted": Schema.array(Schema.id),
                    ], required: ["as_of", "dry_run", "policy_version", "letters", "holds", "referrals", "skipped", "skipped_total", "plans_defaulted"])),
-        MethodSpec(name: "letters.list", summary: "Dunning letters, newest first (without their text).", access: staffAndAgency,
+        MethodSpec(name: "letters.list",
+                   summary: "Letters to customers, newest first (without their text): dunning letters, agency referral notices, plan confirmations and statements (kind).",
+                   access: staffAndAgency,
                    params: [.optional("customer_id", Schema.id), .optional("status", Schema.oneOf(LetterStatus.self)),
+                            .optional("kind", Schema.oneOf(LetterKind.self)),
                             .optional("limit", ["type": "integer", "minimum": 1, "maximum": 500])],
                    result: Schema.object(["letters": Schema.array(Schema.letter)], required: ["letters"])),
         MethodSpec(name: "letters.get", summary: "One letter: its rendered text and HTML and the data they were rendered from.", access: staffAndAgency,

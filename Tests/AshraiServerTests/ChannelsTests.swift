@@ -201,4 +201,73 @@ struct ChannelsTests {
             await jobs.shutdown()
         }
     }
+
+    @Test("the agency referral notice: written in the customer's language when the assignment is made, e-mailed by the outbox; the assignment stays pending until it is sent, then is active, notified on the day it was sent")
+    func referralNotice() async throws {
+        let delivery = try OutboxTests.delivery()
+        try await withCollections("channels_referral", configure: { $0.delivery = delivery }, now: { Self.sunday }) { _, client, database in
+            let customer = try await client.customer("מאפיית הגליל", language: "he")
+            let address = "galil.\(UInt32.random(in: 0...UInt32.max))@example.com"
+            _ = try await client.result("customers.update", ["id": customer, "version": 1, "email": .string(address)])
+            let invoice = try await client.invoice(customer, "2500.00", due: "2026-09-01")
+            let agency = try #require(try await client.result("agencies.create", ["name": "גביה בע\"מ", "commission_rate": "15", "phone": "03-555-1234"])["id"])
+            let assignment = try await client.result("assignments.create", ["agency_id": agency, "customer_id": customer, "invoice_ids": [invoice]])
+            #expect(assignment["status"] == "pending" && assignment["customer_notified_on"] == .null)
+            let letterID = try #require(assignment["notice_letter_id"])
+            let letter = try await client.result("letters.get", ["id": letterID])
+            let text = try #require(letter["text"]?.stringValue)
+            #expect(letter["kind"] == "agency_referral" && letter["language"] == "he" && letter["level"] == .null)
+            #expect(text.contains("גביה בע\"מ") && text.contains("03-555-1234") && text.contains("2,500.00 ₪"), "\(text)")
+            // Both languages exist; a plain `customer_notified_on` (a notice given outside Ashrai) still works and writes none.
+            let english = try await client.result("letters.list", ["kind": "agency_referral"])
+            #expect(english["letters"]?.arrayValue?.count == 1)
+            // Sent by the worker on Sunday: the assignment becomes active, notified that day, pointing at the notice's interaction.
+            let jobs = database.jobsClient()
+            let pass = try await OutboxTests.worker(database, jobs: jobs).drain()
+            #expect(pass.sent == 1)
+            let after = try await client.result("assignments.get", ["id": try #require(assignment["id"])])
+            #expect(after["status"] == "active" && after["customer_notified_on"] == "2026-11-29" && after["notification_interaction_id"] != .null)
+            let received = try TestSMTP.received().filter { ($0["to"]?.stringValue ?? "").contains(address) }
+            #expect(received.count == 1)
+            await jobs.shutdown()
+        }
+    }
+
+    @Test("an agreed plan is confirmed to the customer with its schedule; a statement goes on demand (ashrai statement N --send)")
+    func planConfirmationAndStatement() async throws {
+        let delivery = try OutboxTests.delivery()
+        try await withCollections("channels_plan", configure: { $0.delivery = delivery }, now: { Self.sunday }) { port, client, database in
+            let customer = try await client.customer("Plan Bakery Ltd")
+            _ = try await client.result("customers.update", ["id": customer, "version": 1, "email": "plan.\(UInt32.random(in: 0...UInt32.max))@example.com"])
+            let invoice = try await client.invoice(customer, "900.00", due: "2026-10-01")
+            let other = try await client.invoice(customer, "100.00", due: "2026-12-20", issued: "2026-11-20")
+            let plan = try await client.result("plans.create", [
+                "customer_id": customer, "invoice_ids": [invoice], "installments": 3, "frequency": "monthly", "first_due_on": "2026-12-15",
+                "agreed_on": "2026-11-29", "agreement_ref": "signed 29/11", "signed_by": "Noa, owner"])
+            #expect(plan["status"] == "active")
+            let confirmations = try #require(try await client.result("letters.list", ["kind": "plan_confirmation"])["letters"]?.arrayValue)
+            #expect(confirmations.count == 1)
+            let confirmation = try await client.result("letters.get", ["id": try #require(confirmations.first?["id"])])
+            let text = try #require(confirmation["text"]?.stringValue)
+            #expect(text.contains("15 Dec 2026") && text.contains("15 Jan 2026") == false && text.contains("15 Feb 2027") && text.contains("ILS 300.00"), "\(text)")
+            #expect(confirmation["html"]?.stringValue?.contains("<td>15 Jan 2027</td>") == true)
+            // A statement on demand, from the CLI.
+            let home = FileManager.default.temporaryDirectory.appendingPathComponent(Shared.unique("cli")).path
+            let cli = CLI(port: port, configHome: home)
+            #expect(try await cli.run(["login", "--username", "boss", "--password-stdin"], stdin: "collections admin password\n").status == 0)
+            let sent = try await cli.run(["statement", customer.intValue.map(String.init) ?? "0", "--send"])
+            #expect(sent.status == 0 && sent.stdout.contains("queued for delivery"), "\(sent.stderr)")
+            let statements = try #require(try await client.result("letters.list", ["kind": "statement"])["letters"]?.arrayValue)
+            let statement = try await client.result("letters.get", ["id": try #require(statements.first?["id"])])
+            let statementText = try #require(statement["text"]?.stringValue)
+            #expect(statementText.contains("ILS 1,000.00") && statementText.contains("Of which overdue: ILS 900.00") && statementText.contains("as of 29 Nov 2026"),
+                    "\(statementText)")
+            _ = other
+            // Both go out by e-mail.
+            let jobs = database.jobsClient()
+            let pass = try await OutboxTests.worker(database, jobs: jobs).drain()
+            #expect(pass.sent == 2)
+            await jobs.shutdown()
+        }
+    }
 }

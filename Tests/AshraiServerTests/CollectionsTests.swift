@@ -185,8 +185,8 @@ struct DunningTests {
             #expect(Set(letter["invoice_ids"]?.arrayValue ?? []) == Set([plain, proposed]))
             let reasons = Dictionary(uniqueKeysWithValues: (dry["skipped"]?.arrayValue ?? []).map { ($0["invoice_id"]!, $0["reason"]!) })
             #expect(reasons == [disputed: "open_dispute", planned: "active_installment_plan", promised: "open_promise"])
-            // A dry run writes nothing.
-            #expect(try await client.result("letters.list")["letters"] == [])
+            // A dry run writes nothing (the agreed plan's confirmation is the only letter).
+            #expect(try await client.result("letters.list", ["kind": "dunning"])["letters"] == [])
             _ = try await client.dunning("2026-03-20")
 
             // The business was right; the promise was broken (nothing paid by the 25th): both come back.

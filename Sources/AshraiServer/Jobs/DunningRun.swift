@@ -195,7 +195,7 @@ enum DunningRun {
         var data = LetterStore.baseData(services: services, customerID: customerID, recipient: customer, format: format, day: asOf)
         let letterFields: JSONObject = [
             "last_date_to_pay": format.day(lastDate), "level": .int(level.level), "action": .string(level.action.rawValue),
-            "had_earlier_letter": .bool(hadEarlierLetter), "courtesy": .bool(level.isCourtesy), "invoice_table": true,
+            "had_earlier_letter": .bool(hadEarlierLetter), "courtesy": .bool(level.isCourtesy), "invoice_table": true, "has_pay_by": true,
             "invoices": .array(invoices.map { invoice in
                 let accrued = interest[invoice.invoiceID] ?? 0
                 return ["id": .id(invoice.invoiceID), "number": .string(invoice.number), "issue_date": format.day(invoice.issueDate),

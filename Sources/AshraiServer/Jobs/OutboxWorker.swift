@@ -186,7 +186,8 @@ public struct OutboxWorker: Service {
         var details: JSONObject = ["outcome": .string(state.rawValue), "attempt": .int(message.attempts)]
         switch outcome {
         case .sent(let providerID):
-            try await OutboxStore.markSent(message, providerID: providerID, attachments: attachments, raw: raw, sentBy: nil, on: tx)
+            try await OutboxStore.markSent(message, providerID: providerID, attachments: attachments, raw: raw, sentBy: nil,
+                                             today: services.today(), context: context, on: tx)
             let what = message.letterID.map { "letter #\($0)" } ?? "message #\(message.id)"
             let summary = switch message.channel {
             case .email: "E-mailed \(what) to \(message.recipient): \(message.subject) (Message-ID <\(message.messageID)>)"

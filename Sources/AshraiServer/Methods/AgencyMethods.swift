@@ -199,6 +199,10 @@ enum AssignmentMethods {
             throw RPCFailure.invalidParams("invoice_ids", "invoice_ids lists the invoices handed over")
         }
         let notes = try params.optionalString("notes", maxLength: 2000)
+        let sendNotice = try params.optionalBool("send_notice")
+        if sendNotice == true, params.has("customer_notified_on") {
+            throw RPCFailure.invalidParams("send_notice", "customer_notified_on records a notice given outside Ashrai; with it, send_notice cannot be true")
+        }
         let current = context
         return try await services.transaction(current) { tx in
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
@@ -240,6 +244,10 @@ enum AssignmentMethods {
                 SELECT \(id), * FROM unnest(\(PostgresArray(lines.map { String($0.0) }))::bigint[],
                                             \(PostgresArray(lines.map { PostgresNumeric.text(of: $0.1) }))::numeric[])
                 """)
+            if notified == nil, sendNotice != false {
+                _ = try await CustomerLetters.referralNotice(assignmentID: id, customerID: customerID, agency: agency, invoiceIDs: lines.map(\.0),
+                                                             services: services, context: current, on: tx)
+            }
             let assignment = try await AgencyStore.assignment(id, on: tx).json
             try await Audit.record(tx, context: current, method: "assignments.create", entity: "assignment", entityID: String(id), after: assignment)
             return assignment

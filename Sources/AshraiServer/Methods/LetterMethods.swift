@@ -46,7 +46,7 @@ enum LetterMethods {
             for (message, _) in printed {
                 try await tx.query("UPDATE messages SET attempts = attempts + 1 WHERE id = \(message.id)")
                 try await OutboxStore.markSent(message, attachments: [["name": "post-batch.pdf", "content_type": "application/pdf", "sha256": .string(hash)]],
-                                               sentBy: context.session?.userID, on: tx)
+                                               sentBy: context.session?.userID, today: today, context: context, on: tx)
                 _ = try await InteractionMethods.insert(
                     customerID: message.customerID, kind: .letter, channelDetail: "post", occurredAt: nil,
                     summary: "Printed for the post: \(message.letterID.map { "letter #\($0)" } ?? "message #\(message.id)") (batch \(hash.prefix(12)))",
@@ -61,7 +61,7 @@ enum LetterMethods {
     }
 
     static let columns = """
-        l.id, l.customer_id, c.name AS customer_name, l.run_id, l.level, l.action, l.template, l.language, l.as_of, l.last_date_to_pay,
+        l.id, l.kind, l.customer_id, c.name AS customer_name, l.run_id, l.level, l.action, l.template, l.language, l.as_of, l.last_date_to_pay,
         l.total, l.fee, l.status, l.sent_channel, l.sent_at,
         (SELECT x.id FROM interactions x WHERE x.letter_id = l.id ORDER BY x.id LIMIT 1) AS interaction_id
         """
@@ -73,12 +73,13 @@ enum LetterMethods {
             "customer_id": .id(try row.decode(Int64.self, column: "customer_id")),
             "customer_name": .string(try row.decode(String.self, column: "customer_name")),
             "run_id": try row.decode(Int64?.self, column: "run_id").map(JSONValue.id) ?? .null,
-            "level": .int(try row.decode(Int.self, column: "level")),
-            "action": .string(try row.decode(String.self, column: "action")),
+            "kind": .string(try row.decode(String.self, column: "kind")),
+            "level": try row.decode(Int?.self, column: "level").map(JSONValue.int) ?? .null,
+            "action": .optional(try row.decode(String?.self, column: "action")),
             "template": .string(try row.decode(String.self, column: "template")),
             "language": .string(try row.decode(String.self, column: "language")),
             "as_of": .date(try row.decode(PostgresDate.self, column: "as_of")),
-            "last_date_to_pay": .date(try row.decode(PostgresDate.self, column: "last_date_to_pay")),
+            "last_date_to_pay": .date(try row.decode(PostgresDate?.self, column: "last_date_to_pay")),
             "total": .money(try row.decode(Decimal.self, column: "total")),
             "fee": .money(try row.decode(Decimal.self, column: "fee")),
             "status": .string(try row.decode(String.self, column: "status")),
@@ -108,10 +109,12 @@ enum LetterMethods {
         let status = try params.optionalString("status", maxLength: 16)
         if let status, !["pending", "sent"].contains(status) { throw RPCFailure.invalidParams("status", "status must be pending or sent") }
         let limit = try params.optionalInt("limit", range: 1...500) ?? 100
+        let kind = try params.optionalChoice("kind", LetterKind.self)?.rawValue
         let agency = AgencyScope.agency(context)
         let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: columns) FROM \(unescaped: from)
             WHERE (\(customerID)::bigint IS NULL OR l.customer_id = \(customerID)) AND (\(status)::text IS NULL OR l.status = \(status))
+              AND (\(kind)::text IS NULL OR l.kind = \(kind))
               AND (\(agency)::bigint IS NULL OR l.id IN (SELECT agency_letter_ids(\(agency))))
             ORDER BY l.id DESC LIMIT \(limit)
             """) }
@@ -145,6 +148,7 @@ enum LetterMethods {
                     cancel_reason = CASE WHEN channel = 'post' THEN NULL ELSE 'the letter was sent by hand' END, updated_at = now()
                 WHERE letter_id = \(id) AND state IN ('queued', 'retrying', 'unknown', 'failed')
                 """)
+            try await LetterStore.afterSent(letterID: id, today: services.today(), context: current, on: tx)
             let letter = try await load(id, on: tx)
             try await Audit.record(tx, context: current, method: "letters.mark_sent", entity: "letter", entityID: String(id),
                                    before: ["status": "pending"], after: ["status": "sent", "channel": .string(channel.rawValue)])

@@ -118,6 +118,15 @@ enum PlanMethods {
             outcome: "plan_active", reason: nil, invoiceIDs: invoiceIDs, correctsID: nil, letterID: nil, context: context, on: tx)
     }
 
+    /// Writes the customer the confirmation of the agreed plan, with its schedule (delivered by the outbox).
+    static func confirmAgreement(planID: Int64, today: PostgresDate, services: Services, context: CallContext,
+                                 on tx: PostgresConnection) async throws {
+        guard let plan = try await load(ids: [planID], asOf: today, on: tx).first else { return }
+        func amount(_ key: String) -> Decimal { plan.json[key]?.stringValue.flatMap { Decimal(string: $0) } ?? 0 }
+        _ = try await CustomerLetters.planConfirmation(plan, principal: amount("principal"), interest: amount("interest_amount"),
+                                                       services: services, context: context, on: tx)
+    }
+
     static func create(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         guard let invoiceIDs = try params.optionalIDs("invoice_ids", maxCount: 200), !invoiceIDs.isEmpty else {
@@ -194,6 +203,7 @@ enum PlanMethods {
             if let agreement {
                 try await logAgreement(planID: id, customerID: customerID, invoiceIDs: invoiceIDs, ref: agreement.ref,
                                        signedBy: agreement.signedBy, total: total, context: current, on: tx)
+                try await confirmAgreement(planID: id, today: today, services: services, context: current, on: tx)
             }
             let plan = try await load(ids: [id], asOf: today, on: tx)[0].json
             try await Audit.record(tx, context: current, method: "plans.create", entity: "plan", entityID: String(id), after: plan)
@@ -218,6 +228,7 @@ enum PlanMethods {
             try await logAgreement(planID: id, customerID: plan.customerID, invoiceIDs: plan.invoiceIDs, ref: agreement.ref,
                                    signedBy: agreement.signedBy, total: plan.total,
                                    context: current, on: tx)
+            try await confirmAgreement(planID: id, today: today, services: services, context: current, on: tx)
             let after = try await load(ids: [id], asOf: today, on: tx)[0].json
             try await Audit.record(tx, context: current, method: "plans.agree", entity: "plan", entityID: String(id), before: plan.json, after: after)
             return after

@@ -5,7 +5,24 @@ import Postgres
 
 /// Late interest per invoice and the customer statement.
 enum StatementMethods {
-    static let handlers: [String: MethodHandler] = ["statements.get": statement]
+    static let handlers: [String: MethodHandler] = ["statements.get": statement, "statements.send": send]
+
+    /// `statements.send`: the customer's open invoices as of a day, written and queued for delivery.
+    static func send(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let customerID = Int64(try params.id("customer_id"))
+        let today = services.today()
+        let asOf = try params.optionalDate("as_of") ?? today
+        guard asOf <= today else { throw RPCFailure.invalidParams("as_of", "as_of cannot be in the future") }
+        let current = context
+        return try await services.transaction(current) { tx in
+            let customer = try await CustomerRecord.require(customerID, on: tx)
+            guard customer.status != .closed else { throw RPCFailure.conflict("the customer's account is closed") }
+            let id = try await CustomerLetters.statement(customerID: customerID, asOf: asOf, services: services, context: current, on: tx)
+            try await Audit.record(tx, context: current, method: "statements.send", entity: "letter", entityID: String(id),
+                                   details: ["customer_id": .id(customerID), "as_of": .date(asOf)])
+            return try await LetterMethods.load(id, on: tx)
+        }
+    }
 
     /// Accrued late interest as of a day for invoices (of one customer, or the given ids), computed by
     /// `LateInterest` from the invoice's snapshotted rate and every reduction of its principal

@@ -58,8 +58,10 @@ struct AssignmentRecord: Decodable, Sendable {
     var endedOn: PostgresDate?
     var endReason: String?
     var createdAt: Date
+    var noticeLetterID: Int64?
 
     enum CodingKeys: String, CodingKey {
+        case noticeLetterID = "notice_letter_id"
         case id, agencyID = "agency_id", agencyName = "agency_name", customerID = "customer_id", customerName = "customer_name", status
         case customerNotifiedOn = "customer_notified_on", notificationInteractionID = "notification_interaction_id"
         case commissionRate = "commission_rate", assignedAmount = "assigned_amount", openAmount = "open_amount", collected
@@ -79,7 +81,7 @@ struct AssignmentRecord: Decodable, Sendable {
             "collected": .money(collected), "commission": .money(commission), "net": .money(collected - commission),
             "invoice_ids": .array(InteractionMethods.ids(invoiceIDs)), "notes": .optional(notes),
             "activated_on": .date(activatedOn), "ended_on": .date(endedOn), "end_reason": .optional(endReason),
-            "created_at": .string(rfc3339(createdAt)),
+            "created_at": .string(rfc3339(createdAt)), "notice_letter_id": noticeLetterID.map(JSONValue.id) ?? .null,
         ]
     }
 }
@@ -95,7 +97,7 @@ enum AgencyStore {
     static let assignmentColumns = """
         s.id, s.agency_id, g.name AS agency_name, s.customer_id, c.name AS customer_name, s.status, s.customer_notified_on,
         s.notification_interaction_id, s.commission_rate, s.assigned_amount, s.notes, s.activated_on, s.ended_on, s.end_reason,
-        s.created_at,
+        s.created_at, s.notice_letter_id,
         (SELECT string_agg(ai.invoice_id::text, ',' ORDER BY ai.invoice_id) FROM assignment_invoices ai WHERE ai.assignment_id = s.id) AS invoice_ids,
         (SELECT coalesce(sum(invoice_open_amount(i)), 0) FROM assignment_invoices ai JOIN invoices i ON i.id = ai.invoice_id
          WHERE ai.assignment_id = s.id AND i.status IN (\(InvoiceStatus.owingSQL))) AS open_amount,

@@ -181,6 +181,23 @@ enum LetterStore {
         }
     }
 
+    /// What follows when a letter reaches the customer (sent by e-mail or a gateway, printed, or
+    /// marked sent by hand): a referral notice activates its assignment, the customer notified on
+    /// the business's day it was sent.
+    static func afterSent(letterID: Int64, today: PostgresDate, context: CallContext, on tx: PostgresConnection) async throws {
+        let activated = try await tx.query("""
+            UPDATE assignments SET status = 'active', customer_notified_on = \(today), activated_on = \(today),
+                notification_interaction_id = (SELECT min(x.id) FROM interactions x WHERE x.letter_id = \(letterID))
+            WHERE notice_letter_id = \(letterID) AND status = 'pending'
+            RETURNING id
+            """)
+        for row in activated {
+            try await Audit.record(tx, context: context, method: "assignments.notify", entity: "assignment",
+                                   entityID: String(try row.decode(Int64.self, at: 0)),
+                                   details: ["letter_id": .id(letterID), "customer_notified_on": .date(today), "by": "the referral notice was sent"])
+        }
+    }
+
     /// After `message` failed for good: its letter goes by the next channel of its fallback that
     /// the customer can be reached on and that does not carry it already. The channel queued, or nil.
     static func fallBack(from message: MessageRecord, services: Services, on tx: PostgresConnection) async throws -> MessageChannel? {

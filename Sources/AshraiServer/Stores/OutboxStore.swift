@@ -126,7 +126,7 @@ enum OutboxStore {
     /// is its letter — what lets the sanction the letter announced follow.
     /// `raw`: the exact bytes handed over (kept with their SHA-256), when there are any.
     static func markSent(_ message: MessageRecord, providerID: String? = nil, attachments: JSONValue, raw: [UInt8] = [], sentBy: Int64?,
-                         on tx: PostgresConnection) async throws {
+                         today: PostgresDate, context: CallContext, on tx: PostgresConnection) async throws {
         let rawHash: String? = raw.isEmpty ? nil : Secrets.sha256Hex(raw)
         let rawBytes: [UInt8]? = raw.isEmpty ? nil : raw
         try await tx.query("""
@@ -139,12 +139,27 @@ enum OutboxStore {
                 UPDATE letters SET status = 'sent', sent_channel = \(message.channel.rawValue), sent_by = \(sentBy), sent_at = now()
                 WHERE id = \(letterID) AND status = 'pending'
                 """)
+            try await LetterStore.afterSent(letterID: letterID, today: today, context: context, on: tx)
         }
     }
 
     /// Why a letter's message must not go out now, or nil: re-checked just before the hand-off.
+    /// A dunning letter stands while LetterStanding says so; a referral notice while its assignment
+    /// waits for it; a plan confirmation while the plan is in force; a statement always.
     static func reasonNotToSend(_ message: MessageRecord, today: PostgresDate, on tx: PostgresConnection) async throws -> String? {
         guard let letterID = message.letterID else { return nil }
+        let kind = LetterKind(rawValue: try await tx.query("SELECT kind FROM letters WHERE id = \(letterID)").one().decode(String.self, at: 0))
+        switch kind {
+        case .dunning?: break
+        case .agency_referral?:
+            let status = try await tx.query("SELECT status FROM assignments WHERE notice_letter_id = \(letterID)").first?.decode(String.self, at: 0)
+            return status == AssignmentStatus.pending.rawValue || status == AssignmentStatus.active.rawValue
+                ? nil : "the assignment it announces was \(status ?? "removed")"
+        case .plan_confirmation?:
+            let status = try await tx.query("SELECT status FROM plans WHERE confirmation_letter_id = \(letterID)").first?.decode(String.self, at: 0)
+            return status == PlanStatus.active.rawValue || status == PlanStatus.completed.rawValue ? nil : "the plan it confirms is \(status ?? "gone")"
+        case .statement?, nil: return nil
+        }
         let row = try await tx.query("""
             SELECT coalesce(bool_or(i.status IN (\(unescaped: InvoiceStatus.owingSQL))), false) AS owing,
                    coalesce(bool_or(EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open')), false) AS disputed,
