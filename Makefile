@@ -1,5 +1,5 @@
 # Ashrai — the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test build deps pg-start pg-stop pg-remove clean openrpc bench fuzz
+.PHONY: run test build deps pg-start pg-stop pg-remove clean openrpc bench bench-outbox fuzz
 
 run:            ## build, start this clone's cluster (Scripts/state-dir), migrate, serve on 127.0.0.1:7420
 	Scripts/run
@@ -33,3 +33,6 @@ fuzz:           ## libFuzzer over the JSON parser, line framer, money/instant pa
 
 bench:          ## release build + throwaway cluster + server + load generator; prints ops/s, p50/p99 vs libpq
 	Scripts/bench
+
+bench-outbox:   ## only the outbox part of make bench: MESSAGES queued e-mails, DAEMONS workers, messages/s and duplicates
+	Scripts/bench-outbox

@@ -321,6 +321,7 @@ struct OutboxTests {
             environment["ASHRAI_DELIVERY_DAYS"] = "sun,mon,tue,wed,thu,fri,sat"
             environment["ASHRAI_DELIVERY_POLL_SECONDS"] = "1"
             environment["ASHRAI_DELIVERY_ATTACH_PDF"] = "false"
+            environment["ASHRAI_DELIVERY_CONCURRENCY"] = "1"   // one hand-off at a time: the batch is mid-way for 6 s
             environment["ASHRAI_LOG_LEVEL"] = "warning"
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice

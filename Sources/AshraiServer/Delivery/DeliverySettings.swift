@@ -18,6 +18,8 @@ public struct DeliverySettings: Sendable {
     /// How often a worker looks for due messages, and how many it takes at once.
     public var pollInterval: Duration = .seconds(30)
     public var batchSize = 50
+    /// Hand-offs a worker makes at once (each its own SMTP connection or HTTP request).
+    public var concurrency = 4
     /// A message still `sending` after this long was interrupted (a crash): it becomes `unknown`.
     public var sendingStaleAfter: Duration = .seconds(15 * 60)
     /// Attach the letter as a PDF (when WeasyPrint is installed).
@@ -118,6 +120,12 @@ extension AshraiConfiguration {
                 throw Problem(description: "delivery.pollSeconds (ASHRAI_DELIVERY_POLL_SECONDS) must be an integer 1…3600")
             }
             settings.pollInterval = .seconds(value)
+        }
+        if let text = reader("delivery.concurrency") {
+            guard let value = Int(text), (1...32).contains(value) else {
+                throw Problem(description: "delivery.concurrency (ASHRAI_DELIVERY_CONCURRENCY) must be an integer 1…32")
+            }
+            settings.concurrency = value
         }
         if let text = reader("delivery.maxAttempts") {
             guard let value = Int(text), (1...50).contains(value) else {

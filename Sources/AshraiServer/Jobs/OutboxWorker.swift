@@ -26,6 +26,8 @@ public struct OutboxWorker: Service {
         public var recovered = 0
         /// Outside the sending hours: nothing was claimed.
         public var closed = false
+        /// A whole batch was claimed: more may be waiting, so the next pass starts at once.
+        public var full = false
     }
 
     /// Whether letters can be attached as PDFs (WeasyPrint is installed).
@@ -43,7 +45,7 @@ public struct OutboxWorker: Service {
     public init(services: Services, logger: Logger) {
         self.services = services
         let delivery = services.settings.delivery
-        self.mailer = delivery.smtp.map { SMTPMailer(settings: $0) }
+        self.mailer = delivery.smtp.map { SMTPMailer(settings: $0, threads: delivery.concurrency) }
         self.gateway = delivery.sms != nil || delivery.whatsapp != nil ? HTTPGateway() : nil
         self.logger = logger
     }
@@ -57,6 +59,7 @@ public struct OutboxWorker: Service {
                     logger.info("outbox pass", metadata: ["sent": "\(pass.sent)", "retrying": "\(pass.retrying)", "failed": "\(pass.failed)",
                                                          "cancelled": "\(pass.cancelled)", "unknown": "\(pass.recovered)"])
                 }
+                if pass.full { continue }
             } catch {
                 logger.warning("outbox pass failed; will try again", metadata: ["error": "\(error)"])
             }
@@ -112,12 +115,32 @@ public struct OutboxWorker: Service {
             return sending
         }
         pass.cancelled = cancelled
-        for message in claimed {
-            let (outcome, raw, attachments) = await handOver(message)
-            try await services.transaction(daemon) { tx in
-                try await Self.record(outcome, for: message, raw: raw, attachments: attachments, services: services, context: daemon, on: tx)
+        pass.full = claimed.count + cancelled >= delivery.batchSize
+        // Up to `delivery.concurrency` hand-offs at once, each recorded in its own transaction as soon as it is done.
+        let states = try await withThrowingTaskGroup(of: MessageState.self) { group in
+            var states: [MessageState] = []
+            var pending = claimed[...]
+            func start(_ message: MessageRecord) {
+                group.addTask {
+                    let (outcome, raw, attachments) = await handOver(message)
+                    try await services.transaction(daemon) { tx in
+                        try await Self.record(outcome, for: message, raw: raw, attachments: attachments, services: services, context: daemon, on: tx)
+                    }
+                    return Self.state(after: outcome, attempts: message.attempts, retry: delivery.retry)
+                }
             }
-            switch Self.state(after: outcome, attempts: message.attempts, retry: delivery.retry) {
+            while states.count < claimed.count {
+                while let message = pending.first, claimed.count - pending.count - states.count < delivery.concurrency {
+                    pending.removeFirst()
+                    start(message)
+                }
+                guard let state = try await group.next() else { break }
+                states.append(state)
+            }
+            return states
+        }
+        for state in states {
+            switch state {
             case .sent: pass.sent += 1
             case .retrying: pass.retrying += 1
             default: pass.failed += 1
