@@ -73,6 +73,32 @@ struct ConfigurationTests {
             try await AshraiConfiguration.load(configFile: nil, environment: ["ASHRAI_LOG_LEVEL": "loud"])
         }
     }
+
+    @Test("an SMS gateway: off by default; its token from the environment, never the file; a body template that does not make JSON is refused")
+    func gateway() async throws {
+        #expect(try await AshraiConfiguration.load(configFile: nil, environment: [:]).server.delivery.sms == nil)
+        let yaml = """
+            delivery:
+              sms:
+                url: "https://sms.example.com/send"
+                header: "X-Api-Key"
+                idField: "data.message_id"
+                token: "from-the-file"
+            """
+        let config = try await AshraiConfiguration.load(configFile: Self.file(yaml), environment: ["ASHRAI_SMS_TOKEN": "from-the-environment"])
+        let sms = try #require(config.server.delivery.sms)
+        #expect(sms.url == "https://sms.example.com/send" && sms.authHeader == "X-Api-Key" && sms.token == "from-the-environment")
+        #expect(sms.requestBody(to: "+972501234567", text: "שלום \"לקוח\"\nשורה", reference: "m@x") != nil)
+        #expect(sms.providerID(in: ["data": ["message_id": "abc"]]) == "abc")
+        let noToken = try await AshraiConfiguration.load(configFile: Self.file(yaml), environment: [:])
+        #expect(noToken.server.delivery.sms?.token == nil)
+        await #expect(throws: AshraiConfiguration.Problem.self) {
+            try await AshraiConfiguration.load(configFile: nil, environment: ["ASHRAI_DELIVERY_SMS_URL": "https://x.example", "ASHRAI_DELIVERY_SMS_BODY": "{\"to\": {{to}}}"])
+        }
+        await #expect(throws: AshraiConfiguration.Problem.self) {
+            try await AshraiConfiguration.load(configFile: nil, environment: ["ASHRAI_DELIVERY_SMS_URL": "ftp://x.example"])
+        }
+    }
 }
 
 @Suite("credit policy configuration")

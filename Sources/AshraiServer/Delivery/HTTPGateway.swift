@@ -29,7 +29,7 @@ public struct GatewaySettings: Sendable, Equatable {
 
     /// The JSON body for one message: each placeholder replaced by its value, escaped as JSON
     /// string content. Nil when the result is not JSON (checked at start-up with sample values).
-    func requestBody(to: String, text: String, reference: String) -> String? {
+    public func requestBody(to: String, text: String, reference: String) -> String? {
         var result = body
         for (name, value) in [("to", to), ("text", text), ("sender", sender), ("reference", reference)] {
             let encoded = JSONValue.string(value).encoded()
@@ -39,7 +39,7 @@ public struct GatewaySettings: Sendable, Equatable {
     }
 
     /// The gateway's id in its reply (`idField`, dotted for nesting); a number is taken as its text.
-    func providerID(in reply: JSONValue) -> String? {
+    public func providerID(in reply: JSONValue) -> String? {
         var value: JSONValue? = reply
         for key in idField.split(separator: ".") { value = value?.objectValue?[String(key)] }
         switch value {

@@ -16,12 +16,14 @@ struct CustomerFieldOptions: ParsableArguments {
     @Option(help: "email, phone, sms, letter, whatsapp or in_person.") var preferredChannel: String?
     @Option(help: "Letter language: he or en.") var language: String?
     @Option(help: "Internal notes.") var notes: String?
+    @Option(help: "true: send this customer the policy's courtesy reminder before the due date; false: stop.") var courtesyReminders: Bool?
 
     var params: JSONObject {
         var object: JSONObject = [:]
         let pairs: [(String, String?)] = [("code", code), ("name", name), ("legal_id", legalId), ("email", email), ("phone", phone),
                                           ("address", address), ("preferred_channel", preferredChannel), ("language", language), ("notes", notes)]
         for (key, value) in pairs { if let value { object[key] = .string(value) } }
+        if let courtesyReminders { object["courtesy_reminders"] = .bool(courtesyReminders) }
         if let duplicateReason {
             object["allow_duplicate_legal_id"] = true
             object["duplicate_reason"] = .string(duplicateReason)
