@@ -79,7 +79,8 @@ struct ChannelsTests {
     @Test("a level that names e-mail and SMS sends both: the SMS is short (amount, pay-by date, a number to call), posted with the header credential, the gateway's id kept, the exact bytes kept and linked from the interaction")
     func emailAndSMSBoth() async throws {
         let gateway = try TestGateway()
-        let delivery = try Self.delivery(gateway)
+        var delivery = try Self.delivery(gateway)
+        delivery.headers = [("X-Account-Ref", "bakery-17")]
         try await withCollections("channels_sms", configure: { $0.delivery = delivery }, now: { Self.sunday }) { _, client, database in
             _ = try await client.result("dunning.policy.set", ["levels": Self.emailAndSMS, "reason": "SMS too"])
             let customer = try await client.customer("מאפיית הדר", language: "he")
@@ -114,6 +115,8 @@ struct ChannelsTests {
             let emailRaw = try await client.result("outbox.get", ["id": try #require(email["id"]), "raw": true])
             let mime = String(decoding: Data(base64Encoded: emailRaw["raw_base64"]?.stringValue ?? "") ?? Data(), as: UTF8.self)
             #expect(mime.contains("Message-ID: <\(email["message_id"]?.stringValue ?? "?")>"))
+            // The business's headers: its name as Organization, and the configured ones.
+            #expect(mime.contains("\r\nOrganization: Ashrai Test Bakery Supplies\r\n") && mime.contains("\r\nX-Account-Ref: bakery-17\r\n"))
             #expect(interactions.contains { $0["kind"] == "email" && $0["message_id"] == email["id"] })
             await jobs.shutdown()
         }
@@ -267,6 +270,28 @@ struct ChannelsTests {
             let jobs = database.jobsClient()
             let pass = try await OutboxTests.worker(database, jobs: jobs).drain()
             #expect(pass.sent == 2)
+            await jobs.shutdown()
+        }
+    }
+
+    @Test("implicit TLS (smtps://, the port-465 way) delivers as STARTTLS does, authenticated")
+    func implicitTLS() async throws {
+        var delivery = try OutboxTests.delivery()
+        let port = try #require(ProcessInfo.processInfo.environment["ASHRAI_TEST_SMTPS_PORT"], "start the SMTP test server with Scripts/smtp-test-server")
+        delivery.smtp?.url = "smtps://127.0.0.1:\(port)"
+        try await withCollections("channels_smtps", configure: { $0.delivery = delivery }, now: { Self.sunday }) { _, client, database in
+            let address = "tls.\(UInt32.random(in: 0...UInt32.max))@example.com"
+            let customer = try await OutboxTests.dunnedCustomer(&client, email: address)
+            let jobs = database.jobsClient()
+            var settings = ServerSettings().withRepositoryPaths()
+            settings.delivery = delivery
+            let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test", jobsDatabase: jobs,
+                                    now: { Self.sunday })
+            let pass = try await OutboxWorker(services: services, logger: makeTestLogger()).drain()
+            #expect(pass.sent == 1)
+            let received = try TestSMTP.received().filter { ($0["to"]?.stringValue ?? "").contains(address) }
+            #expect(received.count == 1 && received.first?["implicit_tls"] == true && received.first?["authenticated"] == true)
+            _ = customer
             await jobs.shutdown()
         }
     }

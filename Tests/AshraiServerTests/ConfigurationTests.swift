@@ -98,6 +98,11 @@ struct ConfigurationTests {
         await #expect(throws: AshraiConfiguration.Problem.self) {
             try await AshraiConfiguration.load(configFile: nil, environment: ["ASHRAI_DELIVERY_SMS_URL": "ftp://x.example"])
         }
+        // Business headers on every e-mail; the ones the format writes itself cannot be set.
+        let headers = try AshraiConfiguration.parseHeaders("X-Account-Ref: 17\nOrganization: מאפיית השכונה\n")
+        #expect(headers.map(\.name) == ["X-Account-Ref", "Organization"] && headers.last?.value == "מאפיית השכונה")
+        #expect(throws: AshraiConfiguration.Problem.self) { try AshraiConfiguration.parseHeaders("Bcc: spy@example.com") }
+        #expect(throws: AshraiConfiguration.Problem.self) { try AshraiConfiguration.parseHeaders("no colon here") }
     }
 }
 

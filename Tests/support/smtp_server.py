@@ -3,7 +3,9 @@ PLAIN/LOGIN with one user, and every message received written to DIR as N.eml pl
 parsed back by Python's own email package, so the tests check what a mail client would see.
 Recipients starting with "bounce" are refused 550 at RCPT, "busy" 451, "slow" wait 3 s.
 
-    /usr/bin/python3 Tests/support/smtp_server.py PORT DIR CERT KEY USER PASSWORD
+    /usr/bin/python3 Tests/support/smtp_server.py PORT DIR CERT KEY USER PASSWORD [IMPLICIT_TLS_PORT]
+
+With IMPLICIT_TLS_PORT it also listens there with TLS from the first byte (smtps://, port 465 style).
 """
 import asyncio
 import email
@@ -21,8 +23,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Handler:
-    def __init__(self, directory):
+    def __init__(self, directory, implicit=False):
         self.directory = directory
+        self.implicit = implicit
         self.count = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -37,7 +40,7 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         self.count += 1
-        stem = os.path.join(self.directory, "%06d-%d" % (self.count, os.getpid()))
+        stem = os.path.join(self.directory, "%06d-%d%s" % (self.count, os.getpid(), "-tls" if self.implicit else ""))
         with open(stem + ".eml", "wb") as raw:
             raw.write(envelope.content)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -55,7 +58,8 @@ class Handler:
             "text": text.get_content() if text is not None else None,
             "html": html.get_content() if html is not None else None,
             "attachments": [attachment_summary(part, stem, index) for index, part in enumerate(message.iter_attachments())],
-            "tls": session.ssl is not None,
+            "tls": session.ssl is not None or self.implicit,
+            "implicit_tls": self.implicit,
             "authenticated": bool(session.authenticated),
         }
         with open(stem + ".json.tmp", "w", encoding="utf-8") as out:
@@ -84,6 +88,7 @@ def attachment_summary(part, stem, index):
 
 def main():
     port, directory, cert, key, user, password = sys.argv[1:7]
+    implicit_port = sys.argv[7] if len(sys.argv) > 7 else None
     os.makedirs(directory, exist_ok=True)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
@@ -95,12 +100,19 @@ def main():
     controller = Controller(Handler(directory), hostname="127.0.0.1", port=int(port), tls_context=context,
                             require_starttls=True, authenticator=authenticator, auth_required=True, auth_require_tls=True)
     controller.start()
+    controllers = [controller]
+    if implicit_port:
+        implicit = Controller(Handler(directory, implicit=True), hostname="127.0.0.1", port=int(implicit_port), ssl_context=context,
+                              authenticator=authenticator, auth_required=True, auth_require_tls=False)
+        implicit.start()
+        controllers.append(implicit)
     print("ready", flush=True)
     try:
         while True:
             time.sleep(3600)
     finally:
-        controller.stop()
+        for running in controllers:
+            running.stop()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ public struct DeliverySettings: Sendable {
     public var fromAddress = ""
     public var fromName = ""
     public var replyTo: String?
+    /// Extra headers on every e-mail (`delivery.headers`: one `Name: value` a line), e.g. `X-Account-Ref`.
+    public var headers: [(name: String, value: String)] = []
     /// When messages may go out, in the business's time zone.
     public var hours = DeliveryHours()
     public var retry = RetryPolicy()
@@ -29,6 +31,29 @@ public struct DeliverySettings: Sendable {
 }
 
 extension AshraiConfiguration {
+    /// Headers the message format writes itself, which configuration may not set.
+    static let reservedHeaders: Set<String> = ["from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "mime-version",
+                                               "content-type", "content-transfer-encoding", "sender", "return-path"]
+
+    /// `Name: value` lines: a name of letters, digits and `-`, not one the format writes; a value without line breaks.
+    public static func parseHeaders(_ text: String) throws -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        for line in text.split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let colon = line.firstIndex(of: ":") else {
+                throw Problem(description: "delivery.headers (ASHRAI_DELIVERY_HEADERS): each line is Name: value; \(line) is not")
+            }
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, name.utf8.count <= 64,
+                  name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-") }),
+                  !reservedHeaders.contains(name.lowercased()), value.utf8.count <= 500 else {
+                throw Problem(description: "delivery.headers (ASHRAI_DELIVERY_HEADERS): \(name) cannot be set (a header name of letters, digits and -, not one Ashrai writes itself)")
+            }
+            headers.append((name, value))
+        }
+        return headers
+    }
+
     /// `delivery.<channel>.*`: a gateway, or nil when its URL is not set. The credential only from
     /// the environment (`tokenVariable`) or the file `delivery.<channel>.tokenFile` names.
     static func loadGateway(_ channel: String, tokenVariable: String, reader: (String) -> String?,
@@ -89,6 +114,7 @@ extension AshraiConfiguration {
         settings.sms = try loadGateway("sms", tokenVariable: "ASHRAI_SMS_TOKEN", reader: reader, environment: environment)
         settings.whatsapp = try loadGateway("whatsapp", tokenVariable: "ASHRAI_WHATSAPP_TOKEN", reader: reader, environment: environment)
         if let name = reader("delivery.fromName") { settings.fromName = name }
+        if let text = reader("delivery.headers"), !text.isEmpty { settings.headers = try parseHeaders(text) }
         if let replyTo = reader("delivery.replyTo"), !replyTo.isEmpty { settings.replyTo = replyTo }
         if let text = reader("delivery.hours") {
             guard let window = DeliveryHours.window(text) else {

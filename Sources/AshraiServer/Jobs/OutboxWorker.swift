@@ -185,9 +185,13 @@ public struct OutboxWorker: Service {
 
     func mail(for message: MessageRecord) -> OutgoingMail {
         let delivery = services.settings.delivery
+        let business = services.settings.collections.business.name
+        // The business's headers: Organization (its name) unless configured otherwise, then delivery.headers.
+        var headers = delivery.headers
+        if !business.isEmpty, !headers.contains(where: { $0.name.lowercased() == "organization" }) { headers.insert(("Organization", business), at: 0) }
         return OutgoingMail(fromAddress: delivery.fromAddress, fromName: delivery.fromName, replyTo: delivery.replyTo, to: message.recipient,
                             subject: message.subject, text: message.bodyText, html: message.bodyHtml, messageID: message.messageID,
-                            date: services.now())
+                            date: services.now(), headers: headers)
     }
 
     /// The state a hand-off leaves a message in.

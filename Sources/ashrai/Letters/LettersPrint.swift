@@ -10,6 +10,11 @@ struct LettersPrint: AsyncParsableCommand {
     @Option(help: "Only letters dated on or after this day (YYYY-MM-DD).") var since: String?
     @Option(help: "At most this many letters (1–100).") var limit: Int?
     @Option(help: "Where to write the PDF.") var out: String
+    @Option(help: "The channel printed: post (e-mail, SMS and WhatsApp are sent by the daemon).") var channel = "post"
+
+    func validate() throws {
+        guard channel == "post" else { throw ValidationError("only post is printed; e-mail, SMS and WhatsApp messages are sent by the daemon") }
+    }
 
     func run() async throws {
         var params: JSONObject = [:]
