@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         // SMS / WhatsApp gateways (a JSON POST over HTTPS).
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // ISO 20022 camt.053 bank statements (XML).
+        .package(url: "https://github.com/drmohundro/SWXMLHash.git", from: "8.1.1"),
         // Already in the graph through swift-configuration; named because AshraiServer imports
         // SystemPackage (FilePath for the YAML file provider).
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
@@ -76,6 +78,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "SWXMLHash", package: "SWXMLHash"),
             ],
             swiftSettings: swiftSettings
         ),

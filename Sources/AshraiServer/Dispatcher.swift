@@ -275,4 +275,5 @@ enum MethodHandlers {
         .merging(KPIMethods.handlers) { $1 }
         .merging(TrainingMethods.handlers) { $1 }
         .merging(OutboxMethods.handlers) { $1 }
+        .merging(BankMethods.handlers) { $1 }
 }

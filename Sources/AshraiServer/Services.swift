@@ -52,6 +52,8 @@ public struct ServerSettings: Sendable {
     public var collections = CollectionSettings()
     /// How letters reach customers (the outbox).
     public var delivery = DeliverySettings()
+    /// Bank statements: where the CSV export profiles live (`bank.profiles`).
+    public var bankProfilesDirectory = "Config/bank-profiles"
     /// Training gates: methods that require a current course.
     public var training = TrainingSettings()
     /// The business's time zone (`business.timezone`): "today" for every rule is the day on its wall clock.

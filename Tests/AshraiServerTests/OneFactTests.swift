@@ -37,6 +37,8 @@ struct OneFactTests {
         ("training_courses", "required_for_roles", Role.staff.map(\.rawValue)),
         ("messages", "channel", MessageChannel.allCases.map(\.rawValue)),
         ("messages", "state", MessageState.allCases.map(\.rawValue)),
+        ("bank_statements", "format", BankStatementFormat.allCases.map(\.rawValue)),
+        ("bank_transactions", "status", BankTransactionStatus.allCases.map(\.rawValue)),
     ]
 
     @Test("every CHECK list of values names exactly the Swift enumeration's cases, and every such CHECK is listed here")

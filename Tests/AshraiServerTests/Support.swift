@@ -65,6 +65,7 @@ extension ServerSettings {
         var copy = self
         let root = TestDatabase.repositoryRootPath + "/"
         if !copy.collections.templatesDirectory.hasPrefix("/") { copy.collections.templatesDirectory = root + copy.collections.templatesDirectory }
+        if !copy.bankProfilesDirectory.hasPrefix("/") { copy.bankProfilesDirectory = root + copy.bankProfilesDirectory }
         if !copy.collections.defaultPolicyFile.hasPrefix("/") { copy.collections.defaultPolicyFile = root + copy.collections.defaultPolicyFile }
         return copy
     }

@@ -1,7 +1,7 @@
 import Foundation
 
-// libFuzzer harness (`make fuzz`): compiled as one module with AshraiCore, AshraiProtocol and the
-// CLI's CSV reader by Scripts/fuzz. The first byte picks the target; each target checks an
+// libFuzzer harness (`make fuzz`): compiled as one module with AshraiCore (with the CSV reader and the
+// bank-statement parsers) and AshraiProtocol by Scripts/fuzz. The first byte picks the target; each target checks an
 // invariant besides "does not crash", so a wrong answer is a finding too.
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -9,12 +9,13 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data, size > 0 else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     let input = Array(bytes.dropFirst())
-    switch bytes[0] % 5 {
+    switch bytes[0] % 6 {
     case 0: fuzzJSON(input)
     case 1: fuzzFraming(input)
     case 2: fuzzMoney(input)
     case 3: fuzzInstant(input)
-    default: fuzzCSV(input)
+    case 4: fuzzCSV(input)
+    default: fuzzMT940(input)
     }
     return 0
 }
@@ -84,6 +85,19 @@ func fuzzInstant(_ input: [UInt8]) {
 }
 
 /// The CSV reader: never traps; every record has a line number at or after the previous one's.
+/// The MT940 reader (a bank's file is untrusted): every line it accepts has an amount of at most
+/// two decimals that is not zero, on a real day, and its duplicate keys are as many as its lines.
+func fuzzMT940(_ input: [UInt8]) {
+    guard let text = String(bytes: input, encoding: .utf8), let lines = try? MT940.parse(text) else { return }
+    for line in lines {
+        precondition(line.amount != 0, "a zero amount from \(text)")
+        precondition(Money.round(line.amount, scale: 2) == line.amount, "more than two decimals from \(text)")
+        let date = CivilDay.components(line.bookingDay)
+        precondition(CivilDay.day(year: date.year, month: date.month, day: date.day) == line.bookingDay)
+    }
+    precondition(BankLine.duplicateKeys(lines).count == lines.count)
+}
+
 func fuzzCSV(_ input: [UInt8]) {
     guard let records = try? CSV.parse(Data(input)) else { return }
     var last = 0

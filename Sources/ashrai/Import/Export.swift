@@ -1,4 +1,5 @@
 import AshraiClient
+import AshraiCore
 import AshraiProtocol
 import ArgumentParser
 import Foundation

@@ -1,19 +1,21 @@
 import Foundation
 
 /// RFC 4180 CSV as spreadsheets write it: UTF-8 (a leading BOM from Excel is dropped),
-/// quoted fields with doubled quotes and embedded newlines, `\n` or `\r\n` records.
-enum CSV {
+/// quoted fields with doubled quotes and embedded newlines, `\n` or `\r\n` records. Used by the
+/// CLI's imports and by the server's bank-statement import.
+public enum CSV {
     /// A record and the line it starts on (1-based, the header is line 1).
-    struct Record {
-        var line: Int
-        var fields: [String]
+    public struct Record: Sendable, Equatable {
+        public var line: Int
+        public var fields: [String]
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    static func parse(_ data: Data) throws -> [Record] {
+    /// `delimiter`: `,` by default; `;` and tab are seen in bank exports.
+    public static func parse(_ data: Data, delimiter: Unicode.Scalar = ",") throws -> [Record] {
         var bytes = [UInt8](data)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         guard let text = String(bytes: bytes, encoding: .utf8) else { throw Failure(description: "the file is not UTF-8") }
@@ -55,7 +57,7 @@ enum CSV {
             case "\"" where field.isEmpty:
                 inQuotes = true
                 fieldWasQuoted = true
-            case ",":
+            case delimiter:
                 fields.append(field)
                 field = ""
                 fieldWasQuoted = false
@@ -75,7 +77,7 @@ enum CSV {
     }
 
     /// One CSV line (no newline), quoting fields that need it.
-    static func line(_ fields: [String]) -> String {
+    public static func line(_ fields: [String]) -> String {
         fields.map { field in
             field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                 ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field

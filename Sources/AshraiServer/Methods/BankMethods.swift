@@ -1,0 +1,215 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Postgres
+
+/// A bank line as stored.
+struct BankTransactionRecord: Decodable, Sendable {
+    var id: Int64
+    var statementID: Int64
+    var account: String
+    var bookingDate: PostgresDate
+    var valueDate: PostgresDate?
+    var amount: Decimal
+    var currency: String
+    var counterpartyName: String?
+    var counterpartyAccount: String?
+    var remittance: String?
+    var bankReference: String?
+    var location: String
+    var status: BankTransactionStatus
+    var paymentID: Int64?
+    var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, statementID = "statement_id", account, bookingDate = "booking_date", valueDate = "value_date", amount, currency
+        case counterpartyName = "counterparty_name", counterpartyAccount = "counterparty_account", remittance
+        case bankReference = "bank_reference", location, status, paymentID = "payment_id", createdAt = "created_at"
+    }
+
+    static let columns = """
+        t.id, t.statement_id, t.account, t.booking_date, t.value_date, t.amount, t.currency, t.counterparty_name, t.counterparty_account,
+        t.remittance, t.bank_reference, t.location, t.status, t.payment_id, t.created_at
+        """
+
+    var json: JSONValue {
+        ["id": .id(id), "statement_id": .id(statementID), "account": .string(account), "booking_date": .date(bookingDate),
+         "value_date": .date(valueDate), "amount": .money(amount), "currency": .string(currency),
+         "counterparty_name": .optional(counterpartyName), "counterparty_account": .optional(counterpartyAccount),
+         "remittance": .optional(remittance), "bank_reference": .optional(bankReference), "location": .string(location),
+         "status": .string(status.rawValue), "payment_id": paymentID.map(JSONValue.id) ?? .null, "created_at": .string(rfc3339(createdAt))]
+    }
+}
+
+/// `bank.*`: statements in, lines kept once.
+enum BankMethods {
+    static let handlers: [String: MethodHandler] = [
+        "bank.statements.import": importStatement, "bank.transactions.list": list, "bank.profiles.list": profiles,
+    ]
+
+    /// A statement's lines, from its text in `format` (and a CSV profile and account).
+    static func lines(format: BankStatementFormat, content: String, profile: BankCSVProfile?, account: String?) throws(RPCFailure) -> [BankLine] {
+        do {
+            switch format {
+            case .camt053: return try Camt053.parse(Data(content.utf8))
+            case .mt940: return try MT940.parse(content)
+            case .csv:
+                guard let profile else { throw RPCFailure.invalidParams("profile", "a CSV statement needs its bank's profile (bank.profiles.list)") }
+                guard let account, !account.isEmpty else { throw RPCFailure.invalidParams("account", "a CSV statement needs the account it is of") }
+                let records: [CSV.Record]
+                do { records = try CSV.parse(Data(content.utf8), delimiter: profile.delimiter) } catch {
+                    throw BankFormatError("the file", "\(error)")
+                }
+                return try profile.lines(records, account: account)
+            }
+        } catch let error as BankFormatError {
+            throw RPCFailure.invalidParams("content", "the \(format.rawValue) statement does not read: \(error.description)")
+        } catch let failure as RPCFailure {
+            throw failure
+        } catch {
+            throw RPCFailure.invalidParams("content", "the \(format.rawValue) statement does not read")
+        }
+    }
+
+    static func importStatement(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let format = try params.choice("format", BankStatementFormat.self)
+        let content = try params.string("content", maxLength: services.settings.maxLineBytes)
+        let profileName = try params.optionalString("profile", maxLength: 64)
+        let account = try params.optionalString("account", maxLength: 64)?.trimmingCharacters(in: .whitespaces)
+        let dryRun = try params.optionalBool("dry_run") ?? false
+        let profile = try profileName.map { name throws(RPCFailure) in try BankProfiles.load(name, directory: services.settings.bankProfilesDirectory) }
+        let lines = try lines(format: format, content: content, profile: profile, account: account)
+        guard lines.count <= 100_000 else { throw RPCFailure.invalidParams("content", "a statement of more than 100,000 lines: split it") }
+        for line in lines where !DateWindow.contains(line.bookingDay) || !(line.valueDay.map(DateWindow.contains) ?? true) {
+            throw RPCFailure.invalidParams("content", "\(line.location): a date outside \(DateWindow.text)")
+        }
+        for line in lines where abs(line.amount) >= 10_000_000_000_000_000 || line.currency.count > 3 {
+            throw RPCFailure.invalidParams("content", "\(line.location): the amount or currency is out of range")
+        }
+        let keys = BankLine.duplicateKeys(lines).map { Secrets.sha256Hex(Array($0.utf8)) }
+        let credits = lines.filter { $0.amount > 0 }.reduce(Decimal(0)) { $0 + $1.amount }
+        let debits = lines.filter { $0.amount < 0 }.reduce(Decimal(0)) { $0 - $1.amount }
+        let current = context
+        return try await services.transaction(current) { tx in
+            // One import at a time per account set, so two imports of the same file cannot both count a line as new.
+            for account in Set(lines.map(\.account)).sorted() {
+                try await tx.query("SELECT pg_advisory_xact_lock(hashtext('ashrai.bank.' || \(account)))")
+            }
+            let existing = Set(try await tx.query("""
+                SELECT account || ' ' || duplicate_key FROM bank_transactions
+                WHERE duplicate_key = ANY(\(PostgresArray(keys))::text[])
+                """).map { try $0.decode(String.self, at: 0) })
+            let fresh = zip(lines, keys).filter { !existing.contains($0.0.account + " " + $0.1) }
+            var result: JSONObject = [
+                "statement_id": .null, "format": .string(format.rawValue), "dry_run": .bool(dryRun), "lines": .int(lines.count),
+                "new": .int(fresh.count), "duplicates": .int(lines.count - fresh.count), "credits": .money(credits), "debits": .money(debits),
+                "transactions": [],
+            ]
+            guard !dryRun else { return .object(result) }
+            let statementID = try await tx.query("""
+                INSERT INTO bank_statements (format, profile, file_sha256, line_count, new_count, imported_by)
+                VALUES (\(format.rawValue), \(profileName), \(Secrets.sha256Hex(Array(content.utf8))), \(lines.count), \(fresh.count),
+                        \(current.session?.userID))
+                RETURNING id
+                """).scalar(Int64.self)
+            // In slices of 1,000 lines: one statement per slice, arrays unnested server-side.
+            var inserted: [BankTransactionRecord] = []
+            for start in stride(from: 0, to: fresh.count, by: 1000) {
+                let slice = fresh[start..<min(start + 1000, fresh.count)]
+                func column(_ value: (BankLine) -> String?) -> PostgresArray { PostgresArray(slice.map { value($0.0) }) }
+                let rows = try await tx.query("""
+                    INSERT INTO bank_transactions (statement_id, account, booking_date, value_date, amount, currency, counterparty_name,
+                                                   counterparty_account, remittance, bank_reference, location, duplicate_key)
+                    SELECT \(statementID), * FROM unnest(
+                        \(column { $0.account })::text[], \(column { PostgresDate(daysSinceEpoch: $0.bookingDay).description })::date[],
+                        \(column { $0.valueDay.map { PostgresDate(daysSinceEpoch: $0).description } })::date[],
+                        \(column { PostgresNumeric.text(of: $0.amount) })::numeric[], \(column { $0.currency })::text[],
+                        \(column { $0.counterpartyName })::text[], \(column { $0.counterpartyAccount })::text[], \(column { $0.remittance })::text[],
+                        \(column { $0.bankReference })::text[], \(column { $0.location })::text[],
+                        \(PostgresArray(slice.map { $0.1 }))::text[])
+                    ON CONFLICT (account, duplicate_key) DO NOTHING
+                    RETURNING \(unescaped: BankTransactionRecord.columns.replacingOccurrences(of: "t.", with: ""))
+                    """)
+                inserted += try rows.decode(BankTransactionRecord.self)
+            }
+            result["statement_id"] = .id(statementID)
+            result["new"] = .int(inserted.count)
+            result["duplicates"] = .int(lines.count - inserted.count)
+            result["transactions"] = .array(inserted.prefix(100).map(\.json))
+            try await Audit.record(tx, context: current, method: "bank.statements.import", entity: "bank_statement", entityID: String(statementID),
+                                   details: ["format": .string(format.rawValue), "lines": .int(lines.count), "new": .int(inserted.count),
+                                             "credits": .money(credits), "debits": .money(debits)])
+            return .object(result)
+        }
+    }
+
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let status = try params.optionalChoice("status", BankTransactionStatus.self)?.rawValue
+        let statementID = try params.optionalInt("statement_id", range: 1...Int.max).map(Int64.init)
+        let limit = try params.optionalInt("limit", range: 1...500) ?? 100
+        let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
+        let rows = try await services.read(context) { try await $0.query("""
+            SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t
+            WHERE t.id > \(after) AND (\(status)::text IS NULL OR t.status = \(status))
+              AND (\(statementID)::bigint IS NULL OR t.statement_id = \(statementID))
+            ORDER BY t.id LIMIT \(limit)
+            """) }
+        return ["transactions": .array(rows.decodeEach("bank transaction", logger: context.logger) { try $0.decode(BankTransactionRecord.self).json }),
+                "next_after": rows.nextAfter(limit: limit)]
+    }
+
+    static func profiles(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        ["profiles": .array(BankProfiles.all(directory: services.settings.bankProfilesDirectory).map { profile in
+            ["name": .string(profile.name), "bank": .string(profile.bank), "export": .string(profile.export)]
+        })]
+    }
+}
+
+/// The CSV export profiles in `Config/bank-profiles/NAME.json`, read when used.
+enum BankProfiles {
+    struct Entry {
+        var name: String
+        var bank: String
+        var export: String
+        var profile: BankCSVProfile
+    }
+
+    static func load(_ name: String, directory: String) throws(RPCFailure) -> BankCSVProfile {
+        guard !name.isEmpty, name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") }),
+              let entry = read(directory + "/" + name + ".json", name: name) else {
+            let known = all(directory: directory).map(\.name).joined(separator: ", ")
+            throw RPCFailure.invalidParams("profile", "no bank profile \(name); known: \(known)")
+        }
+        return entry.profile
+    }
+
+    static func all(directory: String) -> [Entry] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return files.filter { $0.hasSuffix(".json") }.sorted().compactMap { file in
+            read(directory + "/" + file, name: String(file.dropLast(5)))
+        }
+    }
+
+    /// A profile file: `{bank, export, delimiter?, date_format?, currency?, skip_rows?, columns: {date, value_date?, amount? | credit?, debit?, reference?, description?, payer?, payer_account?}}`.
+    static func read(_ path: String, name: String) -> Entry? {
+        guard let data = FileManager.default.contents(atPath: path), let json = try? JSONValue.parse(Array(data)),
+              let columns = json["columns"]?.objectValue, let date = columns["date"]?.stringValue else { return nil }
+        var profile = BankCSVProfile(name: name, date: date)
+        if let delimiter = json["delimiter"]?.stringValue {
+            guard delimiter.unicodeScalars.count == 1, let scalar = delimiter.unicodeScalars.first else { return nil }
+            profile.delimiter = scalar
+        }
+        if let format = json["date_format"]?.stringValue { profile.dateFormat = format }
+        if let currency = json["currency"]?.stringValue { profile.currency = currency }
+        if let skip = json["skip_rows"]?.intValue { profile.skipRows = max(0, min(skip, 50)) }
+        profile.valueDate = columns["value_date"]?.stringValue
+        profile.amount = columns["amount"]?.stringValue
+        profile.credit = columns["credit"]?.stringValue
+        profile.debit = columns["debit"]?.stringValue
+        profile.reference = columns["reference"]?.stringValue
+        profile.description = columns["description"]?.stringValue
+        profile.payer = columns["payer"]?.stringValue
+        profile.payerAccount = columns["payer_account"]?.stringValue
+        return Entry(name: name, bank: json["bank"]?.stringValue ?? name, export: json["export"]?.stringValue ?? "", profile: profile)
+    }
+}

@@ -1,0 +1,112 @@
+import AshraiCore
+import AshraiProtocol
+@testable import AshraiServer
+import AshraiTestSupport
+import Foundation
+import Postgres
+import Testing
+
+@Suite("bank statements in")
+struct BankImportTests {
+    static func fixture(_ name: String) throws -> String {
+        try String(contentsOfFile: TestDatabase.repositoryRootPath + "/Tests/fixtures/bank/" + name, encoding: .utf8)
+    }
+
+    @Test("camt.053 .001.02 and .001.08: booked entries become lines (batched entries one per transaction, pending left out, reversals money out); a second import adds nothing")
+    func camt() async throws {
+        try await withCollections("bank_camt") { _, client, database in
+            let v02 = try await client.result("bank.statements.import", ["format": "camt053", "content": .string(try Self.fixture("camt053-v02.xml"))])
+            #expect(v02["lines"] == 4 && v02["new"] == 4 && v02["duplicates"] == 0 && v02["credits"] == "1734.50" && v02["debits"] == "12.90")
+            let lines = try #require(v02["transactions"]?.arrayValue)
+            let first = try #require(lines.first)
+            #expect(first["account"] == "IL620108000000099999999" && first["amount"] == "1234.50" && first["counterparty_name"] == "מאפיית הדר בע\"מ")
+            #expect(first["counterparty_account"] == "IL170126000000012345678" && first["remittance"] == "תשלום חשבונית INV-1001")
+            #expect(first["booking_date"] == "2026-11-29" && first["bank_reference"] == "LEU-778001" && first["status"] == "unmatched")
+            #expect(lines.map { $0["amount"] } == ["1234.50", "300.00", "200.00", "-12.90"])
+            #expect(lines[2]["remittance"] == "INV-2002" && lines[1]["location"] == "Stmt[1]/Ntry[2]/TxDtls[1]")
+            let again = try await client.result("bank.statements.import", ["format": "camt053", "content": .string(try Self.fixture("camt053-v02.xml"))])
+            #expect(again["new"] == 0 && again["duplicates"] == 4)
+            let v08 = try await client.result("bank.statements.import", ["format": "camt053", "content": .string(try Self.fixture("camt053-v08.xml"))])
+            let v08Lines = try #require(v08["transactions"]?.arrayValue)
+            #expect(v08Lines.map { $0["amount"] } == ["2500.00", "-800.00"] && v08Lines.first?["account"] == "12-600-123456")
+            #expect(v08Lines.first?["counterparty_name"] == "Tel Aviv Bistro" && v08Lines.last?["counterparty_name"] == "Haifa Deli")
+            #expect(v08Lines.first?["booking_date"] == "2026-11-29")
+            let stored = try await database.asSystem("SELECT count(*) FROM bank_transactions").scalar(Int.self)
+            #expect(stored == 6)
+            let worklist = try await client.result("bank.transactions.list", ["status": "unmatched"])
+            #expect(worklist["transactions"]?.arrayValue?.count == 6)
+        }
+    }
+
+    @Test("MT940 and the banks' CSV exports: identical lines stay two, a re-import adds nothing, total rows are skipped")
+    func mt940AndCSV() async throws {
+        try await withCollections("bank_mt940") { _, client, _ in
+            let mt940 = try await client.result("bank.statements.import", ["format": "mt940", "content": .string(try Self.fixture("statement.mt940"))])
+            #expect(mt940["lines"] == 4 && mt940["new"] == 4)
+            #expect(try await client.result("bank.statements.import", ["format": "mt940", "content": .string(try Self.fixture("statement.mt940"))])["new"] == 0)
+            let profiles = try await client.result("bank.profiles.list")
+            let names = Set((profiles["profiles"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
+            #expect(names.isSuperset(of: ["leumi", "hapoalim", "generic"]))
+            let leumi = try await client.result("bank.statements.import", ["format": "csv", "profile": "leumi", "account": "10-800-99999",
+                                                                          "content": .string(try Self.fixture("leumi.csv"))])
+            #expect(leumi["lines"] == 3 && leumi["credits"] == "2034.50" && leumi["debits"] == "12.90")
+            let hapoalim = try await client.result("bank.statements.import", ["format": "csv", "profile": "hapoalim", "account": "12-600-123456",
+                                                                             "content": .string(try Self.fixture("hapoalim.csv"))])
+            let lines = try #require(hapoalim["transactions"]?.arrayValue)
+            #expect(lines.first?["counterparty_name"] == "Tel Aviv Bistro" && lines.first?["counterparty_account"] == "10-800-555555")
+            #expect(lines.map { $0["amount"] } == ["2500.00", "-800.00"])
+            // A dry run reads and counts, and writes nothing.
+            let dry = try await client.result("bank.statements.import", ["format": "csv", "profile": "hapoalim", "account": "12-600-777",
+                                                                        "content": .string(try Self.fixture("hapoalim.csv")), "dry_run": true])
+            #expect(dry["new"] == 2 && dry["statement_id"] == .null)
+            #expect(try await client.result("bank.statements.import", ["format": "csv", "profile": "hapoalim", "account": "12-600-777",
+                                                                      "content": .string(try Self.fixture("hapoalim.csv"))])["new"] == 2)
+        }
+    }
+
+    @Test("a file that does not read is refused naming the line or element, and nothing is written")
+    func badFiles() async throws {
+        try await withCollections("bank_bad") { port, client, database in
+            func refusal(_ params: JSONObject) async throws -> String {
+                let reply = try await client.call("bank.statements.import", params)
+                #expect(reply["error"]?["code"] == -32602, "\(reply.encoded())")
+                return reply["error"]?["message"]?.stringValue ?? ""
+            }
+            // A broken amount in the second entry: nothing of the first is kept.
+            let camt = try Self.fixture("camt053-v02.xml").replacingOccurrences(of: "<Amt Ccy=\"ILS\">500.00</Amt>", with: "<Amt Ccy=\"ILS\">5x0</Amt>")
+            #expect(try await refusal(["format": "camt053", "content": .string(camt)]).contains("Stmt[1]/Ntry[2]/Amt"))
+            #expect(try await refusal(["format": "camt053", "content": "<Document><BkToCstmrStmt><Stmt>"]).contains("line"))
+            #expect(try await refusal(["format": "camt053", "content": "<Other/>"]).contains("not an ISO 20022 Document"))
+            let mt940 = try Self.fixture("statement.mt940").replacingOccurrences(of: "D12,90", with: "X12,90")
+            #expect(try await refusal(["format": "mt940", "content": .string(mt940)]).contains("line 7"))
+            let csv = try Self.fixture("leumi.csv").replacingOccurrences(of: "30/11/2026,30/11/2026", with: "31/11/2026,30/11/2026")
+            #expect(try await refusal(["format": "csv", "profile": "leumi", "account": "1", "content": .string(csv)]).contains("line 4"))
+            #expect(try await refusal(["format": "csv", "profile": "../etc/passwd", "account": "1", "content": "x"]).contains("no bank profile"))
+            #expect(try await refusal(["format": "csv", "account": "1", "content": "x"]).contains("profile"))
+            let stored = try await database.asSystem("SELECT (SELECT count(*) FROM bank_transactions) + (SELECT count(*) FROM bank_statements)").scalar(Int.self)
+            #expect(stored == 0)
+            _ = port
+        }
+    }
+
+    @Test("ashrai bank import FILE tells the format by itself, counts what is new; ashrai bank list shows the worklist")
+    func cli() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CLI.binary.path), "build the ashrai product first")
+        try await withCollections("bank_cli") { port, _, _ in
+            let home = FileManager.default.temporaryDirectory.appendingPathComponent(Shared.unique("cli")).path
+            let cli = CLI(port: port, configHome: home)
+            #expect(try await cli.run(["login", "--username", "boss", "--password-stdin"], stdin: "collections admin password\n").status == 0)
+            let fixtures = TestDatabase.repositoryRootPath + "/Tests/fixtures/bank/"
+            let camt = try await cli.run(["bank", "import", fixtures + "camt053-v08.xml"])
+            #expect(camt.status == 0 && camt.stdout.contains("camt053: 2 lines, 2 new"), "\(camt.stdout) \(camt.stderr)")
+            let mt940 = try await cli.run(["bank", "import", fixtures + "statement.mt940", "--dry-run"])
+            #expect(mt940.status == 0 && mt940.stdout.contains("mt940: 4 lines, 4 new") && mt940.stdout.contains("dry run"), "\(mt940.stdout)")
+            let csv = try await cli.run(["bank", "import", fixtures + "leumi.csv", "--profile", "leumi", "--account", "10-800-1"])
+            #expect(csv.status == 0 && csv.stdout.contains("csv: 3 lines, 3 new"), "\(csv.stdout) \(csv.stderr)")
+            let list = try await cli.run(["bank", "list"])
+            #expect(list.status == 0 && list.stdout.contains("Tel Aviv Bistro") && list.stdout.contains("2500.00"), "\(list.stdout)")
+            let bad = try await cli.run(["bank", "import", fixtures + "leumi.csv"])
+            #expect(bad.status != 0 && bad.stderr.contains("profile"), "\(bad.stderr)")
+        }
+    }
+}
