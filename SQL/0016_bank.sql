@@ -45,3 +45,20 @@ ALTER TABLE bank_transactions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE bank_transactions FORCE ROW LEVEL SECURITY;
 CREATE POLICY staff_all ON bank_transactions FOR ALL USING ((SELECT ashrai_viewer() IN ('staff', 'system')))
     WITH CHECK ((SELECT ashrai_viewer() IN ('staff', 'system')));
+
+-- Counterparty accounts a confirmed match linked to a customer (matching rule 3), and why lines were ignored.
+CREATE TABLE customer_bank_accounts (
+    customer_id  bigint NOT NULL REFERENCES customers (id),
+    account      text NOT NULL,
+    linked_from  bigint REFERENCES bank_transactions (id),
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (customer_id, account)
+);
+CREATE INDEX customer_bank_accounts_account_idx ON customer_bank_accounts (account);
+GRANT SELECT, INSERT ON customer_bank_accounts TO ashrai_application;
+ALTER TABLE customer_bank_accounts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE customer_bank_accounts FORCE ROW LEVEL SECURITY;
+CREATE POLICY staff_all ON customer_bank_accounts FOR ALL USING ((SELECT ashrai_viewer() IN ('staff', 'system')))
+    WITH CHECK ((SELECT ashrai_viewer() IN ('staff', 'system')));
+ALTER TABLE bank_transactions ADD COLUMN ignore_reason text;
+ALTER TABLE bank_transactions ADD COLUMN match_reasons jsonb;

@@ -1,11 +1,15 @@
 import AshraiCore
 
 extension Schema {
+    public static let bankSuggestion = object([
+        "customer_id": id, "invoice_ids": array(id), "confidence": ["type": "integer", "minimum": 0, "maximum": 99], "reasons": array(string),
+    ], required: ["customer_id", "invoice_ids", "confidence", "reasons"])
     public static let bankTransaction = object([
         "id": id, "statement_id": id, "account": string, "booking_date": date, "value_date": nullable(date), "amount": money,
         "currency": string, "counterparty_name": nullable(string), "counterparty_account": nullable(string),
         "remittance": nullable(string), "bank_reference": nullable(string), "location": string,
-        "status": oneOf(BankTransactionStatus.self), "payment_id": nullable(id), "created_at": instant,
+        "status": oneOf(BankTransactionStatus.self), "payment_id": nullable(id), "created_at": instant, "ignore_reason": nullable(string),
+        "suggestions": array(bankSuggestion),
     ], required: ["id", "statement_id", "account", "booking_date", "amount", "currency", "location", "status"])
 }
 
@@ -21,6 +25,7 @@ extension MethodCatalog {
                        "statement_id": Schema.nullable(Schema.id), "format": Schema.oneOf(BankStatementFormat.self), "dry_run": Schema.bool,
                        "lines": ["type": "integer"], "new": ["type": "integer"], "duplicates": ["type": "integer"],
                        "credits": Schema.money, "debits": Schema.money,
+                       "posted": ["type": "integer", "description": "credits posted as payments without a person (bank.autoPostConfidence)"],
                        "transactions": Schema.array(Schema.bankTransaction),
                    ], required: ["format", "dry_run", "lines", "new", "duplicates", "credits", "debits", "transactions"])),
         MethodSpec(name: "bank.transactions.list",
@@ -30,6 +35,22 @@ extension MethodCatalog {
                             .optional("limit", ["type": "integer", "minimum": 1, "maximum": 500]), .optional("after", Schema.id)],
                    result: Schema.object(["transactions": Schema.array(Schema.bankTransaction), "next_after": Schema.nullable(Schema.id)],
                                          required: ["transactions"])),
+        MethodSpec(name: "bank.unmatched",
+                   summary: "The worklist: bank lines not yet posted or ignored, oldest first, each credit with its suggested customers and invoices, how sure (0–99) and why.",
+                   access: staff,
+                   params: [.optional("limit", ["type": "integer", "minimum": 1, "maximum": 100]), .optional("after", Schema.id)],
+                   result: Schema.object(["transactions": Schema.array(Schema.bankTransaction), "next_after": Schema.nullable(Schema.id)],
+                                         required: ["transactions"])),
+        MethodSpec(name: "bank.match",
+                   summary: "Post a bank credit as the customer's payment by hand (through payments.record, allocated to allocations or oldest first); the payer's account is linked to the customer for next time.",
+                   access: staff,
+                   params: [.required("transaction_id", Schema.id), .required("customer_id", Schema.id),
+                            .optional("allocations", Schema.array(Schema.object(["invoice_id": Schema.id, "amount": Schema.money],
+                                                                                required: ["invoice_id", "amount"])))],
+                   result: Schema.bankTransaction),
+        MethodSpec(name: "bank.ignore", summary: "Take a bank line off the worklist: not a customer payment (a fee, a salary, a transfer between accounts), with the reason.",
+                   access: managers, params: [.required("transaction_id", Schema.id), .required("reason", Schema.text)],
+                   result: Schema.bankTransaction),
         MethodSpec(name: "bank.profiles.list", summary: "The CSV export profiles this server knows (Config/bank-profiles).", access: staff,
                    params: [],
                    result: Schema.object(["profiles": Schema.array(Schema.object([

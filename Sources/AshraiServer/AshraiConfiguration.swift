@@ -109,6 +109,7 @@ public struct AshraiConfiguration: Sendable {
         try loadCredit(reader: reader, into: &result.server, integer: integer)
         try loadCollections(reader: reader, into: &result.server.collections)
         if let v = reader.string(forKey: "bank.profiles"), !v.isEmpty { result.server.bankProfilesDirectory = v }
+        if let v = try integer("bank.autoPostConfidence", 50...100) { result.server.bankAutoPostConfidence = v }
         try loadDelivery(reader: { reader.string(forKey: ConfigKey($0)) }, environment: environment, into: &result.server.delivery)
         if let zone = reader.string(forKey: "business.timezone")?.trimmingCharacters(in: .whitespaces), !zone.isEmpty {
             guard zone.contains("/") || zone == "UTC", let timeZone = TimeZone(identifier: zone) else {

@@ -54,6 +54,8 @@ public struct ServerSettings: Sendable {
     public var delivery = DeliverySettings()
     /// Bank statements: where the CSV export profiles live (`bank.profiles`).
     public var bankProfilesDirectory = "Config/bank-profiles"
+    /// A credit whose best match is at least this sure (0–99) is posted without a person; 100 turns that off.
+    public var bankAutoPostConfidence = 90
     /// Training gates: methods that require a current course.
     public var training = TrainingSettings()
     /// The business's time zone (`business.timezone`): "today" for every rule is the day on its wall clock.

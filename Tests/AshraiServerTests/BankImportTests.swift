@@ -109,4 +109,53 @@ struct BankImportTests {
             #expect(bad.status != 0 && bad.stderr.contains("profile"), "\(bad.stderr)")
         }
     }
+
+    @Test("matching: credits whose invoice the text names are posted without a person and allocated; the rest wait with suggestions; a match by hand posts and links the payer's account; a line can be ignored")
+    func matching() async throws {
+        try await withCollections("bank_match") { _, client, database in
+            func invoice(_ customer: JSONValue, _ number: String, _ amount: String) async throws -> JSONValue {
+                try #require(try await client.result("invoices.create", ["customer_id": customer, "number": .string(number), "issue_date": "2026-10-01",
+                                                                        "due_date": "2026-10-31", "amount": .string(amount)])["id"])
+            }
+            let hadar = try await client.customer("מאפיית הדר", language: "he")
+            let galil = try await client.customer("Galil Foods Ltd")
+            let negev = try await client.customer("Negev Coffee")
+            let bistro = try await client.customer("Tel Aviv Bistro")
+            let hadarInvoice = try await invoice(hadar, "INV-1001", "1234.50")
+            let galilInvoice = try await invoice(galil, "INV-2001", "300.00")
+            _ = try await invoice(galil, "INV-2005", "90.00")
+            let negevInvoice = try await invoice(negev, "INV-2002", "200.00")
+            let bistroInvoices = [try await invoice(bistro, "B-17", "1000.00"), try await invoice(bistro, "B-18", "1500.00")]
+            let imported = try await client.result("bank.statements.import", ["format": "camt053", "content": .string(try Self.fixture("camt053-v02.xml"))])
+            #expect(imported["posted"] == 3, "\(imported.encoded())")
+            // Each automatic post paid the invoice the text named, and nothing else (precision on the fixture: 3 of 3 right).
+            for (invoiceID, customer) in [(hadarInvoice, hadar), (galilInvoice, galil), (negevInvoice, negev)] {
+                let shown = try await client.result("invoices.get", ["id": invoiceID])
+                #expect(shown["status"] == "paid" && shown["customer_id"] == customer, "\(shown.encoded())")
+            }
+            let posted = try await client.result("bank.transactions.list", ["status": "posted"])
+            #expect(posted["transactions"]?.arrayValue?.allSatisfy { $0["payment_id"] != .null } == true)
+            // The fee (money out) waits, with no suggestion.
+            let waiting = try await client.result("bank.unmatched")
+            let fee = try #require(waiting["transactions"]?.arrayValue?.first)
+            #expect(waiting["transactions"]?.arrayValue?.count == 1 && fee["amount"] == "-12.90" && fee["suggestions"] == [])
+            _ = try await client.result("bank.ignore", ["transaction_id": try #require(fee["id"]), "reason": "bank fee"])
+            // The bistro's transfer names invoice numbers the bistro does not use: it waits, suggested by name and amount.
+            _ = try await client.result("bank.statements.import", ["format": "camt053", "content": .string(try Self.fixture("camt053-v08.xml"))])
+            let bistroLine = try #require(try await client.result("bank.unmatched")["transactions"]?.arrayValue?.first { $0["amount"] == "2500.00" })
+            let suggestion = try #require(bistroLine["suggestions"]?.arrayValue?.first)
+            #expect(suggestion["customer_id"] == bistro && (suggestion["confidence"]?.intValue ?? 100) < 90 && suggestion["reasons"]?.arrayValue?.count == 2,
+                    "\(bistroLine.encoded())")
+            let matched = try await client.result("bank.match", ["transaction_id": try #require(bistroLine["id"]), "customer_id": bistro])
+            #expect(matched["status"] == "posted")
+            for id in bistroInvoices { #expect(try await client.result("invoices.get", ["id": id])["status"] == "paid") }
+            let linked = try await database.asSystem("SELECT count(*) FROM customer_bank_accounts WHERE account = '10-800-555555'").scalar(Int.self)
+            #expect(linked == 1)
+            // Posted once: matching it again is refused, and the payment was recorded once.
+            let again = try await client.call("bank.match", ["transaction_id": try #require(bistroLine["id"]), "customer_id": bistro])
+            #expect(again["error"]?["code"] == 409)
+            let payments = try await database.asSystem("SELECT count(*) FROM payments").scalar(Int.self)
+            #expect(payments == 4)
+        }
+    }
 }

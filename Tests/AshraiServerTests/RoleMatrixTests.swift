@@ -35,7 +35,12 @@ struct RoleMatrixTests {
 
     @Test("without a session every method but the public ones answers 401")
     func anonymous() async throws {
-        try await withServer { port in
+        // One anonymous connection asks every method: give it more than the default 10 s to stay unauthenticated
+        // (on a loaded machine the probe of ~150 methods took 27 s, and the login deadline closed the connection).
+        var settings = ServerSettings()
+        settings.loginDeadline = .seconds(300)
+        settings.crowdedLoginDeadline = .seconds(300)
+        try await withServer(settings: settings) { port in
             try await LineClient.with(port: port) { client in
                 for spec in MethodCatalog.all {
                     let reply = try await client.call(spec.name, ["__probe": 1])

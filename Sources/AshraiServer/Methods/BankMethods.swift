@@ -20,8 +20,10 @@ struct BankTransactionRecord: Decodable, Sendable {
     var status: BankTransactionStatus
     var paymentID: Int64?
     var createdAt: Date
+    var ignoreReason: String?
 
     enum CodingKeys: String, CodingKey {
+        case ignoreReason = "ignore_reason"
         case id, statementID = "statement_id", account, bookingDate = "booking_date", valueDate = "value_date", amount, currency
         case counterpartyName = "counterparty_name", counterpartyAccount = "counterparty_account", remittance
         case bankReference = "bank_reference", location, status, paymentID = "payment_id", createdAt = "created_at"
@@ -29,7 +31,7 @@ struct BankTransactionRecord: Decodable, Sendable {
 
     static let columns = """
         t.id, t.statement_id, t.account, t.booking_date, t.value_date, t.amount, t.currency, t.counterparty_name, t.counterparty_account,
-        t.remittance, t.bank_reference, t.location, t.status, t.payment_id, t.created_at
+        t.remittance, t.bank_reference, t.location, t.status, t.payment_id, t.created_at, t.ignore_reason
         """
 
     var json: JSONValue {
@@ -37,7 +39,8 @@ struct BankTransactionRecord: Decodable, Sendable {
          "value_date": .date(valueDate), "amount": .money(amount), "currency": .string(currency),
          "counterparty_name": .optional(counterpartyName), "counterparty_account": .optional(counterpartyAccount),
          "remittance": .optional(remittance), "bank_reference": .optional(bankReference), "location": .string(location),
-         "status": .string(status.rawValue), "payment_id": paymentID.map(JSONValue.id) ?? .null, "created_at": .string(rfc3339(createdAt))]
+         "status": .string(status.rawValue), "payment_id": paymentID.map(JSONValue.id) ?? .null, "created_at": .string(rfc3339(createdAt)),
+         "ignore_reason": .optional(ignoreReason)]
     }
 }
 
@@ -45,7 +48,88 @@ struct BankTransactionRecord: Decodable, Sendable {
 enum BankMethods {
     static let handlers: [String: MethodHandler] = [
         "bank.statements.import": importStatement, "bank.transactions.list": list, "bank.profiles.list": profiles,
+        "bank.unmatched": unmatched, "bank.match": match, "bank.ignore": ignore,
     ]
+
+    /// Posts, inside the import's transaction, every new credit whose best candidate is at least
+    /// `bank.autoPostConfidence` sure; the others wait on the worklist (`bank.unmatched`). The count posted.
+    static func autoPost(_ lines: [BankTransactionRecord], services: Services, context: CallContext, on tx: PostgresConnection) async throws -> Int {
+        let threshold = services.settings.bankAutoPostConfidence
+        let credits = lines.filter { $0.amount > 0 && $0.currency == services.settings.currency.code }
+        guard threshold <= 99, !credits.isEmpty else { return 0 }
+        var book = try await BankPosting.book(currency: services.settings.currency, on: tx)
+        var posted = 0
+        for line in credits {
+            guard let best = book.candidates(for: line).first, best.confidence >= threshold else { continue }
+            let open = book.invoices.filter { best.invoiceIDs.contains($0.id) }
+            let allocations: JSONValue? = best.invoiceIDs.isEmpty ? nil
+                : .array(open.map { ["invoice_id": .id($0.id), "amount": .money($0.open)] })
+            _ = try await BankPosting.post(line, customerID: best.customerID, allocations: allocations,
+                                           reasons: ["confidence \(best.confidence)"] + best.reasons, automatic: true,
+                                           services: services, context: context, on: tx)
+            posted += 1
+            if best.invoiceIDs.isEmpty {
+                book = try await BankPosting.book(currency: services.settings.currency, on: tx)
+            } else {
+                book.invoices.removeAll { best.invoiceIDs.contains($0.id) }
+            }
+        }
+        return posted
+    }
+
+    static func unmatched(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let limit = try params.optionalInt("limit", range: 1...100) ?? 50
+        let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
+        let currency = services.settings.currency
+        return try await services.read(context) { connection in
+            let rows = try await connection.query("""
+                SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t
+                WHERE t.status = 'unmatched' AND t.id > \(after) ORDER BY t.id LIMIT \(limit)
+                """)
+            let lines = rows.decodeEach("bank transaction", logger: context.logger) { try $0.decode(BankTransactionRecord.self) }
+            let book = lines.contains { $0.amount > 0 } ? try await BankPosting.book(currency: currency, on: connection) : nil
+            return ["transactions": .array(lines.map { line in
+                guard case .object(var object) = line.json else { return line.json }
+                let suggestions = line.amount > 0 && line.currency == currency.code ? (book?.candidates(for: line) ?? []) : []
+                object["suggestions"] = .array(suggestions.map(BankPosting.suggestionJSON))
+                return .object(object)
+            }), "next_after": rows.nextAfter(limit: limit)]
+        }
+    }
+
+    static func match(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("transaction_id"))
+        let customerID = Int64(try params.id("customer_id"))
+        let allocations = params.object["allocations"].flatMap { $0.isNull ? nil : $0 }
+        let current = context
+        return try await services.transaction(current) { tx in
+            guard let row = try await tx.query("SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = \(id) FOR UPDATE").first
+            else { throw RPCFailure.notFound("bank transaction") }
+            let line = try row.decode(BankTransactionRecord.self)
+            guard line.currency == services.settings.currency.code else { throw RPCFailure.conflict("the line is in \(line.currency), not the business's currency") }
+            _ = try await BankPosting.post(line, customerID: customerID, allocations: allocations, reasons: ["matched by hand"], automatic: false,
+                                           services: services, context: current, on: tx)
+            return try await tx.query("SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = \(id)").one()
+                .decode(BankTransactionRecord.self).json
+        }
+    }
+
+    static func ignore(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("transaction_id"))
+        let reason = try params.text("reason", maxLength: 500)
+        let current = context
+        return try await services.transaction(current) { tx in
+            guard let row = try await tx.query("SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = \(id) FOR UPDATE").first
+            else { throw RPCFailure.notFound("bank transaction") }
+            let line = try row.decode(BankTransactionRecord.self)
+            guard line.status == .unmatched else { throw RPCFailure.conflict("the bank line is already \(line.status.rawValue)") }
+            try await tx.query("UPDATE bank_transactions SET status = 'ignored', ignore_reason = \(reason) WHERE id = \(id)")
+            try await Audit.record(tx, context: current, method: "bank.ignore", entity: "bank_transaction", entityID: String(id),
+                                   details: ["reason": .string(reason)])
+            return try await tx.query("SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = \(id)").one()
+                .decode(BankTransactionRecord.self).json
+        }
+    }
 
     /// A statement's lines, from its text in `format` (and a CSV profile and account).
     static func lines(format: BankStatementFormat, content: String, profile: BankCSVProfile?, account: String?) throws(RPCFailure) -> [BankLine] {
@@ -103,7 +187,7 @@ enum BankMethods {
             var result: JSONObject = [
                 "statement_id": .null, "format": .string(format.rawValue), "dry_run": .bool(dryRun), "lines": .int(lines.count),
                 "new": .int(fresh.count), "duplicates": .int(lines.count - fresh.count), "credits": .money(credits), "debits": .money(debits),
-                "transactions": [],
+                "transactions": [], "posted": 0,
             ]
             guard !dryRun else { return .object(result) }
             let statementID = try await tx.query("""
@@ -132,6 +216,14 @@ enum BankMethods {
                     """)
                 inserted += try rows.decode(BankTransactionRecord.self)
             }
+            let posted = try await autoPost(inserted, services: services, context: current, on: tx)
+            if posted > 0 {
+                let ids = PostgresArray(inserted.map { String($0.id) })
+                inserted = try await tx.query("""
+                    SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = ANY(\(ids)::bigint[]) ORDER BY t.id
+                    """).decode(BankTransactionRecord.self)
+            }
+            result["posted"] = .int(posted)
             result["statement_id"] = .id(statementID)
             result["new"] = .int(inserted.count)
             result["duplicates"] = .int(lines.count - inserted.count)

@@ -1,0 +1,206 @@
+import Foundation
+
+/// Who an incoming bank credit is from and what it pays, with how sure and why. Pure: the caller
+/// gathers the open invoices and customers, the rules rank the candidates, strongest first:
+/// 1. an invoice number in the remittance text (through the noise banks add: prefixes, spaces,
+///    dashes, several numbers in one line);
+/// 2. a customer code or legal id (ח.פ.) in the text;
+/// 3. a counterparty bank account already linked to a customer;
+/// 4. the amount equal to one open invoice, to the sum of a customer's open invoices, or to an
+///    installment due;
+/// 5. a counterparty name close to a customer's name (trigram similarity, Hebrew and English).
+/// Agreeing evidence raises the confidence; a candidate names the invoices it would pay only when
+/// the amount settles them exactly (otherwise the payment is allocated oldest first as usual).
+public enum BankMatching {
+    public struct OpenInvoice: Sendable, Equatable {
+        public var id: Int64
+        public var customerID: Int64
+        public var number: String
+        public var open: Decimal
+        public var dueDay: Int
+
+        public init(id: Int64, customerID: Int64, number: String, open: Decimal, dueDay: Int) {
+            self.id = id
+            self.customerID = customerID
+            self.number = number
+            self.open = open
+            self.dueDay = dueDay
+        }
+    }
+
+    public struct Customer: Sendable, Equatable {
+        public var id: Int64
+        public var name: String
+        public var code: String?
+        public var legalID: String?
+        /// Counterparty accounts a confirmed match linked to this customer.
+        public var accounts: [String]
+        /// Installments due (amounts), for rule 4.
+        public var installmentsDue: [Decimal]
+
+        public init(id: Int64, name: String, code: String? = nil, legalID: String? = nil, accounts: [String] = [], installmentsDue: [Decimal] = []) {
+            self.id = id
+            self.name = name
+            self.code = code
+            self.legalID = legalID
+            self.accounts = accounts
+            self.installmentsDue = installmentsDue
+        }
+    }
+
+    public struct Candidate: Sendable, Equatable {
+        public var customerID: Int64
+        /// The invoices the amount settles exactly, oldest first; empty: allocate as usual.
+        public var invoiceIDs: [Int64]
+        /// 0–99.
+        public var confidence: Int
+        public var reasons: [String]
+    }
+
+    /// The candidates for one credit, strongest first (at most `limit`).
+    public static func candidates(amount: Decimal, remittance: String?, counterpartyName: String?, counterpartyAccount: String?,
+                                  customers: [Customer], invoices: [OpenInvoice], limit: Int = 5) -> [Candidate] {
+        guard amount > 0 else { return [] }
+        var evidence: [Int64: [(score: Int, reason: String)]] = [:]
+        var named: [Int64: [Int64]] = [:]   // invoices named in the text, by customer
+        let byCustomer = Dictionary(grouping: invoices, by: \.customerID)
+        let text = remittance ?? ""
+        let tokens = Self.tokens(text)
+
+        // 1. Invoice numbers.
+        let exact = Set(tokens.map(\.normalized))
+        let digitRuns = Set(tokens.flatMap(\.digitRuns))
+        for invoice in invoices {
+            let number = normalize(invoice.number)
+            let digits = number.filter(\.isNumber)
+            if number.count >= 3, exact.contains(number) {
+                evidence[invoice.customerID, default: []].append((90, "invoice \(invoice.number) is named in the text"))
+                named[invoice.customerID, default: []].append(invoice.id)
+            } else if digits.count >= 3, digits == number.drop(while: { !$0.isNumber }), digitRuns.contains(digits) {
+                evidence[invoice.customerID, default: []].append((75, "the text has \(digits), the number of invoice \(invoice.number)"))
+                named[invoice.customerID, default: []].append(invoice.id)
+            }
+        }
+        // 2. Customer code or legal id.
+        for customer in customers {
+            if let legalID = customer.legalID, legalID.count >= 8, digitRuns.contains(legalID) {
+                evidence[customer.id, default: []].append((85, "the text has the customer's legal id \(legalID)"))
+            }
+            if let code = customer.code.map(normalize), code.count >= 3, exact.contains(code) {
+                evidence[customer.id, default: []].append((70, "the text has the customer's code \(customer.code ?? "")"))
+            }
+            // 3. A linked account.
+            if let account = counterpartyAccount.map(normalizeAccount), !account.isEmpty, customer.accounts.map(normalizeAccount).contains(account) {
+                evidence[customer.id, default: []].append((85, "paid from account \(counterpartyAccount ?? ""), linked to the customer"))
+            }
+            // 5. The name.
+            if let name = counterpartyName, !name.isEmpty {
+                let similarity = Self.similarity(name, customer.name)
+                if similarity >= 0.5 {
+                    let score = similarity >= 0.9 ? 60 : similarity >= 0.7 ? 50 : 35
+                    evidence[customer.id, default: []].append((score, "the payer \(name) is like the customer's name (\(Int((similarity * 100).rounded())) %)"))
+                }
+            }
+        }
+        // 4. The amount: one invoice (anyone's, when it is the only one with that amount), a customer's total, an installment.
+        let sameAmount = invoices.filter { $0.open == amount }
+        if sameAmount.count == 1, let only = sameAmount.first {
+            evidence[only.customerID, default: []].append((55, "the amount equals invoice \(only.number), the only open invoice of that amount"))
+        }
+        for (customerID, open) in byCustomer {
+            let total = open.reduce(Decimal(0)) { $0 + $1.open }
+            if open.count > 1, total == amount {
+                evidence[customerID, default: []].append((45, "the amount equals all the customer's open invoices"))
+            } else if evidence[customerID] != nil, sameAmount.count > 1, open.contains(where: { $0.open == amount }) {
+                evidence[customerID, default: []].append((30, "the amount equals one of the customer's open invoices"))
+            }
+        }
+        for customer in customers where customer.installmentsDue.contains(amount) {
+            evidence[customer.id, default: []].append((40, "the amount equals an installment due"))
+        }
+
+        var result: [Candidate] = []
+        for (customerID, items) in evidence {
+            let sorted = items.sorted { $0.score > $1.score }
+            // The strongest rule, raised by what agrees with it (each further piece a third of the way to 99).
+            var confidence = Double(sorted[0].score)
+            for item in sorted.dropFirst() { confidence += (99 - confidence) * Double(item.score) / 100 / 3 }
+            let open = (byCustomer[customerID] ?? []).sorted { ($0.dueDay, $0.id) < ($1.dueDay, $1.id) }
+            var invoiceIDs: [Int64] = []
+            let namedIDs = named[customerID] ?? []
+            let namedTotal = open.filter { namedIDs.contains($0.id) }.reduce(Decimal(0)) { $0 + $1.open }
+            if !namedIDs.isEmpty, namedTotal == amount {
+                invoiceIDs = open.filter { namedIDs.contains($0.id) }.map(\.id)
+            } else if !namedIDs.isEmpty {
+                // The text names invoices the amount does not settle exactly: a person should look.
+                confidence = min(confidence, 80)
+            } else if let single = open.first(where: { $0.open == amount }) {
+                invoiceIDs = [single.id]
+            }
+            result.append(Candidate(customerID: customerID, invoiceIDs: invoiceIDs, confidence: min(99, Int(confidence.rounded(.down))),
+                                    reasons: sorted.map(\.reason)))
+        }
+        result.sort { ($0.confidence, -$0.customerID) > ($1.confidence, -$1.customerID) }
+        // Two customers with strong evidence: neither is certain.
+        if result.count > 1, result[1].confidence >= 50 {
+            for index in result.indices { result[index].confidence = min(result[index].confidence, 70) }
+        }
+        return Array(result.prefix(limit))
+    }
+
+    /// Upper-case letters and digits only: "INV-1001", "inv 1001" and "#INV1001" are one number.
+    public static func normalize(_ text: String) -> String {
+        String(text.uppercased().filter { $0.isLetter || $0.isNumber })
+    }
+
+    static func normalizeAccount(_ text: String) -> String { String(text.uppercased().filter { $0.isLetter || $0.isNumber }) }
+
+    struct Token {
+        var normalized: String
+        var digitRuns: [String]
+    }
+
+    /// The text's tokens: words split on spaces, commas, semicolons and slashes; a word and the
+    /// next joined too ("INV 1001" → INV1001), with every run of digits.
+    static func tokens(_ text: String) -> [Token] {
+        let words = text.split { $0.isWhitespace || $0 == "," || $0 == ";" || $0 == "/" || $0 == ":" || $0 == "(" || $0 == ")" }.map(String.init)
+        var tokens: [Token] = []
+        for (index, word) in words.enumerated() {
+            var forms = [word]
+            if index + 1 < words.count { forms.append(word + words[index + 1]) }
+            for form in forms {
+                let normalized = normalize(form)
+                guard !normalized.isEmpty else { continue }
+                var runs: [String] = []
+                var run = ""
+                for character in normalized {
+                    if character.isNumber && character.isASCII { run.append(character) } else if !run.isEmpty { runs.append(run); run = "" }
+                }
+                if !run.isEmpty { runs.append(run) }
+                tokens.append(Token(normalized: normalized, digitRuns: runs))
+            }
+        }
+        return tokens
+    }
+
+    /// Words that say what a company is, not which: left out of name comparisons.
+    static let legalForms: Set<String> = ["בעמ", "בע\"מ", "בע״מ", "LTD", "LIMITED", "INC", "CO", "COMPANY", "עמותה", "שותפות"]
+
+    /// Trigram similarity as PostgreSQL's pg_trgm computes it (each word padded, shared trigrams
+    /// over all trigrams), after dropping legal forms and punctuation; 0…1.
+    public static func similarity(_ a: String, _ b: String) -> Double {
+        func trigrams(_ text: String) -> Set<String> {
+            let words = text.uppercased().split { !($0.isLetter || $0.isNumber || $0 == "\"" || $0 == "״") }.map(String.init)
+                .filter { !legalForms.contains($0) }.map { $0.filter { $0.isLetter || $0.isNumber } }.filter { !$0.isEmpty }
+            var result = Set<String>()
+            for word in words {
+                let padded = Array("  " + word + " ")
+                for index in 0..<(padded.count - 2) { result.insert(String(padded[index..<(index + 3)])) }
+            }
+            return result
+        }
+        let left = trigrams(a), right = trigrams(b)
+        guard !left.isEmpty, !right.isEmpty else { return 0 }
+        return Double(left.intersection(right).count) / Double(left.union(right).count)
+    }
+}
