@@ -26,6 +26,7 @@ extension MethodCatalog {
                        "lines": ["type": "integer"], "new": ["type": "integer"], "duplicates": ["type": "integer"],
                        "credits": Schema.money, "debits": Schema.money,
                        "posted": ["type": "integer", "description": "credits posted as payments without a person (bank.autoPostConfidence)"],
+                       "messages_cancelled": ["type": "integer", "description": "messages waiting for the customers paid whose letter no longer stands, cancelled now"],
                        "transactions": Schema.array(Schema.bankTransaction),
                    ], required: ["format", "dry_run", "lines", "new", "duplicates", "credits", "debits", "transactions"])),
         MethodSpec(name: "bank.transactions.list",

@@ -152,13 +152,18 @@ public struct AshraiConfiguration: Sendable {
     static func loadCollections(reader: ConfigReader, into settings: inout CollectionSettings) throws {
         if let v = reader.string(forKey: "dunning.templates"), !v.isEmpty { settings.templatesDirectory = v }
         if let v = reader.string(forKey: "dunning.defaultPolicy"), !v.isEmpty { settings.defaultPolicyFile = v }
-        if let v = reader.string(forKey: "dunning.schedule")?.trimmingCharacters(in: .whitespaces), !v.isEmpty, !["off", "false", "no"].contains(v.lowercased()) {
+        /// `off` or `HH:MM` (local time) as a minute of the day.
+        func localTime(_ key: String, env: String) throws -> Int? {
+            guard let v = reader.string(forKey: ConfigKey(key))?.trimmingCharacters(in: .whitespaces), !v.isEmpty,
+                  !["off", "false", "no"].contains(v.lowercased()) else { return nil }
             let parts = v.split(separator: ":")
             guard parts.count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]), (0...23).contains(hour), (0...59).contains(minute) else {
-                throw Problem(description: "dunning.schedule (ASHRAI_DUNNING_SCHEDULE) must be off or HH:MM (the business's local time, business.timezone)")
+                throw Problem(description: "\(key) (\(env)) must be off or HH:MM (the business's local time, business.timezone)")
             }
-            settings.scheduleMinuteOfDay = hour * 60 + minute
+            return hour * 60 + minute
         }
+        settings.scheduleMinuteOfDay = try localTime("dunning.schedule", env: "ASHRAI_DUNNING_SCHEDULE")
+        settings.requireStatementByMinute = try localTime("dunning.requireStatementBy", env: "ASHRAI_DUNNING_REQUIRE_STATEMENT_BY")
         let keys: [(String, WritableKeyPath<CollectionSettings.Business, String>)] = [
             ("name", \.name), ("phone", \.phone), ("email", \.email), ("address", \.address), ("contactName", \.contactName),
             ("bankTransfer", \.bankTransfer), ("cardPayment", \.cardPayment), ("digitalPayment", \.digitalPayment),

@@ -11,6 +11,9 @@ public struct CollectionSettings: Sendable {
     public var defaultPolicyFile = "Config/dunning-policy.json"
     /// Run `dunning.run` every day at this UTC time (`HH:MM`); nil = off (the default).
     public var scheduleMinuteOfDay: Int?
+    /// The scheduled run waits for today's bank statement until this local time (`HH:MM`), then
+    /// runs anyway; nil = it does not wait (the default).
+    public var requireStatementByMinute: Int?
     /// The business as letters name it.
     public var business = Business()
 

@@ -126,8 +126,17 @@ struct BankImportTests {
             _ = try await invoice(galil, "INV-2005", "90.00")
             let negevInvoice = try await invoice(negev, "INV-2002", "200.00")
             let bistroInvoices = [try await invoice(bistro, "B-17", "1000.00"), try await invoice(bistro, "B-18", "1500.00")]
+            // Reminders written yesterday wait in the outbox (for the post: no e-mail configured here).
+            let run = try await client.dunning("2026-11-29", delivered: false)
+            #expect(run["letters"]?.arrayValue?.count == 4)
             let imported = try await client.result("bank.statements.import", ["format": "camt053", "content": .string(try Self.fixture("camt053-v02.xml"))])
             #expect(imported["posted"] == 3, "\(imported.encoded())")
+            // Money in: the letters to Hadar and Negev (all paid) are cancelled at once; Galil still owes INV-2005, its letter stands.
+            #expect(imported["messages_cancelled"] == 2)
+            let cancelled = try await database.asSystem("""
+                SELECT string_agg(customer_id::text, ',' ORDER BY customer_id) FROM messages WHERE state = 'cancelled'
+                """).scalar(String.self)
+            #expect(cancelled == [hadar, negev].compactMap { $0.intValue.map(String.init) }.joined(separator: ","))
             // Each automatic post paid the invoice the text named, and nothing else (precision on the fixture: 3 of 3 right).
             for (invoiceID, customer) in [(hadarInvoice, hadar), (galilInvoice, galil), (negevInvoice, negev)] {
                 let shown = try await client.result("invoices.get", ["id": invoiceID])
@@ -156,6 +165,37 @@ struct BankImportTests {
             #expect(again["error"]?["code"] == 409)
             let payments = try await database.asSystem("SELECT count(*) FROM payments").scalar(Int.self)
             #expect(payments == 4)
+        }
+    }
+
+    @Test("dunning.requireStatementBy: the scheduled run waits for today's bank statement until that time, then goes ahead without it")
+    func scheduledRunWaitsForTheStatement() async throws {
+        try await withCollections("bank_wait") { _, _, database in
+            var settings = ServerSettings().withRepositoryPaths()
+            settings.collections.requireStatementByMinute = 20 * 60
+            let jobs = database.jobsClient()
+            func scheduler(at instant: String) -> DunningScheduler {
+                let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test", jobsDatabase: jobs,
+                                        now: { AshraiServerTests.instant(instant) })
+                return DunningScheduler(services: services, minuteOfDay: 18 * 60, logger: makeTestLogger())
+            }
+            func runs(_ day: String) async throws -> Int {
+                try await database.asSystem("SELECT count(*) FROM dunning_runs WHERE scheduled AND as_of = \(day)::date").scalar(Int.self)
+            }
+            // 18:30 in Israel on 30 November, no statement yet: it waits.
+            #expect(await scheduler(at: "2026-11-30T16:30:00Z").runIfDue() == false)
+            #expect(try await runs("2026-11-30") == 0)
+            // The statement comes in at 18:00: the next wake runs.
+            _ = try await database.asSystem("""
+                INSERT INTO bank_statements (format, file_sha256, line_count, new_count, imported_at) VALUES ('mt940', 'x', 0, 0, '2026-11-30T16:00:00Z')
+                """)
+            #expect(await scheduler(at: "2026-11-30T16:45:00Z").runIfDue() == true)
+            #expect(try await runs("2026-11-30") == 1)
+            // The next day no statement comes: after 20:00 the run goes ahead anyway.
+            #expect(await scheduler(at: "2026-12-01T17:30:00Z").runIfDue() == false)
+            #expect(await scheduler(at: "2026-12-01T18:05:00Z").runIfDue() == true)
+            #expect(try await runs("2026-12-01") == 1)
+            await jobs.shutdown()
         }
     }
 }

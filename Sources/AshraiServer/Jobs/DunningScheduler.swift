@@ -55,6 +55,18 @@ public struct DunningScheduler: Service {
                     SELECT EXISTS (SELECT 1 FROM dunning_runs WHERE scheduled AND as_of = \(today))
                     """).scalar(Bool.self)
                 guard !done else { return nil }
+                // Money first: with dunning.requireStatementBy, wait for today's bank statement (an invoice paid today
+                // gets no letter tonight) until that time, then run anyway.
+                if let deadline = services.settings.collections.requireStatementByMinute {
+                    let statementIn = try await tx.query("""
+                        SELECT EXISTS (SELECT 1 FROM bank_statements WHERE imported_at::date = \(today))
+                        """).scalar(Bool.self)
+                    if !statementIn {
+                        guard services.clock.minuteOfDay(at: now) >= deadline else { return nil }
+                        logger.warning("no bank statement imported today; the scheduled dunning run goes ahead without it",
+                                       metadata: ["require_statement_by": "\(deadline / 60):\(deadline % 60 < 10 ? "0" : "")\(deadline % 60)"])
+                    }
+                }
                 return try await DunningRun.execute(services: services, context: context, asOf: today, dryRun: false,
                                                                  scheduled: true, on: tx)
             }

@@ -52,13 +52,13 @@ enum BankMethods {
     ]
 
     /// Posts, inside the import's transaction, every new credit whose best candidate is at least
-    /// `bank.autoPostConfidence` sure; the others wait on the worklist (`bank.unmatched`). The count posted.
-    static func autoPost(_ lines: [BankTransactionRecord], services: Services, context: CallContext, on tx: PostgresConnection) async throws -> Int {
+    /// `bank.autoPostConfidence` sure; the others wait on the worklist (`bank.unmatched`). The customers paid.
+    static func autoPost(_ lines: [BankTransactionRecord], services: Services, context: CallContext, on tx: PostgresConnection) async throws -> [Int64] {
         let threshold = services.settings.bankAutoPostConfidence
         let credits = lines.filter { $0.amount > 0 && $0.currency == services.settings.currency.code }
-        guard threshold <= 99, !credits.isEmpty else { return 0 }
+        guard threshold <= 99, !credits.isEmpty else { return [] }
         var book = try await BankPosting.book(currency: services.settings.currency, on: tx)
-        var posted = 0
+        var posted: [Int64] = []
         for line in credits {
             guard let best = book.candidates(for: line).first, best.confidence >= threshold else { continue }
             let open = book.invoices.filter { best.invoiceIDs.contains($0.id) }
@@ -67,7 +67,7 @@ enum BankMethods {
             _ = try await BankPosting.post(line, customerID: best.customerID, allocations: allocations,
                                            reasons: ["confidence \(best.confidence)"] + best.reasons, automatic: true,
                                            services: services, context: context, on: tx)
-            posted += 1
+            posted.append(best.customerID)
             if best.invoiceIDs.isEmpty {
                 book = try await BankPosting.book(currency: services.settings.currency, on: tx)
             } else {
@@ -109,6 +109,7 @@ enum BankMethods {
             guard line.currency == services.settings.currency.code else { throw RPCFailure.conflict("the line is in \(line.currency), not the business's currency") }
             _ = try await BankPosting.post(line, customerID: customerID, allocations: allocations, reasons: ["matched by hand"], automatic: false,
                                            services: services, context: current, on: tx)
+            _ = try await OutboxStore.recheck(customerIDs: [customerID], today: services.today(), method: "bank.match", context: current, on: tx)
             return try await tx.query("SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = \(id)").one()
                 .decode(BankTransactionRecord.self).json
         }
@@ -187,7 +188,7 @@ enum BankMethods {
             var result: JSONObject = [
                 "statement_id": .null, "format": .string(format.rawValue), "dry_run": .bool(dryRun), "lines": .int(lines.count),
                 "new": .int(fresh.count), "duplicates": .int(lines.count - fresh.count), "credits": .money(credits), "debits": .money(debits),
-                "transactions": [], "posted": 0,
+                "transactions": [], "posted": 0, "messages_cancelled": 0,
             ]
             guard !dryRun else { return .object(result) }
             let statementID = try await tx.query("""
@@ -216,7 +217,11 @@ enum BankMethods {
                     """)
                 inserted += try rows.decode(BankTransactionRecord.self)
             }
-            let posted = try await autoPost(inserted, services: services, context: current, on: tx)
+            let paid = try await autoPost(inserted, services: services, context: current, on: tx)
+            let posted = paid.count
+            // Money in: letters waiting to go to those customers are re-checked now (a paid invoice gets no reminder).
+            result["messages_cancelled"] = .int(try await OutboxStore.recheck(customerIDs: Set(paid), today: services.today(),
+                                                                              method: "bank.statements.import", context: current, on: tx))
             if posted > 0 {
                 let ids = PostgresArray(inserted.map { String($0.id) })
                 inserted = try await tx.query("""

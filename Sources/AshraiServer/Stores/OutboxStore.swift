@@ -122,6 +122,23 @@ enum OutboxStore {
         return reason
     }
 
+    /// Re-checks every message still waiting for these customers (after money came in): those whose
+    /// letter no longer stands are cancelled now, with the reason, rather than at the hand-off. How many.
+    static func recheck(customerIDs: Set<Int64>, today: PostgresDate, method: String, context: CallContext,
+                        on tx: PostgresConnection) async throws -> Int {
+        guard !customerIDs.isEmpty else { return 0 }
+        let waiting = try await tx.query("""
+            SELECT \(unescaped: columns) FROM messages m
+            WHERE m.customer_id = ANY(\(PostgresArray(customerIDs.map { String($0) }))::bigint[]) AND m.state IN ('queued', 'retrying')
+            ORDER BY m.id FOR UPDATE OF m
+            """).decode(MessageRecord.self)
+        var cancelled = 0
+        for message in waiting where try await cancelIfNoLongerStands(message, today: today, method: method, context: context, on: tx) != nil {
+            cancelled += 1
+        }
+        return cancelled
+    }
+
     /// A message delivered (handed to the mail server, or printed for the post): it is sent, and so
     /// is its letter — what lets the sanction the letter announced follow.
     /// `raw`: the exact bytes handed over (kept with their SHA-256), when there are any.
