@@ -204,3 +204,73 @@ public enum BankMatching {
         return Double(left.intersection(right).count) / Double(left.union(right).count)
     }
 }
+
+extension BankMatching {
+    /// A payment recorded lately, as a returned-payment debit may undo it.
+    public struct RecentPayment: Sendable, Equatable {
+        public var id: Int64
+        public var customerID: Int64
+        public var amount: Decimal
+        public var receivedDay: Int
+        /// The payment's reference (a cheque number, the bank's reference).
+        public var reference: String?
+        /// The payer account of the bank line it was posted from, if any.
+        public var counterpartyAccount: String?
+
+        public init(id: Int64, customerID: Int64, amount: Decimal, receivedDay: Int, reference: String? = nil, counterpartyAccount: String? = nil) {
+            self.id = id
+            self.customerID = customerID
+            self.amount = amount
+            self.receivedDay = receivedDay
+            self.reference = reference
+            self.counterpartyAccount = counterpartyAccount
+        }
+    }
+
+    public struct ReturnCandidate: Sendable, Equatable {
+        public var paymentID: Int64
+        public var customerID: Int64
+        public var confidence: Int
+        public var reasons: [String]
+    }
+
+    /// Words a bank writes on a returned payment: a bounced cheque (שיק חוזר), a returned transfer, a charge-back.
+    static let returnWords = ["חוזר", "חזר", "החזר", "ביטול", "RETURN", "RETURNED", "BOUNCED", "REVERSAL", "CHARGEBACK", "UNPAID", "RTRN"]
+
+    /// The payments a debit may be returning, strongest first: the same amount, received up to 120
+    /// days before; raised by the payment's reference (e.g. the cheque number, at least 5 digits)
+    /// in the text, by the same payer account, and by the bank's words for a return.
+    public static func returns(amount: Decimal, remittance: String?, counterpartyAccount: String?, bookingDay: Int,
+                               payments: [RecentPayment], limit: Int = 3) -> [ReturnCandidate] {
+        guard amount < 0 else { return [] }
+        let text = remittance ?? ""
+        let digitRuns = Set(tokens(text).flatMap(\.digitRuns))
+        let upper = text.uppercased()
+        let saysReturn = returnWords.contains { upper.contains($0) }
+        var result: [ReturnCandidate] = []
+        for payment in payments where payment.amount == -amount && payment.receivedDay <= bookingDay && bookingDay - payment.receivedDay <= 120 {
+            var score = 40.0
+            var reasons = ["the amount equals payment #\(payment.id) of \(payment.amount)"]
+            let referenceDigits = payment.reference.map { $0.filter { $0.isASCII && $0.isNumber } } ?? ""
+            if referenceDigits.count >= 5, digitRuns.contains(referenceDigits) {
+                score += (99 - score) * 0.8
+                reasons.append("the text has the payment's reference \(payment.reference ?? "")")
+            }
+            if let account = counterpartyAccount.map(normalizeAccount), !account.isEmpty,
+               payment.counterpartyAccount.map(normalizeAccount) == account {
+                score += (99 - score) * 0.6
+                reasons.append("the same account paid it")
+            }
+            if saysReturn {
+                score += (99 - score) * 0.3
+                reasons.append("the bank calls it a return")
+            }
+            result.append(ReturnCandidate(paymentID: payment.id, customerID: payment.customerID, confidence: Int(score.rounded(.down)), reasons: reasons))
+        }
+        result.sort { ($0.confidence, $0.paymentID) > ($1.confidence, $1.paymentID) }
+        if result.count > 1, result[0].confidence == result[1].confidence {
+            for index in result.indices { result[index].confidence = min(result[index].confidence, 50) }
+        }
+        return Array(result.prefix(limit))
+    }
+}

@@ -68,6 +68,9 @@ public enum BankTransactionStatus: String, Sendable, CaseIterable, Codable {
     case unmatched
     /// Recorded as a payment (`payment_id`).
     case posted
+    /// Money out that brought a payment back (a bounced cheque, a returned transfer): that payment
+    /// (`payment_id`) was reversed.
+    case returned
     /// Not a customer payment (a fee, a salary, a transfer between accounts), with the reason.
     case ignored
 }

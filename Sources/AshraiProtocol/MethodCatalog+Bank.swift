@@ -2,8 +2,10 @@ import AshraiCore
 
 extension Schema {
     public static let bankSuggestion = object([
-        "customer_id": id, "invoice_ids": array(id), "confidence": ["type": "integer", "minimum": 0, "maximum": 99], "reasons": array(string),
-    ], required: ["customer_id", "invoice_ids", "confidence", "reasons"])
+        "action": ["type": "string", "enum": ["post", "reverse"], "description": "post: a payment of the customer (bank.match); reverse: money out returning payment_id (bank.reverse)"],
+        "customer_id": id, "invoice_ids": array(id), "payment_id": nullable(id),
+        "confidence": ["type": "integer", "minimum": 0, "maximum": 99], "reasons": array(string),
+    ], required: ["action", "customer_id", "invoice_ids", "confidence", "reasons"])
     public static let bankTransaction = object([
         "id": id, "statement_id": id, "account": string, "booking_date": date, "value_date": nullable(date), "amount": money,
         "currency": string, "counterparty_name": nullable(string), "counterparty_account": nullable(string),
@@ -37,7 +39,7 @@ extension MethodCatalog {
                    result: Schema.object(["transactions": Schema.array(Schema.bankTransaction), "next_after": Schema.nullable(Schema.id)],
                                          required: ["transactions"])),
         MethodSpec(name: "bank.unmatched",
-                   summary: "The worklist: bank lines not yet posted or ignored, oldest first, each credit with its suggested customers and invoices, how sure (0–99) and why.",
+                   summary: "The worklist: bank lines not yet posted, returned or ignored, oldest first: each credit with its suggested customers and invoices, each debit with the payments it may be returning — how sure (0–99) and why.",
                    access: staff,
                    params: [.optional("limit", ["type": "integer", "minimum": 1, "maximum": 100]), .optional("after", Schema.id)],
                    result: Schema.object(["transactions": Schema.array(Schema.bankTransaction), "next_after": Schema.nullable(Schema.id)],
@@ -48,6 +50,11 @@ extension MethodCatalog {
                    params: [.required("transaction_id", Schema.id), .required("customer_id", Schema.id),
                             .optional("allocations", Schema.array(Schema.object(["invoice_id": Schema.id, "amount": Schema.money],
                                                                                 required: ["invoice_id", "amount"])))],
+                   result: Schema.bankTransaction),
+        MethodSpec(name: "bank.reverse",
+                   summary: "Money out that brought a payment back (a bounced cheque — שיק חוזר —, a returned transfer, a charge-back): the payment is reversed through payments.reverse, its invoices are open again, the customer's log and payment history show it, and the line is returned.",
+                   access: staff,
+                   params: [.required("transaction_id", Schema.id), .required("payment_id", Schema.id), .optional("reason", Schema.text)],
                    result: Schema.bankTransaction),
         MethodSpec(name: "bank.ignore", summary: "Take a bank line off the worklist: not a customer payment (a fee, a salary, a transfer between accounts), with the reason.",
                    access: managers, params: [.required("transaction_id", Schema.id), .required("reason", Schema.text)],

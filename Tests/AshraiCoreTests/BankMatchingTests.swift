@@ -65,4 +65,24 @@ struct BankMatchingTests {
         #expect(BankMatching.candidates(amount: -5, remittance: "INV-1001", counterpartyName: nil, counterpartyAccount: nil,
                                         customers: Self.customers, invoices: Self.invoices).isEmpty)
     }
+
+    @Test("a returned payment: the same amount lately paid, the cheque number in the text, the same account, the bank's word for it")
+    func returnedPayments() throws {
+        let payments = [
+            BankMatching.RecentPayment(id: 7, customerID: 3, amount: 800, receivedDay: 100, reference: "cheque 1234567"),
+            BankMatching.RecentPayment(id: 8, customerID: 2, amount: 800, receivedDay: 101, reference: "LEU-9", counterpartyAccount: "10-800-1"),
+            BankMatching.RecentPayment(id: 9, customerID: 2, amount: 800, receivedDay: 1, reference: "1234567"),
+        ]
+        let cheque = try #require(BankMatching.returns(amount: -800, remittance: "שיק חוזר 1234567", counterpartyAccount: nil, bookingDay: 130,
+                                                       payments: payments).first)
+        #expect(cheque.paymentID == 7 && cheque.confidence >= 90 && cheque.reasons.count == 3, "\(cheque)")
+        let account = try #require(BankMatching.returns(amount: -800, remittance: "RETURNED TRANSFER", counterpartyAccount: "108001",
+                                                        bookingDay: 130, payments: payments).first)
+        #expect(account.paymentID == 8 && account.confidence >= 80)
+        // Only the amount: two payments fit equally, neither is sure; a payment 120+ days old or later than the debit is not a candidate.
+        let vague = BankMatching.returns(amount: -800, remittance: "debit", counterpartyAccount: nil, bookingDay: 130, payments: payments)
+        #expect(vague.map(\.paymentID) == [8, 7] && vague.allSatisfy { $0.confidence <= 50 })
+        #expect(BankMatching.returns(amount: 800, remittance: nil, counterpartyAccount: nil, bookingDay: 130, payments: payments).isEmpty)
+        #expect(BankMatching.returns(amount: -800, remittance: nil, counterpartyAccount: nil, bookingDay: 99, payments: Array(payments.prefix(2))).isEmpty)
+    }
 }

@@ -149,8 +149,20 @@ struct BankImportTests {
             let fee = try #require(waiting["transactions"]?.arrayValue?.first)
             #expect(waiting["transactions"]?.arrayValue?.count == 1 && fee["amount"] == "-12.90" && fee["suggestions"] == [])
             _ = try await client.result("bank.ignore", ["transaction_id": try #require(fee["id"]), "reason": "bank fee"])
+            // A cheque Galil gave last week, deposited and then returned by the bank.
+            let cheque = try await client.result("payments.record", ["customer_id": galil, "amount": "800.00", "method": "cheque",
+                                                                     "received_on": "2026-11-20", "reference": "cheque 1234567"])
+            let chequeID = try #require(cheque["payment"]?["id"])
             // The bistro's transfer names invoice numbers the bistro does not use: it waits, suggested by name and amount.
             _ = try await client.result("bank.statements.import", ["format": "camt053", "content": .string(try Self.fixture("camt053-v08.xml"))])
+            let returned = try #require(try await client.result("bank.unmatched")["transactions"]?.arrayValue?.first { $0["amount"] == "-800.00" })
+            let back = try #require(returned["suggestions"]?.arrayValue?.first)
+            #expect(back["action"] == "reverse" && back["payment_id"] == chequeID && (back["confidence"]?.intValue ?? 0) >= 80, "\(returned.encoded())")
+            let reversed = try await client.result("bank.reverse", ["transaction_id": try #require(returned["id"]), "payment_id": chequeID])
+            #expect(reversed["status"] == "returned" && reversed["payment_id"] == chequeID)
+            #expect(try await client.result("payments.get", ["id": chequeID])["payment"]?["status"] == "reversed")
+            let log = try await client.result("interactions.list", ["customer_id": galil])["interactions"]?.arrayValue ?? []
+            #expect(log.contains { $0["outcome"] == "payment_returned" && ($0["summary"]?.stringValue ?? "").contains("1234567") })
             let bistroLine = try #require(try await client.result("bank.unmatched")["transactions"]?.arrayValue?.first { $0["amount"] == "2500.00" })
             let suggestion = try #require(bistroLine["suggestions"]?.arrayValue?.first)
             #expect(suggestion["customer_id"] == bistro && (suggestion["confidence"]?.intValue ?? 100) < 90 && suggestion["reasons"]?.arrayValue?.count == 2,
@@ -164,7 +176,7 @@ struct BankImportTests {
             let again = try await client.call("bank.match", ["transaction_id": try #require(bistroLine["id"]), "customer_id": bistro])
             #expect(again["error"]?["code"] == 409)
             let payments = try await database.asSystem("SELECT count(*) FROM payments").scalar(Int.self)
-            #expect(payments == 4)
+            #expect(payments == 5)
         }
     }
 

@@ -48,8 +48,41 @@ struct BankTransactionRecord: Decodable, Sendable {
 enum BankMethods {
     static let handlers: [String: MethodHandler] = [
         "bank.statements.import": importStatement, "bank.transactions.list": list, "bank.profiles.list": profiles,
-        "bank.unmatched": unmatched, "bank.match": match, "bank.ignore": ignore,
+        "bank.unmatched": unmatched, "bank.match": match, "bank.ignore": ignore, "bank.reverse": reverse,
     ]
+
+    /// A debit that brings a payment back: the payment is reversed (through `payments.reverse`'s
+    /// code, so its invoices are open again and the payment history shows it), the line is
+    /// `returned`, and the customer's log says so.
+    static func reverse(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("transaction_id"))
+        let paymentID = Int64(try params.id("payment_id"))
+        let note = try params.optionalString("reason", maxLength: 500)
+        let current = context
+        return try await services.transaction(current) { tx in
+            guard let row = try await tx.query("SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = \(id) FOR UPDATE").first
+            else { throw RPCFailure.notFound("bank transaction") }
+            let line = try row.decode(BankTransactionRecord.self)
+            guard line.status == .unmatched else { throw RPCFailure.conflict("the bank line is already \(line.status.rawValue)") }
+            guard line.amount < 0 else { throw RPCFailure.conflict("only money out returns a payment") }
+            let payment = try await PaymentStore.load(paymentID, on: tx)
+            guard payment.amount == -line.amount else {
+                throw RPCFailure.invalidParams("payment_id", "the payment's amount is not the amount the bank took back")
+            }
+            let reason = "returned by the bank (line \(line.id)\(line.remittance.map { ": \($0)" } ?? ""))\(note.map { " — \($0)" } ?? "")"
+            _ = try await PaymentMethods.reverse(services: services, context: current,
+                                                 params: Params(["id": .id(paymentID), "reason": .string(String(reason.prefix(2000)))]), joining: tx)
+            try await tx.query("UPDATE bank_transactions SET status = 'returned', payment_id = \(paymentID) WHERE id = \(id)")
+            _ = try await InteractionMethods.insert(
+                customerID: payment.customerID, kind: .note, channelDetail: "bank", occurredAt: nil,
+                summary: "Payment #\(paymentID) of \(Money(payment.amount, services.settings.currency).text) was \(reason); it is reversed and its invoices are open again",
+                outcome: "payment_returned", reason: nil, invoiceIDs: [], correctsID: nil, letterID: nil, context: current, on: tx)
+            try await Audit.record(tx, context: current, method: "bank.reverse", entity: "bank_transaction", entityID: String(id),
+                                   details: ["payment_id": .id(paymentID), "customer_id": .id(payment.customerID)])
+            return try await tx.query("SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = \(id)").one()
+                .decode(BankTransactionRecord.self).json
+        }
+    }
 
     /// Posts, inside the import's transaction, every new credit whose best candidate is at least
     /// `bank.autoPostConfidence` sure; the others wait on the worklist (`bank.unmatched`). The customers paid.
@@ -88,10 +121,17 @@ enum BankMethods {
                 """)
             let lines = rows.decodeEach("bank transaction", logger: context.logger) { try $0.decode(BankTransactionRecord.self) }
             let book = lines.contains { $0.amount > 0 } ? try await BankPosting.book(currency: currency, on: connection) : nil
+            let payments = lines.contains { $0.amount < 0 } ? try await BankPosting.recentPayments(asOf: services.today(), on: connection) : []
             return ["transactions": .array(lines.map { line in
                 guard case .object(var object) = line.json else { return line.json }
-                let suggestions = line.amount > 0 && line.currency == currency.code ? (book?.candidates(for: line) ?? []) : []
-                object["suggestions"] = .array(suggestions.map(BankPosting.suggestionJSON))
+                guard line.currency == currency.code else { object["suggestions"] = []; return .object(object) }
+                if line.amount > 0 {
+                    object["suggestions"] = .array((book?.candidates(for: line) ?? []).map(BankPosting.suggestionJSON))
+                } else {
+                    object["suggestions"] = .array(BankMatching.returns(
+                        amount: line.amount, remittance: line.remittance, counterpartyAccount: line.counterpartyAccount,
+                        bookingDay: line.bookingDate.daysSinceEpoch, payments: payments).map(BankPosting.suggestionJSON))
+                }
                 return .object(object)
             }), "next_after": rows.nextAfter(limit: limit)]
         }

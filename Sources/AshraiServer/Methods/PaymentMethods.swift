@@ -199,10 +199,15 @@ enum PaymentMethods {
     }
 
     static func reverse(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        try await reverse(services: services, context: context, params: params, joining: nil)
+    }
+
+    /// The core, also used by `bank.reverse` inside its transaction.
+    static func reverse(services: Services, context: CallContext, params: Params, joining existing: PostgresConnection?) async throws -> JSONValue {
         let paymentID = Int64(try params.id("id"))
         let reason = try params.text("reason")
         let current = context
-        return try await services.transaction(current) { tx in
+        return try await services.transaction(current, joining: existing) { tx in
             let customerID = try await PaymentStore.load(paymentID, on: tx).customerID
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
             guard try await PaymentStore.load(paymentID, forUpdate: true, on: tx).status == .recorded else {

@@ -44,8 +44,28 @@ enum BankPosting {
     }
 
     static func suggestionJSON(_ candidate: BankMatching.Candidate) -> JSONValue {
-        ["customer_id": .id(candidate.customerID), "invoice_ids": .array(candidate.invoiceIDs.map(JSONValue.id)),
+        ["action": "post", "customer_id": .id(candidate.customerID), "invoice_ids": .array(candidate.invoiceIDs.map(JSONValue.id)),
+         "payment_id": .null, "confidence": .int(candidate.confidence), "reasons": .array(candidate.reasons.map(JSONValue.string))]
+    }
+
+    static func suggestionJSON(_ candidate: BankMatching.ReturnCandidate) -> JSONValue {
+        ["action": "reverse", "customer_id": .id(candidate.customerID), "invoice_ids": [], "payment_id": .id(candidate.paymentID),
          "confidence": .int(candidate.confidence), "reasons": .array(candidate.reasons.map(JSONValue.string))]
+    }
+
+    /// Payments recorded in the 120 days before `asOf`, with the payer account of the bank line that posted them.
+    static func recentPayments(asOf: PostgresDate, on tx: PostgresConnection) async throws -> [BankMatching.RecentPayment] {
+        try await tx.query("""
+            SELECT p.id, p.customer_id, p.amount, p.received_on, p.reference,
+                   (SELECT t.counterparty_account FROM bank_transactions t WHERE t.payment_id = p.id AND t.status = 'posted' LIMIT 1) AS account
+            FROM payments p WHERE p.status = 'recorded' AND p.received_on >= \(asOf)::date - 120 AND p.received_on <= \(asOf)::date
+            """).map { row in
+            BankMatching.RecentPayment(id: try row.decode(Int64.self, column: "id"), customerID: try row.decode(Int64.self, column: "customer_id"),
+                                       amount: try row.decode(Decimal.self, column: "amount"),
+                                       receivedDay: try row.decode(PostgresDate.self, column: "received_on").daysSinceEpoch,
+                                       reference: try row.decode(String?.self, column: "reference"),
+                                       counterpartyAccount: try row.decode(String?.self, column: "account"))
+        }
     }
 
     /// Records the credit `line` as a payment of `customerID` (allocated to `allocations`, or oldest
