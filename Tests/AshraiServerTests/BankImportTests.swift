@@ -105,6 +105,12 @@ struct BankImportTests {
             #expect(csv.status == 0 && csv.stdout.contains("csv: 3 lines, 3 new"), "\(csv.stdout) \(csv.stderr)")
             let list = try await cli.run(["bank", "list"])
             #expect(list.status == 0 && list.stdout.contains("Tel Aviv Bistro") && list.stdout.contains("2500.00"), "\(list.stdout)")
+            let unmatched = try await cli.run(["bank", "unmatched"])
+            #expect(unmatched.status == 0 && unmatched.stdout.contains("Haifa Deli"), "\(unmatched.stdout)")
+            let listed = try JSONValue.parse(try await cli.run(["bank", "unmatched", "--json"]).stdout)
+            let fee = try #require(listed["transactions"]?.arrayValue?.first { $0["amount"] == "-12.90" }?["id"]?.intValue)
+            let ignored = try await cli.run(["bank", "ignore", String(fee), "--reason", "bank fee"])
+            #expect(ignored.status == 0 && ignored.stdout.contains("ignored"), "\(ignored.stderr)")
             let bad = try await cli.run(["bank", "import", fixtures + "leumi.csv"])
             #expect(bad.status != 0 && bad.stderr.contains("profile"), "\(bad.stderr)")
         }

@@ -7,7 +7,7 @@ import Foundation
 struct Bank: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Money in from the bank: import statements (camt.053, MT940, a bank's CSV export) and see their lines.",
-        subcommands: [BankImport.self, BankList.self, BankProfilesList.self], defaultSubcommand: BankList.self)
+        subcommands: [BankImport.self, BankList.self, BankUnmatched.self, BankMatch.self, BankReverse.self, BankIgnore.self, BankProfilesList.self], defaultSubcommand: BankList.self)
 }
 
 /// One line per bank transaction.
