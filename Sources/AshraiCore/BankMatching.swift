@@ -57,45 +57,109 @@ public enum BankMatching {
         public var reasons: [String]
     }
 
+    /// The book the rules look things up in, built once per statement (or worklist page): invoices
+    /// by number, by the digits of their number and by amount; customers by legal id, code, linked
+    /// account and installment due.
+    public struct Index: Sendable {
+        let customers: [Customer]
+        /// Each customer's name trigrams, in `customers` order.
+        let nameTrigrams: [Set<String>]
+        let invoicesByCustomer: [Int64: [OpenInvoice]]
+        let byNumber: [String: [OpenInvoice]]
+        let byDigits: [String: [OpenInvoice]]
+        let byAmount: [Decimal: [OpenInvoice]]
+        let byCustomerTotal: [Decimal: [Int64]]
+        let byLegalID: [String: [Int64]]
+        let byCode: [String: [Int64]]
+        let byAccount: [String: [Int64]]
+        let byInstallment: [Decimal: [Int64]]
+
+        public init(customers: [Customer], invoices: [OpenInvoice]) {
+            self.customers = customers
+            nameTrigrams = customers.map { BankMatching.trigrams($0.name) }
+            invoicesByCustomer = Dictionary(grouping: invoices, by: \.customerID)
+            var byNumber: [String: [OpenInvoice]] = [:], byDigits: [String: [OpenInvoice]] = [:]
+            for invoice in invoices {
+                let number = normalize(invoice.number)
+                if number.count >= 3 { byNumber[number, default: []].append(invoice) }
+                let digits = number.filter(\.isNumber)
+                // "INV1001" is also found as 1001; a number with letters after its digits is not.
+                if digits.count >= 3, digits == number.drop(while: { !$0.isNumber }), digits != number { byDigits[digits, default: []].append(invoice) }
+            }
+            self.byNumber = byNumber
+            self.byDigits = byDigits
+            byAmount = Dictionary(grouping: invoices, by: \.open)
+            var totals: [Decimal: [Int64]] = [:]
+            for (customerID, open) in invoicesByCustomer where open.count > 1 {
+                totals[open.reduce(Decimal(0)) { $0 + $1.open }, default: []].append(customerID)
+            }
+            byCustomerTotal = totals
+            var legal: [String: [Int64]] = [:], codes: [String: [Int64]] = [:], accounts: [String: [Int64]] = [:], installments: [Decimal: [Int64]] = [:]
+            for customer in customers {
+                if let id = customer.legalID, id.count >= 8 { legal[id, default: []].append(customer.id) }
+                if let code = customer.code.map(normalize), code.count >= 3 { codes[code, default: []].append(customer.id) }
+                for account in Set(customer.accounts.map(normalizeAccount)) where !account.isEmpty { accounts[account, default: []].append(customer.id) }
+                for amount in Set(customer.installmentsDue) { installments[amount, default: []].append(customer.id) }
+            }
+            byLegalID = legal
+            byCode = codes
+            byAccount = accounts
+            byInstallment = installments
+        }
+    }
+
     /// The candidates for one credit, strongest first (at most `limit`).
     public static func candidates(amount: Decimal, remittance: String?, counterpartyName: String?, counterpartyAccount: String?,
                                   customers: [Customer], invoices: [OpenInvoice], limit: Int = 5) -> [Candidate] {
+        candidates(amount: amount, remittance: remittance, counterpartyName: counterpartyName, counterpartyAccount: counterpartyAccount,
+                   index: Index(customers: customers, invoices: invoices), limit: limit)
+    }
+
+    public static func candidates(amount: Decimal, remittance: String?, counterpartyName: String?, counterpartyAccount: String?,
+                                  index: Index, limit: Int = 5) -> [Candidate] {
         guard amount > 0 else { return [] }
         var evidence: [Int64: [(score: Int, reason: String)]] = [:]
-        var named: [Int64: [Int64]] = [:]   // invoices named in the text, by customer
-        let byCustomer = Dictionary(grouping: invoices, by: \.customerID)
-        let text = remittance ?? ""
-        let tokens = Self.tokens(text)
-
-        // 1. Invoice numbers.
+        var named: [Int64: Set<Int64>] = [:]   // invoices named in the text, by customer
+        let tokens = Self.tokens(remittance ?? "")
         let exact = Set(tokens.map(\.normalized))
         let digitRuns = Set(tokens.flatMap(\.digitRuns))
-        for invoice in invoices {
-            let number = normalize(invoice.number)
-            let digits = number.filter(\.isNumber)
-            if number.count >= 3, exact.contains(number) {
+
+        // 1. Invoice numbers.
+        var exactIDs = Set<Int64>()
+        for token in exact {
+            for invoice in index.byNumber[token] ?? [] where exactIDs.insert(invoice.id).inserted {
                 evidence[invoice.customerID, default: []].append((90, "invoice \(invoice.number) is named in the text"))
-                named[invoice.customerID, default: []].append(invoice.id)
-            } else if digits.count >= 3, digits == number.drop(while: { !$0.isNumber }), digitRuns.contains(digits) {
-                evidence[invoice.customerID, default: []].append((75, "the text has \(digits), the number of invoice \(invoice.number)"))
-                named[invoice.customerID, default: []].append(invoice.id)
+                named[invoice.customerID, default: []].insert(invoice.id)
             }
         }
-        // 2. Customer code or legal id.
-        for customer in customers {
-            if let legalID = customer.legalID, legalID.count >= 8, digitRuns.contains(legalID) {
-                evidence[customer.id, default: []].append((85, "the text has the customer's legal id \(legalID)"))
+        for run in digitRuns {
+            for invoice in index.byDigits[run] ?? [] where !exactIDs.contains(invoice.id) && !(named[invoice.customerID]?.contains(invoice.id) ?? false) {
+                evidence[invoice.customerID, default: []].append((75, "the text has \(run), the number of invoice \(invoice.number)"))
+                named[invoice.customerID, default: []].insert(invoice.id)
             }
-            if let code = customer.code.map(normalize), code.count >= 3, exact.contains(code) {
-                evidence[customer.id, default: []].append((70, "the text has the customer's code \(customer.code ?? "")"))
+        }
+        // 2. Customer legal id or code.
+        for run in digitRuns {
+            for customerID in index.byLegalID[run] ?? [] {
+                evidence[customerID, default: []].append((88, "the text has the customer's legal id \(run)"))
             }
-            // 3. A linked account.
-            if let account = counterpartyAccount.map(normalizeAccount), !account.isEmpty, customer.accounts.map(normalizeAccount).contains(account) {
-                evidence[customer.id, default: []].append((85, "paid from account \(counterpartyAccount ?? ""), linked to the customer"))
+        }
+        for token in exact {
+            for customerID in index.byCode[token] ?? [] {
+                evidence[customerID, default: []].append((70, "the text has the customer's code \(token)"))
             }
-            // 5. The name.
-            if let name = counterpartyName, !name.isEmpty {
-                let similarity = Self.similarity(name, customer.name)
+        }
+        // 3. A linked account.
+        if let account = counterpartyAccount.map(normalizeAccount), !account.isEmpty {
+            for customerID in index.byAccount[account] ?? [] {
+                evidence[customerID, default: []].append((85, "paid from account \(counterpartyAccount ?? ""), linked to the customer"))
+            }
+        }
+        // 5. The name (every customer compared: the one rule without an index).
+        if let name = counterpartyName, !name.isEmpty {
+            let payer = trigrams(name)
+            for (customer, names) in zip(index.customers, index.nameTrigrams) {
+                let similarity = Self.similarity(payer, names)
                 if similarity >= 0.5 {
                     let score = similarity >= 0.9 ? 60 : similarity >= 0.7 ? 50 : 35
                     evidence[customer.id, default: []].append((score, "the payer \(name) is like the customer's name (\(Int((similarity * 100).rounded())) %)"))
@@ -103,29 +167,28 @@ public enum BankMatching {
             }
         }
         // 4. The amount: one invoice (anyone's, when it is the only one with that amount), a customer's total, an installment.
-        let sameAmount = invoices.filter { $0.open == amount }
+        let sameAmount = index.byAmount[amount] ?? []
         if sameAmount.count == 1, let only = sameAmount.first {
             evidence[only.customerID, default: []].append((55, "the amount equals invoice \(only.number), the only open invoice of that amount"))
-        }
-        for (customerID, open) in byCustomer {
-            let total = open.reduce(Decimal(0)) { $0 + $1.open }
-            if open.count > 1, total == amount {
-                evidence[customerID, default: []].append((45, "the amount equals all the customer's open invoices"))
-            } else if evidence[customerID] != nil, sameAmount.count > 1, open.contains(where: { $0.open == amount }) {
+        } else if sameAmount.count > 1 {
+            for customerID in Set(sameAmount.map(\.customerID)) where evidence[customerID] != nil {
                 evidence[customerID, default: []].append((30, "the amount equals one of the customer's open invoices"))
             }
         }
-        for customer in customers where customer.installmentsDue.contains(amount) {
-            evidence[customer.id, default: []].append((40, "the amount equals an installment due"))
+        for customerID in index.byCustomerTotal[amount] ?? [] {
+            evidence[customerID, default: []].append((45, "the amount equals all the customer's open invoices"))
+        }
+        for customerID in index.byInstallment[amount] ?? [] {
+            evidence[customerID, default: []].append((40, "the amount equals an installment due"))
         }
 
         var result: [Candidate] = []
         for (customerID, items) in evidence {
             let sorted = items.sorted { $0.score > $1.score }
-            // The strongest rule, raised by what agrees with it (each further piece a third of the way to 99).
+            // The strongest rule, raised by what agrees with it (each further piece up to half the way to 99).
             var confidence = Double(sorted[0].score)
-            for item in sorted.dropFirst() { confidence += (99 - confidence) * Double(item.score) / 100 / 3 }
-            let open = (byCustomer[customerID] ?? []).sorted { ($0.dueDay, $0.id) < ($1.dueDay, $1.id) }
+            for item in sorted.dropFirst() { confidence += (99 - confidence) * Double(item.score) / 100 / 2 }
+            let open = (index.invoicesByCustomer[customerID] ?? []).sorted { ($0.dueDay, $0.id) < ($1.dueDay, $1.id) }
             var invoiceIDs: [Int64] = []
             let namedIDs = named[customerID] ?? []
             let namedTotal = open.filter { namedIDs.contains($0.id) }.reduce(Decimal(0)) { $0 + $1.open }
@@ -186,23 +249,26 @@ public enum BankMatching {
     /// Words that say what a company is, not which: left out of name comparisons.
     static let legalForms: Set<String> = ["בעמ", "בע\"מ", "בע״מ", "LTD", "LIMITED", "INC", "CO", "COMPANY", "עמותה", "שותפות"]
 
-    /// Trigram similarity as PostgreSQL's pg_trgm computes it (each word padded, shared trigrams
-    /// over all trigrams), after dropping legal forms and punctuation; 0…1.
-    public static func similarity(_ a: String, _ b: String) -> Double {
-        func trigrams(_ text: String) -> Set<String> {
-            let words = text.uppercased().split { !($0.isLetter || $0.isNumber || $0 == "\"" || $0 == "״") }.map(String.init)
-                .filter { !legalForms.contains($0) }.map { $0.filter { $0.isLetter || $0.isNumber } }.filter { !$0.isEmpty }
-            var result = Set<String>()
-            for word in words {
-                let padded = Array("  " + word + " ")
-                for index in 0..<(padded.count - 2) { result.insert(String(padded[index..<(index + 3)])) }
-            }
-            return result
+    /// A name's trigrams as PostgreSQL's pg_trgm makes them (each word padded), after dropping
+    /// legal forms and punctuation.
+    static func trigrams(_ text: String) -> Set<String> {
+        let words = text.uppercased().split { !($0.isLetter || $0.isNumber || $0 == "\"" || $0 == "״") }.map(String.init)
+            .filter { !legalForms.contains($0) }.map { $0.filter { $0.isLetter || $0.isNumber } }.filter { !$0.isEmpty }
+        var result = Set<String>()
+        for word in words {
+            let padded = Array("  " + word + " ")
+            for index in 0..<(padded.count - 2) { result.insert(String(padded[index..<(index + 3)])) }
         }
-        let left = trigrams(a), right = trigrams(b)
+        return result
+    }
+
+    static func similarity(_ left: Set<String>, _ right: Set<String>) -> Double {
         guard !left.isEmpty, !right.isEmpty else { return 0 }
         return Double(left.intersection(right).count) / Double(left.union(right).count)
     }
+
+    /// Trigram similarity as PostgreSQL's pg_trgm computes it (shared trigrams over all trigrams); 0…1.
+    public static func similarity(_ a: String, _ b: String) -> Double { similarity(trigrams(a), trigrams(b)) }
 }
 
 extension BankMatching {

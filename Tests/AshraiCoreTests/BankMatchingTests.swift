@@ -86,3 +86,74 @@ struct BankMatchingTests {
         #expect(BankMatching.returns(amount: -800, remittance: nil, counterpartyAccount: nil, bookingDay: 99, payments: Array(payments.prefix(2))).isEmpty)
     }
 }
+
+/// A generated statement with known answers: how often the automatic posts (confidence ≥ 90) are
+/// right (precision — must be 1: a wrong automatic post is money on the wrong account) and how many
+/// of the lines that could be posted are (recall; the rest wait on the worklist).
+@Suite("bank matching on a generated statement")
+struct BankMatchingFixtureTests {
+    /// A fixed linear congruential sequence: the same statement on every run.
+    struct Sequence {
+        var state: UInt64
+        mutating func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+    }
+
+    @Test("wrong automatic posts 0; precision 1; recall reported")
+    func precisionAndRecall() throws {
+        var random = Sequence(state: 20261201)
+        let first = ["מאפיית", "קפה", "מסעדת", "Galil", "Negev", "Carmel", "Tel Aviv", "Haifa", "שף", "Bistro"]
+        let second = ["הדר", "השכונה", "Foods", "Coffee", "Deli", "Bakery", "הגליל", "Market", "ים", "Grill"]
+        var customers: [BankMatching.Customer] = []
+        var invoices: [BankMatching.OpenInvoice] = []
+        for id in 1...300 {
+            let name = "\(first[random.next(first.count)]) \(second[random.next(second.count)]) \(id)"
+            customers.append(.init(id: Int64(id), name: name, code: "C\(1000 + id)", legalID: String(510_000_000 + id * 7)))
+            for n in 0..<3 {
+                let number = random.next(2) == 0 ? "INV-\(10_000 + id * 3 + n)" : "\(20_000 + id * 3 + n)"
+                invoices.append(.init(id: Int64(id * 10 + n), customerID: Int64(id), number: number,
+                                      open: Decimal(100 + random.next(5000)) + Decimal(random.next(100)) / 100, dueDay: 100 + n))
+            }
+        }
+        let prefixes = ["העברה מבנק - ", "PMT ", "תשלום ח-ן ", "Payment for invoice ", "", "#", "transfer ref "]
+        struct Line { var amount: Decimal; var text: String; var name: String?; var truth: Int64? }
+        var lines: [Line] = []
+        for _ in 0..<600 {
+            let invoice = invoices[random.next(invoices.count)]
+            let customer = customers[Int(invoice.customerID) - 1]
+            let spaced = invoice.number.replacingOccurrences(of: "-", with: random.next(2) == 0 ? " " : "")
+            switch random.next(7) {
+            case 0, 1:   // the number with the banks' noise, the full amount
+                lines.append(Line(amount: invoice.open, text: prefixes[random.next(prefixes.count)] + spaced, name: customer.name, truth: customer.id))
+            case 2:      // two invoices of the customer in one line
+                let other = invoices.first { $0.customerID == invoice.customerID && $0.id != invoice.id }!
+                lines.append(Line(amount: invoice.open + other.open, text: "invoices \(invoice.number), \(other.number)", name: nil, truth: customer.id))
+            case 3:      // a part payment naming the invoice: a person decides
+                lines.append(Line(amount: invoice.open / 2, text: "on account \(invoice.number)", name: customer.name, truth: customer.id))
+            case 4:      // the legal id and the full amount
+                lines.append(Line(amount: invoice.open, text: "ח.פ. \(customer.legalID!)", name: nil, truth: customer.id))
+            case 5:      // the text names one customer's invoice, another customer pays
+                let payer = customers[random.next(customers.count)]
+                guard payer.id != customer.id else { continue }
+                lines.append(Line(amount: invoice.open, text: spaced, name: payer.name, truth: nil))
+            default:     // nothing to go by
+                lines.append(Line(amount: Decimal(1 + random.next(900)), text: "transfer", name: "Someone Else", truth: nil))
+            }
+        }
+        var right = 0, wrong = 0, postable = 0
+        for line in lines {
+            if line.truth != nil { postable += 1 }
+            guard let best = BankMatching.candidates(amount: line.amount, remittance: line.text, counterpartyName: line.name,
+                                                     counterpartyAccount: nil, customers: customers, invoices: invoices).first,
+                  best.confidence >= 90 else { continue }
+            if best.customerID == line.truth { right += 1 } else { wrong += 1; Issue.record("wrong automatic post: \(line.text) → \(best)") }
+        }
+        let precision = Double(right) / Double(max(1, right + wrong))
+        let recall = Double(right) / Double(max(1, postable))
+        print("bank matching fixture: \(lines.count) lines, \(postable) postable, \(right) posted right, \(wrong) wrong; precision \(precision), recall \(String(format: "%.2f", recall))")
+        #expect(wrong == 0)
+        #expect(recall >= 0.6, "recall \(recall)")
+    }
+}

@@ -104,7 +104,7 @@ enum BankMethods {
             if best.invoiceIDs.isEmpty {
                 book = try await BankPosting.book(currency: services.settings.currency, on: tx)
             } else {
-                book.invoices.removeAll { best.invoiceIDs.contains($0.id) }
+                book.paid(best.invoiceIDs)
             }
         }
         return posted

@@ -9,12 +9,25 @@ import Postgres
 enum BankPosting {
     /// The customers and open invoices the matcher weighs, read once per import or worklist page.
     struct Book {
-        var customers: [BankMatching.Customer]
-        var invoices: [BankMatching.OpenInvoice]
+        private(set) var customers: [BankMatching.Customer]
+        private(set) var invoices: [BankMatching.OpenInvoice]
+        private(set) var index: BankMatching.Index
+
+        init(customers: [BankMatching.Customer], invoices: [BankMatching.OpenInvoice]) {
+            self.customers = customers
+            self.invoices = invoices
+            index = BankMatching.Index(customers: customers, invoices: invoices)
+        }
 
         func candidates(for line: BankTransactionRecord) -> [BankMatching.Candidate] {
             BankMatching.candidates(amount: line.amount, remittance: line.remittance, counterpartyName: line.counterpartyName,
-                                    counterpartyAccount: line.counterpartyAccount, customers: customers, invoices: invoices)
+                                    counterpartyAccount: line.counterpartyAccount, index: index)
+        }
+
+        /// After a post paid these invoices in full.
+        mutating func paid(_ ids: [Int64]) {
+            invoices.removeAll { ids.contains($0.id) }
+            index = BankMatching.Index(customers: customers, invoices: invoices)
         }
     }
 
