@@ -108,7 +108,7 @@ struct BankMatchingFixtureTests {
         let second = ["הדר", "השכונה", "Foods", "Coffee", "Deli", "Bakery", "הגליל", "Market", "ים", "Grill"]
         var customers: [BankMatching.Customer] = []
         var invoices: [BankMatching.OpenInvoice] = []
-        for id in 1...300 {
+        for id in 1...150 {
             let name = "\(first[random.next(first.count)]) \(second[random.next(second.count)]) \(id)"
             customers.append(.init(id: Int64(id), name: name, code: "C\(1000 + id)", legalID: String(510_000_000 + id * 7)))
             for n in 0..<3 {
@@ -120,7 +120,7 @@ struct BankMatchingFixtureTests {
         let prefixes = ["העברה מבנק - ", "PMT ", "תשלום ח-ן ", "Payment for invoice ", "", "#", "transfer ref "]
         struct Line { var amount: Decimal; var text: String; var name: String?; var truth: Int64? }
         var lines: [Line] = []
-        for _ in 0..<600 {
+        for _ in 0..<400 {
             let invoice = invoices[random.next(invoices.count)]
             let customer = customers[Int(invoice.customerID) - 1]
             let spaced = invoice.number.replacingOccurrences(of: "-", with: random.next(2) == 0 ? " " : "")

@@ -18,7 +18,7 @@ enum TestSMTP {
             throw TestSMTPMissing()
         }
         return SMTPSettings(url: "smtp://127.0.0.1:\(port)", username: environment["ASHRAI_TEST_SMTP_USER"],
-                            password: environment["ASHRAI_TEST_SMTP_PASSWORD"], requireTLS: true, caFile: ca, timeoutSeconds: 20)
+                            password: environment["ASHRAI_TEST_SMTP_PASSWORD"], requireTLS: true, caFile: ca, timeoutSeconds: 60)
     }
 
     struct TestSMTPMissing: Error, CustomStringConvertible {
