@@ -34,6 +34,14 @@ struct BankTransactionRecord: Decodable, Sendable {
         t.remittance, t.bank_reference, t.location, t.status, t.payment_id, t.created_at, t.ignore_reason
         """
 
+    /// One line (404 when there is none), optionally locked.
+    static func load(_ id: Int64, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> BankTransactionRecord {
+        guard let row = try await connection.query(
+            "SELECT \(unescaped: columns) FROM bank_transactions t WHERE t.id = \(id) \(unescaped: forUpdate ? "FOR UPDATE" : "")").first
+        else { throw RPCFailure.notFound("bank transaction") }
+        return try row.decode(BankTransactionRecord.self)
+    }
+
     var json: JSONValue {
         ["id": .id(id), "statement_id": .id(statementID), "account": .string(account), "booking_date": .date(bookingDate),
          "value_date": .date(valueDate), "amount": .money(amount), "currency": .string(currency),
@@ -60,9 +68,7 @@ enum BankMethods {
         let note = try params.optionalString("reason", maxLength: 500)
         let current = context
         return try await services.transaction(current) { tx in
-            guard let row = try await tx.query("SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = \(id) FOR UPDATE").first
-            else { throw RPCFailure.notFound("bank transaction") }
-            let line = try row.decode(BankTransactionRecord.self)
+            let line = try await BankTransactionRecord.load(id, forUpdate: true, on: tx)
             guard line.status == .unmatched else { throw RPCFailure.conflict("the bank line is already \(line.status.rawValue)") }
             guard line.amount < 0 else { throw RPCFailure.conflict("only money out returns a payment") }
             let payment = try await PaymentStore.load(paymentID, on: tx)
@@ -79,8 +85,7 @@ enum BankMethods {
                 outcome: "payment_returned", reason: nil, invoiceIDs: [], correctsID: nil, letterID: nil, context: current, on: tx)
             try await Audit.record(tx, context: current, method: "bank.reverse", entity: "bank_transaction", entityID: String(id),
                                    details: ["payment_id": .id(paymentID), "customer_id": .id(payment.customerID)])
-            return try await tx.query("SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = \(id)").one()
-                .decode(BankTransactionRecord.self).json
+            return try await BankTransactionRecord.load(id, on: tx).json
         }
     }
 
@@ -143,15 +148,12 @@ enum BankMethods {
         let allocations = params.object["allocations"].flatMap { $0.isNull ? nil : $0 }
         let current = context
         return try await services.transaction(current) { tx in
-            guard let row = try await tx.query("SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = \(id) FOR UPDATE").first
-            else { throw RPCFailure.notFound("bank transaction") }
-            let line = try row.decode(BankTransactionRecord.self)
+            let line = try await BankTransactionRecord.load(id, forUpdate: true, on: tx)
             guard line.currency == services.settings.currency.code else { throw RPCFailure.conflict("the line is in \(line.currency), not the business's currency") }
             _ = try await BankPosting.post(line, customerID: customerID, allocations: allocations, reasons: ["matched by hand"], automatic: false,
                                            services: services, context: current, on: tx)
             _ = try await OutboxStore.recheck(customerIDs: [customerID], today: services.today(), method: "bank.match", context: current, on: tx)
-            return try await tx.query("SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = \(id)").one()
-                .decode(BankTransactionRecord.self).json
+            return try await BankTransactionRecord.load(id, on: tx).json
         }
     }
 
@@ -160,15 +162,12 @@ enum BankMethods {
         let reason = try params.text("reason", maxLength: 500)
         let current = context
         return try await services.transaction(current) { tx in
-            guard let row = try await tx.query("SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = \(id) FOR UPDATE").first
-            else { throw RPCFailure.notFound("bank transaction") }
-            let line = try row.decode(BankTransactionRecord.self)
+            let line = try await BankTransactionRecord.load(id, forUpdate: true, on: tx)
             guard line.status == .unmatched else { throw RPCFailure.conflict("the bank line is already \(line.status.rawValue)") }
             try await tx.query("UPDATE bank_transactions SET status = 'ignored', ignore_reason = \(reason) WHERE id = \(id)")
             try await Audit.record(tx, context: current, method: "bank.ignore", entity: "bank_transaction", entityID: String(id),
                                    details: ["reason": .string(reason)])
-            return try await tx.query("SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = \(id)").one()
-                .decode(BankTransactionRecord.self).json
+            return try await BankTransactionRecord.load(id, on: tx).json
         }
     }
 
