@@ -86,9 +86,12 @@ public struct PaymentHistory: Sendable, Equatable {
     public var brokenPromises: Int
     /// Disputes opened.
     public var disputes: Int
+    /// Payments the bank brought back: bounced cheques, returned transfers, charge-backs.
+    public var returnedPayments: Int
 
     public init(settledInvoices: Int = 0, shareOnTime: Decimal = 0, weightedDaysLate: Decimal = 0,
-                worstDelayDays: Int = 0, brokenPromises: Int = 0, disputes: Int = 0) {
+                worstDelayDays: Int = 0, brokenPromises: Int = 0, disputes: Int = 0, returnedPayments: Int = 0) {
+        self.returnedPayments = returnedPayments
         self.settledInvoices = settledInvoices
         self.shareOnTime = shareOnTime
         self.weightedDaysLate = weightedDaysLate
@@ -253,13 +256,14 @@ public enum CreditScorer {
         let history = input.history
         if history.settledInvoices == 0 {
             reasons.append(ScoreReason(factor: "payment_history", value: "none", points: 0,
-                                       note: "no payment history with us yet"))
+                                       note: history.returnedPayments > 0 ? "nothing settled yet; \(history.returnedPayments) payment(s) returned by the bank"
+                                                                          : "no payment history with us yet"))
         } else {
             var points = linear(history.shareOnTime, low: 0, high: 1, weight: policy.paymentHistoryWeight)
-            points = max(0, points - 3 * history.brokenPromises)
+            points = max(0, points - 3 * history.brokenPromises - 5 * history.returnedPayments)
             reasons.append(ScoreReason(
                 factor: "payment_history", value: text(history.shareOnTime * 100, 0) + "% on time", points: points,
-                note: "\(text(history.shareOnTime * 100, 0))% of the amount paid on time, \(text(history.weightedDaysLate, 1)) days late on average, worst \(history.worstDelayDays) days, \(history.brokenPromises) broken promise(s) (−3 each), \(history.disputes) dispute(s)"))
+                note: "\(text(history.shareOnTime * 100, 0))% of the amount paid on time, \(text(history.weightedDaysLate, 1)) days late on average, worst \(history.worstDelayDays) days, \(history.brokenPromises) broken promise(s) (−3 each), \(history.returnedPayments) returned payment(s) (−5 each), \(history.disputes) dispute(s)"))
         }
 
         let tenurePoints = linear(Decimal(input.tenureDays), low: 0, high: 3 * 365, weight: policy.tenureWeight)

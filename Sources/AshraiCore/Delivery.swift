@@ -181,12 +181,13 @@ public struct RetryPolicy: Sendable, Equatable {
 /// Whether a letter still stands just before it is sent: a letter about invoices that were paid,
 /// disputed, put in a plan or promised since, or to a closed customer, must not go out.
 public enum LetterStanding {
-    public static func reasonNotToSend(invoicesStillOwing: Bool, openDispute: Bool, activePlan: Bool, openPromise: Bool,
-                                       customerClosed: Bool) -> String? {
+    public static func reasonNotToSend(invoicesStillOwing: Bool, openDispute: Bool, activePlan: Bool, chequeInHand: Bool = false,
+                                       openPromise: Bool, customerClosed: Bool) -> String? {
         if customerClosed { return "the customer's account is closed" }
         if !invoicesStillOwing { return "the invoices it names are no longer open" }
         if openDispute { return "an invoice it names is disputed" }
         if activePlan { return "an invoice it names is in an active installment plan" }
+        if chequeInHand { return "a post-dated cheque for an invoice it names is in hand" }
         if openPromise { return "the customer promised to pay" }
         return nil
     }

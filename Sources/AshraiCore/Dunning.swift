@@ -90,6 +90,8 @@ public enum Dunning {
         case disputed = "open_dispute"
         case inPlan = "active_installment_plan"
         case promised = "open_promise"
+        /// A post-dated cheque for the invoice is in hand.
+        case chequeInHand = "cheque_in_hand"
         case assigned = "assigned_to_agency"
         case awaitingDeadline = "last_date_to_pay_not_passed"
         /// The notice that announces the sanction was written but has not reached the customer yet.
@@ -173,11 +175,13 @@ public enum Dunning {
 
 extension Dunning {
     /// What holds an invoice back, in order of precedence: an agency has it, then an open
-    /// dispute, an active plan, an open promise (to the invoice, or to the customer as a whole).
-    public static func pause(assigned: Bool, disputed: Bool, inPlan: Bool, promised: Bool) -> Pause? {
+    /// dispute, an active plan, a post-dated cheque in hand for it, an open promise (to the
+    /// invoice, or to the customer as a whole).
+    public static func pause(assigned: Bool, disputed: Bool, inPlan: Bool, chequeInHand: Bool = false, promised: Bool) -> Pause? {
         if assigned { return .assigned }
         if disputed { return .disputed }
         if inPlan { return .inPlan }
+        if chequeInHand { return .chequeInHand }
         if promised { return .promised }
         return nil
     }

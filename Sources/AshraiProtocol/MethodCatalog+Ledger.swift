@@ -42,8 +42,20 @@ extension Schema {
                                          "written_off_on": date, "created_by": nullable(string)],
                                         required: ["id", "invoice_id", "customer_id", "amount", "reason", "written_off_on"])
     /// What payment writes return.
-    public static let paymentResult = object(["payment": payment, "allocations": array(allocation), "unapplied": money],
+    public static let paymentResult = object(["payment": nullable(payment), "allocations": array(allocation), "unapplied": money,
+                                              "cheque": cheque],
                                              required: ["payment", "allocations", "unapplied"])
+    /// A cheque received (payments.record with cheque; cheques.*).
+    public static let cheque = object([
+        "id": id, "customer_id": id, "number": string, "bank": string, "branch": string, "account": string, "amount": money,
+        "currency": string, "received_on": date, "value_date": date, "reference": nullable(string),
+        "status": oneOf(ChequeStatus.self), "payment_id": nullable(id), "applied_on": nullable(date),
+        "bank_transaction_id": nullable(id), "bounce_reason": nullable(string),
+        "bounced_on": nullable(date), "created_at": instant,
+        "invoices": array(object(["invoice_id": id, "amount": money], required: ["invoice_id", "amount"])),
+        "customer_name": string, "fee_invoice_id": nullable(id), "interaction_id": id,
+    ], required: ["id", "customer_id", "number", "bank", "branch", "account", "amount", "currency", "received_on", "value_date",
+                  "status", "invoices"])
 }
 
 extension MethodCatalog {
@@ -90,7 +102,11 @@ extension MethodCatalog {
                             .required("received_on", Schema.date), .optional("reference", Schema.string(maxLength: 200)),
                             .optional("currency", Schema.string(maxLength: 3)), .optional("allocations", Schema.allocationRequest),
                             .optional("idempotency_key", Schema.idempotencyKey),
-                            .optional("via_assignment_id", ["type": "integer", "minimum": 1, "description": "money a collection agency collected under this assignment"])],
+                            .optional("via_assignment_id", ["type": "integer", "minimum": 1, "description": "money a collection agency collected under this assignment"]),
+                            .optional("cheque", Schema.object([
+                                "number": Schema.string(maxLength: 40), "bank": Schema.string(maxLength: 40),
+                                "branch": Schema.string(maxLength: 40), "account": Schema.string(maxLength: 40), "value_date": Schema.date,
+                            ], required: ["number", "bank", "branch", "account", "value_date"]))],
                    result: Schema.paymentResult),
         MethodSpec(name: "payments.apply", summary: "Apply a payment's unapplied credit to invoices.", access: staff,
                    params: [.required("payment_id", Schema.id), .optional("allocations", Schema.allocationRequest),

@@ -110,6 +110,12 @@ public struct AshraiConfiguration: Sendable {
         try loadCollections(reader: reader, into: &result.server.collections)
         if let v = reader.string(forKey: "bank.profiles"), !v.isEmpty { result.server.bankProfilesDirectory = v }
         if let v = try integer("bank.autoPostConfidence", 50...100) { result.server.bankAutoPostConfidence = v }
+        if let text = reader.string(forKey: "bank.returnFee")?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            guard let fee = try? Money.parse(text, currency: result.server.currency), !fee.isNegative else {
+                throw Problem(description: "bank.returnFee (ASHRAI_BANK_RETURN_FEE) must be an amount such as 25.00")
+            }
+            result.server.bankReturnFee = fee.amount > 0 ? fee.amount : nil
+        }
         try loadDelivery(reader: { reader.string(forKey: ConfigKey($0)) }, environment: environment, into: &result.server.delivery)
         if let zone = reader.string(forKey: "business.timezone")?.trimmingCharacters(in: .whitespaces), !zone.isEmpty {
             guard zone.contains("/") || zone == "UTC", let timeZone = TimeZone(identifier: zone) else {

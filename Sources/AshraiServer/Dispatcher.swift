@@ -276,4 +276,5 @@ enum MethodHandlers {
         .merging(TrainingMethods.handlers) { $1 }
         .merging(OutboxMethods.handlers) { $1 }
         .merging(BankMethods.handlers) { $1 }
+        .merging(ChequeMethods.handlers) { $1 }
 }

@@ -145,7 +145,12 @@ public final class RPCServer: Service, Sendable {
             let crowded = anonymous.withLock { $0.count } * 2 > settings.maxConnections
             let seconds = crowded ? min(settings.loginDeadline.components.seconds, settings.crowdedLoginDeadline.components.seconds)
                                   : settings.loginDeadline.components.seconds
-            return raw.eventLoop.scheduleTask(in: .seconds(seconds)) { raw.close(promise: nil) }
+            activity.loginExpired = false
+            return raw.eventLoop.scheduleTask(in: .seconds(seconds)) {
+                // A login being worked on (a loaded machine may take seconds to hash a password)
+                // is answered first; the connection closes after it if it is still not logged in.
+                if activity.isBusy { activity.loginExpired = true } else { raw.close(promise: nil) }
+            }
         }
         let sameAddress = anonymous.withLock { table in
             table[id] = (address, raw)
@@ -204,7 +209,6 @@ public final class RPCServer: Service, Sendable {
                         guard bytes.count <= limit.bytes else { throw LineTooLong() }
                         activity.isBusy = true
                         let reply = await dispatcher.handle(line: bytes, context: &context)
-                        activity.isBusy = false
                         // Who is logged in is settled before the reply goes out, so a deadline
                         // cannot close a connection whose login has already been answered.
                         let loggedIn = context.session != nil
@@ -219,6 +223,11 @@ public final class RPCServer: Service, Sendable {
                             deadline = armDeadline()
                         }
                         if let reply { try await send(reply) }
+                        activity.isBusy = false   // from here the deadline closes the connection itself
+                        if !loggedIn, activity.loginExpired {
+                            logger.debug("login deadline passed while a request ran; closing")
+                            return
+                        }
                     }
                 } catch is LineTooLong {
                     // Answer, then close: the rest of the line cannot be framed.
@@ -292,9 +301,15 @@ struct BoundedLineDecoder: ByteToMessageDecoder {
 /// Whether a connection is processing a request (so the idle timeout leaves it alone).
 final class ConnectionActivity: Sendable {
     private let busy = Atomic<Bool>(false)
+    private let expired = Atomic<Bool>(false)
     var isBusy: Bool {
-        get { busy.load(ordering: .relaxed) }
-        set { busy.store(newValue, ordering: .relaxed) }
+        get { busy.load(ordering: .sequentiallyConsistent) }
+        set { busy.store(newValue, ordering: .sequentiallyConsistent) }
+    }
+    /// The login deadline passed while a request was running.
+    var loginExpired: Bool {
+        get { expired.load(ordering: .sequentiallyConsistent) }
+        set { expired.store(newValue, ordering: .sequentiallyConsistent) }
     }
 }
 

@@ -56,6 +56,9 @@ public struct ServerSettings: Sendable {
     public var bankProfilesDirectory = "Config/bank-profiles"
     /// A credit whose best match is at least this sure (0–99) is posted without a person; 100 turns that off.
     public var bankAutoPostConfidence = 90
+    /// What a returned payment (a bounced cheque, a returned transfer) costs the customer, charged as an
+    /// invoice of its own (`bank.returnFee`); nil: nothing is charged.
+    public var bankReturnFee: Decimal?
     /// Training gates: methods that require a current course.
     public var training = TrainingSettings()
     /// The business's time zone (`business.timezone`): "today" for every rule is the day on its wall clock.

@@ -84,6 +84,12 @@ struct CreditScoringTests {
         let points = { (h: PaymentHistory) in CreditScorer.assess(AssessmentInput(history: h)).reasons.first { $0.factor == "payment_history" }!.points }
         #expect(points(good) == 15)
         #expect(points(bad) == 3)   // 0.6 · 15 = 9, − 2 · 3 = 3
+        // A payment the bank brought back (a bounced cheque) costs 5.
+        var returned = good
+        returned.returnedPayments = 2
+        #expect(points(returned) == 5)   // 15 − 2 · 5
+        let note = CreditScorer.assess(AssessmentInput(history: returned)).reasons.first { $0.factor == "payment_history" }!.note
+        #expect(note.contains("2 returned payment(s)"))
     }
 
     @Test("weights and thresholds are configuration: doubling references changes the score")

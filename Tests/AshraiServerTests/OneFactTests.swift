@@ -39,6 +39,7 @@ struct OneFactTests {
         ("messages", "state", MessageState.allCases.map(\.rawValue)),
         ("bank_statements", "format", BankStatementFormat.allCases.map(\.rawValue)),
         ("bank_transactions", "status", BankTransactionStatus.allCases.map(\.rawValue)),
+        ("cheques", "status", ChequeStatus.allCases.map(\.rawValue)),
     ]
 
     @Test("every CHECK list of values names exactly the Swift enumeration's cases, and every such CHECK is listed here")

@@ -40,6 +40,8 @@ enum DunningRun {
         var disputed: Bool
         var inPlan: Bool
         var assigned: Bool
+        /// A post-dated cheque meant for it is in hand.
+        var chequeInHand: Bool
         /// The customer wants a courtesy reminder before the due date.
         var courtesy: Bool
     }
@@ -54,6 +56,8 @@ enum DunningRun {
         let asOf = asOfParam ?? today
         let assets = try DunningPolicyStore.assets(services)
         let (version, levels, _) = try await DunningPolicyStore.policy(services: services, on: tx)
+        // Money first: post-dated cheques whose value date has come are applied before anything is dunned.
+        if !dryRun { _ = try await ChequeStore.applyDue(asOf: min(asOf, today), services: services, context: context, on: tx) }
         let plans = try await PlanMethods.checkPlans(asOf: asOf, write: !dryRun, context: context, on: tx)
         let defaultedNow = Set(plans.defaulted)
         // Courtesy reminders look ahead of the due date, for the customers who want them.
@@ -72,6 +76,8 @@ enum DunningRun {
                            WHERE ai.invoice_id = i.id AND NOT ai.released AND a.status = 'active') AS assigned,
                    (SELECT string_agg(p.id::text, ',') FROM plan_invoices pi JOIN plans p ON p.id = pi.plan_id
                     WHERE pi.invoice_id = i.id AND p.status = 'active') AS plans,
+                   EXISTS (SELECT 1 FROM cheque_invoices ci JOIN cheques q ON q.id = ci.cheque_id
+                           WHERE ci.invoice_id = i.id AND q.status = 'in_hand') AS cheque_in_hand,
                    c.courtesy_reminders AS courtesy
             FROM invoices i JOIN customers c ON c.id = i.customer_id
             WHERE i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND i.issue_date <= \(asOf)::date
@@ -92,6 +98,7 @@ enum DunningRun {
                 lastDateToPay: try row.decode(PostgresDate?.self, column: "last_date_to_pay")?.daysSinceEpoch,
                 disputed: try row.decode(Bool.self, column: "disputed"),
                 inPlan: planIDs.contains { !defaultedNow.contains($0) }, assigned: try row.decode(Bool.self, column: "assigned"),
+                chequeInHand: try row.decode(Bool.self, column: "cheque_in_hand"),
                 courtesy: try row.decode(Bool.self, column: "courtesy"))
         }
         // Open promises pause the invoices they name, or all of the customer's when they name none.
@@ -105,6 +112,7 @@ enum DunningRun {
             Dunning.Candidate(invoiceID: candidate.invoiceID, customerID: candidate.customerID, invoice: Dunning.Invoice(
                 daysOverdue: candidate.daysOverdue, reached: candidate.reached,
                 pause: Dunning.pause(assigned: candidate.assigned, disputed: candidate.disputed, inPlan: candidate.inPlan,
+                                     chequeInHand: candidate.chequeInHand,
                                      promised: promisedCustomers.contains(candidate.customerID) || promisedInvoices.contains(candidate.invoiceID)),
                 lastDateToPay: candidate.lastDateToPay, delivered: candidate.delivered, courtesy: candidate.courtesy))
         }, levels: levels, asOfDay: asOf.daysSinceEpoch)

@@ -33,8 +33,26 @@ public struct MaintenanceService: Service {
         }
     }
 
+    /// Applies the post-dated cheques whose value date has come (the business's today); returns how many
+    /// customers were paid. The dunning run does the same before it writes a letter.
+    @discardableResult
+    public static func applyDueCheques(services: Services) async throws -> Int {
+        let daemon = CallContext(connectionID: 0, clientAddress: nil, logger: Logger(label: "ashraid.maintenance")).asDaemon
+        return try await services.transaction(daemon) { tx in
+            let paid = try await ChequeStore.applyDue(asOf: services.today(), services: services, context: daemon, on: tx)
+            _ = try await OutboxStore.recheck(customerIDs: paid, today: services.today(), method: "cheques.apply", context: daemon, on: tx)
+            return paid.count
+        }
+    }
+
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let paid = try await Self.applyDueCheques(services: services)
+                if paid > 0 { logger.info("applied post-dated cheques on their value date", metadata: ["customers": "\(paid)"]) }
+            } catch {
+                logger.warning("applying due cheques failed; will retry", metadata: ["error": "\(error)"])
+            }
             do {
                 let pruned = try await Self.pruneIdempotencyKeys(services: services)
                 if pruned > 0 { logger.info("pruned idempotency keys", metadata: ["count": "\(pruned)", "older_than_days": "\(Self.keepDays)"]) }

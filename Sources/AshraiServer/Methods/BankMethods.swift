@@ -61,11 +61,13 @@ enum BankMethods {
 
     /// A debit that brings a payment back: the payment is reversed (through `payments.reverse`'s
     /// code, so its invoices are open again and the payment history shows it), the line is
-    /// `returned`, and the customer's log says so.
+    /// `returned`, its cheque (if it was one) bounced, the customer's log says so, and the bank's
+    /// fee is charged by policy (`PaymentReturns`).
     static func reverse(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("transaction_id"))
         let paymentID = Int64(try params.id("payment_id"))
         let note = try params.optionalString("reason", maxLength: 500)
+        let fee = try params.optionalMoney("fee", currency: services.settings.currency)
         let current = context
         return try await services.transaction(current) { tx in
             let line = try await BankTransactionRecord.load(id, forUpdate: true, on: tx)
@@ -75,16 +77,16 @@ enum BankMethods {
             guard payment.amount == -line.amount else {
                 throw RPCFailure.invalidParams("payment_id", "the payment's amount is not the amount the bank took back")
             }
-            let reason = "returned by the bank (line \(line.id)\(line.remittance.map { ": \($0)" } ?? ""))\(note.map { " — \($0)" } ?? "")"
-            _ = try await PaymentMethods.reverse(services: services, context: current,
-                                                 params: Params(["id": .id(paymentID), "reason": .string(String(reason.prefix(2000)))]), joining: tx)
+            let reason = "bank line \(line.id)\(line.remittance.map { ": \($0)" } ?? "")\(note.map { " — \($0)" } ?? "")"
+            _ = try await CustomerRecord.require(payment.customerID, forUpdate: true, on: tx)
+            let chequeID = try await tx.query("SELECT id FROM cheques WHERE payment_id = \(paymentID) FOR UPDATE").first?.decode(Int64.self, at: 0)
+            let outcome = try await PaymentReturns.record(customerID: payment.customerID, paymentID: paymentID, chequeID: chequeID,
+                                                          reason: reason, fee: fee, services: services, context: current, on: tx)
             try await tx.query("UPDATE bank_transactions SET status = 'returned', payment_id = \(paymentID) WHERE id = \(id)")
-            _ = try await InteractionMethods.insert(
-                customerID: payment.customerID, kind: .note, channelDetail: "bank", occurredAt: nil,
-                summary: "Payment #\(paymentID) of \(Money(payment.amount, services.settings.currency).text) was \(reason); it is reversed and its invoices are open again",
-                outcome: "payment_returned", reason: nil, invoiceIDs: [], correctsID: nil, letterID: nil, context: current, on: tx)
             try await Audit.record(tx, context: current, method: "bank.reverse", entity: "bank_transaction", entityID: String(id),
-                                   details: ["payment_id": .id(paymentID), "customer_id": .id(payment.customerID)])
+                                   details: ["payment_id": .id(paymentID), "customer_id": .id(payment.customerID),
+                                             "cheque_id": chequeID.map(JSONValue.id) ?? .null,
+                                             "fee_invoice_id": outcome.feeInvoiceID.map(JSONValue.id) ?? .null])
             return try await BankTransactionRecord.load(id, on: tx).json
         }
     }
@@ -227,7 +229,7 @@ enum BankMethods {
             var result: JSONObject = [
                 "statement_id": .null, "format": .string(format.rawValue), "dry_run": .bool(dryRun), "lines": .int(lines.count),
                 "new": .int(fresh.count), "duplicates": .int(lines.count - fresh.count), "credits": .money(credits), "debits": .money(debits),
-                "transactions": [], "posted": 0, "messages_cancelled": 0,
+                "transactions": [], "posted": 0, "cheques_cleared": 0, "messages_cancelled": 0,
             ]
             guard !dryRun else { return .object(result) }
             let statementID = try await tx.query("""
@@ -256,10 +258,14 @@ enum BankMethods {
                     """)
                 inserted += try rows.decode(BankTransactionRecord.self)
             }
-            let paid = try await autoPost(inserted, services: services, context: current, on: tx)
-            let posted = paid.count
+            // Cheques paid in first (a held cheque is applied; one applied on its value date is confirmed), then the matcher.
+            let cleared = try await ChequeStore.clearFromStatement(inserted, services: services, context: current, on: tx)
+            let auto = try await autoPost(inserted.filter { !cleared.lines.contains($0.id) }, services: services, context: current, on: tx)
+            let paid = Set(auto).union(cleared.customers)
+            let posted = auto.count + cleared.lines.count
+            result["cheques_cleared"] = .int(cleared.lines.count)
             // Money in: letters waiting to go to those customers are re-checked now (a paid invoice gets no reminder).
-            result["messages_cancelled"] = .int(try await OutboxStore.recheck(customerIDs: Set(paid), today: services.today(),
+            result["messages_cancelled"] = .int(try await OutboxStore.recheck(customerIDs: paid, today: services.today(),
                                                                               method: "bank.statements.import", context: current, on: tx))
             if posted > 0 {
                 let ids = PostgresArray(inserted.map { String($0.id) })

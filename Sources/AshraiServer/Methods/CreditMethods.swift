@@ -86,13 +86,19 @@ enum CreditMethods {
         let disputes = try await tx.query("""
             SELECT count(*) FROM disputes WHERE customer_id = \(customerID) AND opened_on <= \(asOf)
             """).scalar(Int.self)
+        // Money the bank brought back: returned payments, and cheques that bounced before they were applied.
+        let returned = try await tx.query("""
+            SELECT (SELECT count(*) FROM payments WHERE customer_id = \(customerID) AND returned_on <= \(asOf))
+                 + (SELECT count(*) FROM cheques WHERE customer_id = \(customerID) AND status = 'bounced' AND payment_id IS NULL
+                    AND bounced_on <= \(asOf))
+            """).scalar(Int.self)
         let paid = try row.decode(Decimal.self, column: "paid")
-        guard paid > 0 else { return PaymentHistory(brokenPromises: broken, disputes: disputes) }
+        guard paid > 0 else { return PaymentHistory(brokenPromises: broken, disputes: disputes, returnedPayments: returned) }
         return PaymentHistory(
             settledInvoices: try row.decode(Int.self, column: "invoices"),
             shareOnTime: try row.decode(Decimal.self, column: "on_time") / paid,
             weightedDaysLate: try row.decode(Decimal.self, column: "weighted_days") / paid,
-            worstDelayDays: try row.decode(Int.self, column: "worst"), brokenPromises: broken, disputes: disputes)
+            worstDelayDays: try row.decode(Int.self, column: "worst"), brokenPromises: broken, disputes: disputes, returnedPayments: returned)
     }
 
     static func assessmentJSON(_ row: PostgresRow) throws -> JSONValue {
@@ -351,8 +357,13 @@ enum CreditMethods {
             let limit = try await termsInForce(customerID: customerID, services: services, on: connection).creditLimit
             let exposure = try await exposure(customerID: customerID, on: connection)
             let decision = CreditDecision.check(amount: amount, creditLimit: limit, exposure: exposure, status: customer.status)
+            // A cheque in hand is not money: the limit is measured without it; both figures are shown.
+            let cheques = try await connection.query("""
+                SELECT coalesce(sum(amount), 0) FROM cheques WHERE customer_id = \(customerID) AND status = 'in_hand'
+                """).scalar(Decimal.self)
             return [
                 "allowed": .bool(decision.allowed), "credit_limit": .money(limit), "exposure": .money(exposure),
+                "secured_by_cheques": .money(cheques), "exposure_after_cheques": .money(max(0, exposure - cheques)),
                 "available": .money(decision.available), "status": .string(customer.status.rawValue),
                 "reasons": .array(decision.reasons.map(JSONValue.string)),
             ]

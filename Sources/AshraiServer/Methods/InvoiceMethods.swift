@@ -87,15 +87,10 @@ enum InvoiceMethods {
         case .allowed(let over):
             overLimit = over
         }
-        let id = try await tx.query("""
-            INSERT INTO invoices (customer_id, number, issue_date, due_date, amount, currency, description, terms_version,
-                credit_limit, net_days, terms_basis, late_interest_rate, early_discount_rate, early_discount_days, override_reason, created_by)
-            VALUES (\(customerID), \(number), \(issueDate), \(dueDate ?? terms.dueDate(issuedOn: issueDate)),
-                \(amount), \(currency.code), \(description), \(terms.version), \(limit), \(terms.netDays), \(terms.basis.rawValue),
-                \(terms.lateInterestRate), \(terms.earlyDiscountRate), \(terms.earlyDiscountDays), \(overLimit ? overrideReason : nil),
-                \(current.session?.userID))
-            RETURNING id
-            """).scalar(Int64.self)
+        let id = try await insertRow(customerID: customerID, number: number, issueDate: issueDate,
+                                     dueDate: dueDate ?? terms.dueDate(issuedOn: issueDate), amount: amount, currency: currency,
+                                     description: description, terms: terms, overrideReason: overLimit ? overrideReason : nil,
+                                     context: current, on: tx)
         let invoice = try await InvoiceStore.load(id, on: tx).json
         var details: JSONObject = [:]
         if overLimit {
@@ -104,6 +99,21 @@ enum InvoiceMethods {
         try await Audit.record(tx, context: current, method: "invoices.create", entity: "invoice", entityID: String(id),
                                after: invoice, details: details)
         return invoice
+    }
+
+    /// The invoice row itself, with the terms in force snapshotted on it (no decision, no audit: the caller's).
+    static func insertRow(customerID: Int64, number: String, issueDate: PostgresDate, dueDate: PostgresDate, amount: Decimal,
+                          currency: Currency, description: String?, terms: CreditMethods.Terms, overrideReason: String?,
+                          context: CallContext, on tx: PostgresConnection) async throws -> Int64 {
+        try await tx.query("""
+            INSERT INTO invoices (customer_id, number, issue_date, due_date, amount, currency, description, terms_version,
+                credit_limit, net_days, terms_basis, late_interest_rate, early_discount_rate, early_discount_days, override_reason, created_by)
+            VALUES (\(customerID), \(number), \(issueDate), \(dueDate),
+                \(amount), \(currency.code), \(description), \(terms.version), \(terms.creditLimit), \(terms.netDays), \(terms.basis.rawValue),
+                \(terms.lateInterestRate), \(terms.earlyDiscountRate), \(terms.earlyDiscountDays), \(overrideReason),
+                \(context.session?.userID))
+            RETURNING id
+            """).scalar(Int64.self)
     }
 
     /// One invoice with its late interest accrued to today (computed, never stored).

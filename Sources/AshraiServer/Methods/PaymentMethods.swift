@@ -127,7 +127,9 @@ enum PaymentMethods {
         let requested = try requestedLines(params, currency: currency)
         let key = try params.optionalString("idempotency_key", maxLength: 200)
         let viaAssignment = try params.optionalInt("via_assignment_id", range: 1...Int.max).map(Int64.init)
+        let cheque = try ChequeStore.details(params, method: method)
         let current = context
+        do {
         return try await services.transaction(current, joining: existing) { tx in
           try await Idempotency.perform(method: "payments.record", key: key, params: params, context: current, on: tx) {
             _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
@@ -140,6 +142,24 @@ enum PaymentMethods {
                 }
             }
             let invoices = try await openInvoices(customerID: customerID, currency: currency, on: tx)
+            if let cheque, Cheques.isPostDated(valueDay: cheque.valueDay, today: services.today().daysSinceEpoch) {
+                // Not money yet: held until its value date, meant for the invoices it would settle then.
+                let planned: [AllocationLine]
+                do {
+                    planned = try Allocator.allocate(amount, to: invoices, onDay: cheque.valueDay, requested: requested).lines
+                } catch let error as AllocationError {
+                    throw failure(error)
+                }
+                let chequeID = try await ChequeStore.insert(cheque, customerID: customerID, amount: amount, currency: currency,
+                                                            receivedOn: receivedOn, reference: reference,
+                                                            meantFor: planned.map { AllocationLine(invoiceID: $0.invoiceID, amount: $0.amount + $0.discount) },
+                                                            paymentID: nil, context: current, on: tx)
+                let response: JSONValue = ["payment": .null, "allocations": [], "unapplied": .money(0, currency),
+                                           "cheque": try await ChequeStore.load(chequeID, on: tx).json]
+                try await Audit.record(tx, context: current, method: "payments.record", entity: "cheque", entityID: String(chequeID),
+                                       after: response)
+                return response
+            }
             let allocation: (lines: [AllocationLine], unapplied: Decimal)
             do {
                 allocation = try Allocator.allocate(amount, to: invoices, onDay: receivedOn.daysSinceEpoch, requested: requested)
@@ -153,12 +173,23 @@ enum PaymentMethods {
                 RETURNING id
                 """).scalar(Int64.self)
             try await write(allocation.lines, paymentID: paymentID, appliedOn: receivedOn, context: current, on: tx)
-            let response = try await result(paymentID: paymentID, on: tx)
+            var response = try await result(paymentID: paymentID, on: tx)
+            if let cheque, case .object(var object) = response {
+                // A cheque dated today or earlier is money now; its details are kept, for a bounce.
+                let chequeID = try await ChequeStore.insert(cheque, customerID: customerID, amount: amount, currency: currency,
+                                                            receivedOn: receivedOn, reference: reference, meantFor: [],
+                                                            paymentID: paymentID, context: current, on: tx)
+                object["cheque"] = try await ChequeStore.load(chequeID, on: tx).json
+                response = .object(object)
+            }
             try await Audit.record(tx, context: current, method: "payments.record", entity: "payment", entityID: String(paymentID),
                                    after: response)
             return response
           }
         }.get()
+        } catch let error as PostgresError where error.isUniqueViolation && error.constraint == "cheques_identity_key" {
+            throw RPCFailure.conflict("this cheque is already recorded", data: ["field": "cheque"])
+        }
     }
 
     static func apply(services: Services, context: CallContext, params: Params) async throws -> JSONValue {

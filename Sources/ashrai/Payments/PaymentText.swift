@@ -4,6 +4,9 @@ import ArgumentParser
 import Foundation
 
 func paymentText(_ result: JSONValue) -> String {
+    if result["payment"] == .null, let cheque = result["cheque"] {
+        return "cheque in hand until its value date (not money yet):\n\n" + chequeTable(cheque)
+    }
     let p = result["payment"] ?? .null
     var text = Table(headers: ["ID", "CUSTOMER", "RECEIVED", "AMOUNT", "CUR", "METHOD", "UNAPPLIED", "STATUS"],
                      rows: [["id", "customer_id", "received_on", "amount", "currency", "method", "unapplied", "status"].map { p[$0]?.cell ?? "-" }]).render()
