@@ -64,36 +64,35 @@ public enum BankMatching {
         let customers: [Customer]
         /// Each customer's name trigrams, in `customers` order.
         let nameTrigrams: [Set<String>]
-        let invoicesByCustomer: [Int64: [OpenInvoice]]
-        let byNumber: [String: [OpenInvoice]]
-        let byDigits: [String: [OpenInvoice]]
-        let byAmount: [Decimal: [OpenInvoice]]
-        let byCustomerTotal: [Decimal: [Int64]]
+        /// Which customers (positions in `customers`) have each name trigram.
+        let customersByTrigram: [String: [Int32]]
+        /// Each customer's position in `customers`.
+        let positionByID: [Int64: Int]
+        private(set) var invoicesByCustomer: [Int64: [OpenInvoice]] = [:]
+        private(set) var byNumber: [String: [OpenInvoice]] = [:]
+        private(set) var byDigits: [String: [OpenInvoice]] = [:]
+        private(set) var byAmount: [Decimal: [OpenInvoice]] = [:]
+        private(set) var byCustomerTotal: [Decimal: [Int64]] = [:]
         let byLegalID: [String: [Int64]]
         let byCode: [String: [Int64]]
         let byAccount: [String: [Int64]]
         let byInstallment: [Decimal: [Int64]]
 
+        /// A payer name whose possible matches (after the prefix filter) are more customers than
+        /// this is compared only with the customers other evidence already points at: so common a
+        /// name cannot single a customer out, and comparing it with all of them costs a statement line
+        /// the time of thousands.
+        public static let nameCandidateLimit = 5000
+
         public init(customers: [Customer], invoices: [OpenInvoice]) {
             self.customers = customers
             nameTrigrams = customers.map { BankMatching.trigrams($0.name) }
-            invoicesByCustomer = Dictionary(grouping: invoices, by: \.customerID)
-            var byNumber: [String: [OpenInvoice]] = [:], byDigits: [String: [OpenInvoice]] = [:]
-            for invoice in invoices {
-                let number = normalize(invoice.number)
-                if number.count >= 3 { byNumber[number, default: []].append(invoice) }
-                let digits = number.filter(\.isNumber)
-                // "INV1001" is also found as 1001; a number with letters after its digits is not.
-                if digits.count >= 3, digits == number.drop(while: { !$0.isNumber }), digits != number { byDigits[digits, default: []].append(invoice) }
+            var postings: [String: [Int32]] = [:]
+            for (position, names) in nameTrigrams.enumerated() {
+                for trigram in names { postings[trigram, default: []].append(Int32(position)) }
             }
-            self.byNumber = byNumber
-            self.byDigits = byDigits
-            byAmount = Dictionary(grouping: invoices, by: \.open)
-            var totals: [Decimal: [Int64]] = [:]
-            for (customerID, open) in invoicesByCustomer where open.count > 1 {
-                totals[open.reduce(Decimal(0)) { $0 + $1.open }, default: []].append(customerID)
-            }
-            byCustomerTotal = totals
+            customersByTrigram = postings
+            positionByID = Dictionary(customers.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
             var legal: [String: [Int64]] = [:], codes: [String: [Int64]] = [:], accounts: [String: [Int64]] = [:], installments: [Decimal: [Int64]] = [:]
             for customer in customers {
                 if let id = customer.legalID, id.count >= 8 { legal[id, default: []].append(customer.id) }
@@ -105,6 +104,81 @@ public enum BankMatching {
             byCode = codes
             byAccount = accounts
             byInstallment = installments
+            for invoice in invoices { add(invoice) }
+            for (customerID, open) in invoicesByCustomer where open.count > 1 {
+                byCustomerTotal[Self.total(open), default: []].append(customerID)
+            }
+        }
+
+        /// The customer's open invoices as the index has them.
+        public func openInvoices(of customerID: Int64) -> [OpenInvoice] { invoicesByCustomer[customerID] ?? [] }
+
+        static func total(_ invoices: [OpenInvoice]) -> Decimal { invoices.reduce(Decimal(0)) { $0 + $1.open } }
+
+        /// The keys an invoice is found by: its number, and its digits when the number is letters then digits.
+        static func keys(_ invoice: OpenInvoice) -> (number: String?, digits: String?) {
+            let number = normalize(invoice.number)
+            let digits = number.filter(\.isNumber)
+            // "INV1001" is also found as 1001; a number with letters after its digits is not.
+            let byDigits = digits.count >= 3 && digits == number.drop(while: { !$0.isNumber }) && digits != number
+            return (number.count >= 3 ? number : nil, byDigits ? digits : nil)
+        }
+
+        private mutating func add(_ invoice: OpenInvoice) {
+            invoicesByCustomer[invoice.customerID, default: []].append(invoice)
+            let keys = Self.keys(invoice)
+            if let number = keys.number { byNumber[number, default: []].append(invoice) }
+            if let digits = keys.digits { byDigits[digits, default: []].append(invoice) }
+            byAmount[invoice.open, default: []].append(invoice)
+        }
+
+        /// After a post: the customer's open invoices are now `invoices` (paid ones gone, a part-paid
+        /// one with what it still owes). Only that customer's entries change.
+        public mutating func replaceInvoices(ofCustomer customerID: Int64, with invoices: [OpenInvoice]) {
+            let old = invoicesByCustomer[customerID] ?? []
+            func drop<Key: Hashable>(_ map: inout [Key: [OpenInvoice]], _ key: Key?, _ id: Int64) {
+                guard let key, var list = map[key] else { return }
+                list.removeAll { $0.id == id }
+                map[key] = list.isEmpty ? nil : list
+            }
+            for invoice in old {
+                let keys = Self.keys(invoice)
+                drop(&byNumber, keys.number, invoice.id)
+                drop(&byDigits, keys.digits, invoice.id)
+                drop(&byAmount, invoice.open, invoice.id)
+            }
+            if old.count > 1, var list = byCustomerTotal[Self.total(old)] {
+                list.removeAll { $0 == customerID }
+                byCustomerTotal[Self.total(old)] = list.isEmpty ? nil : list
+            }
+            invoicesByCustomer[customerID] = nil
+            for invoice in invoices where invoice.customerID == customerID { add(invoice) }
+            if let open = invoicesByCustomer[customerID], open.count > 1 {
+                byCustomerTotal[Self.total(open), default: []].append(customerID)
+            }
+        }
+
+        /// Customers (positions) whose name is at least `threshold` similar to `payer`, with the
+        /// similarity — exactly as comparing with every customer would find them, through the
+        /// prefix filter: a name that similar shares at least ⌈threshold·|payer|⌉ trigrams with the
+        /// payer, so it has one of the payer's |payer| − ⌈threshold·|payer|⌉ + 1 rarest. Nil when
+        /// more than `nameCandidateLimit` customers pass the filter.
+        func similarNames(_ payer: Set<String>, threshold: Double) -> [(position: Int, similarity: Double)]? {
+            guard !payer.isEmpty else { return [] }
+            let needed = Int((threshold * Double(payer.count)).rounded(.up))
+            let probes = payer.sorted { (customersByTrigram[$0]?.count ?? 0, $0) < (customersByTrigram[$1]?.count ?? 0, $1) }
+                .prefix(max(1, payer.count - needed + 1))
+            var seen = Set<Int32>()
+            for trigram in probes {
+                for position in customersByTrigram[trigram] ?? [] {
+                    seen.insert(position)
+                }
+                if seen.count > Self.nameCandidateLimit { return nil }
+            }
+            return seen.compactMap { position in
+                let similarity = BankMatching.similarity(payer, nameTrigrams[Int(position)])
+                return similarity >= threshold ? (Int(position), similarity) : nil
+            }
         }
     }
 
@@ -155,15 +229,18 @@ public enum BankMatching {
                 evidence[customerID, default: []].append((85, "paid from account \(counterpartyAccount ?? ""), linked to the customer"))
             }
         }
-        // 5. The name (every customer compared: the one rule without an index).
+        // 5. The name: trigram similarity of at least 0.5 (through the index's prefix filter; a name
+        // shared by too many customers is compared only with those other evidence points at).
         if let name = counterpartyName, !name.isEmpty {
             let payer = trigrams(name)
-            for (customer, names) in zip(index.customers, index.nameTrigrams) {
-                let similarity = Self.similarity(payer, names)
-                if similarity >= 0.5 {
-                    let score = similarity >= 0.9 ? 60 : similarity >= 0.7 ? 50 : 35
-                    evidence[customer.id, default: []].append((score, "the payer \(name) is like the customer's name (\(Int((similarity * 100).rounded())) %)"))
-                }
+            let matches = index.similarNames(payer, threshold: 0.5) ?? evidence.keys.compactMap { customerID in
+                guard let position = index.positionByID[customerID] else { return nil }
+                let similarity = Self.similarity(payer, index.nameTrigrams[position])
+                return similarity >= 0.5 ? (position, similarity) : nil
+            }
+            for (position, similarity) in matches {
+                let score = similarity >= 0.9 ? 60 : similarity >= 0.7 ? 50 : 35
+                evidence[index.customers[position].id, default: []].append((score, "the payer \(name) is like the customer's name (\(Int((similarity * 100).rounded())) %)"))
             }
         }
         // 4. The amount: one invoice (anyone's, when it is the only one with that amount), a customer's total, an installment.

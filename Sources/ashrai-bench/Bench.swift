@@ -24,6 +24,10 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Database URL for the libpq baseline (the application role).") var databaseURL: String
     @Flag(help: "Measure reports.aging (through the daemon vs. the same SQL bare) instead of ping/whoami.") var aging = false
     @Option(help: "Runs per aging measurement (the median is printed).") var runs = 5
+    @Option(help: "Generate bank statements from the ledger into this directory and import them (lines/s).") var bank: String?
+    @Option(help: "Lines per statement format for --bank.") var bankLines = 100_000
+    @Option(help: "Lines per statement file for --bank (a bank's daily file).") var bankFileLines = 2000
+    @Option(help: "Database URL that may read every invoice (the owner), for --bank's sample and check.") var sampleURL: String?
 
     struct Row {
         var name: String
@@ -37,6 +41,11 @@ struct Bench: AsyncParsableCommand {
         guard let (host, port) = ServerEndpoint.parse(server) else { throw ValidationError("--server must be host:port") }
         let endpoint = ServerEndpoint(host: host, port: port)
         let password = passwordStdin ? (readLine(strippingNewline: true) ?? "") : ""
+        if let bank {
+            try await BankBench(endpoint: endpoint, username: username, password: password, sampleURL: sampleURL ?? databaseURL,
+                                directory: bank, lines: bankLines, linesPerFile: bankFileLines).run()
+            return
+        }
         if aging {
             try await measureAging(endpoint: endpoint, password: password)
             return

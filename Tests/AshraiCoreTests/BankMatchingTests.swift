@@ -1,4 +1,4 @@
-import AshraiCore
+@testable import AshraiCore
 import Foundation
 import Testing
 
@@ -155,5 +155,46 @@ struct BankMatchingFixtureTests {
         print("bank matching fixture: \(lines.count) lines, \(postable) postable, \(right) posted right, \(wrong) wrong; precision \(precision), recall \(String(format: "%.2f", recall))")
         #expect(wrong == 0)
         #expect(recall >= 0.6, "recall \(recall)")
+    }
+
+    @Test("the name index finds exactly what comparing with every customer finds; an index updated after a post answers as one built afresh")
+    func indexAgreesWithBruteForce() {
+        let words = ["מאפיית", "הדר", "גליל", "Galil", "Foods", "Negev", "Coffee", "Bistro", "Tel", "Aviv", "שיווק", "חברת", "Haifa", "Deli", "Green"]
+        var generator = SystemRandomNumberGenerator()
+        var customers: [BankMatching.Customer] = []
+        for id in 1...400 {
+            let name = (0..<(1 + id % 3)).map { _ in words.randomElement(using: &generator)! }.joined(separator: " ") + (id % 5 == 0 ? " \(id)" : "")
+            customers.append(BankMatching.Customer(id: Int64(id), name: name))
+        }
+        let invoices: [BankMatching.OpenInvoice] = (1...600).map { (n: Int) -> BankMatching.OpenInvoice in
+            BankMatching.OpenInvoice(id: Int64(n), customerID: Int64(1 + n % 200), number: "INV-\(n)", open: Decimal(100 + n % 37), dueDay: n % 50)
+        }
+        let index = BankMatching.Index(customers: customers, invoices: invoices)
+        for _ in 0..<200 {
+            let payer = (0..<2).map { _ in words.randomElement(using: &generator)! }.joined(separator: " ")
+            let trigrams = BankMatching.trigrams(payer)
+            let brute = Set(customers.indices.filter { BankMatching.similarity(trigrams, index.nameTrigrams[$0]) >= 0.5 })
+            if let found = index.similarNames(trigrams, threshold: 0.5) {
+                let positions: Set<Int> = Set(found.map { $0.position })
+                #expect(positions == brute, "\(payer)")
+            }
+        }
+        // Customer 7 paid two of its invoices and part of a third.
+        var updated = index
+        let seven = invoices.filter { $0.customerID == 7 }.sorted { $0.id < $1.id }
+        var left = Array(seven.dropFirst(2))
+        left[0].open -= 10
+        updated.replaceInvoices(ofCustomer: 7, with: left)
+        let rebuilt = BankMatching.Index(customers: customers, invoices: invoices.filter { $0.customerID != 7 } + left)
+        var lines: [(Decimal, String)] = seven.map { ($0.open, "payment \($0.number)") }
+        lines.append((left[0].open, "x"))
+        lines.append((Decimal(123), customers[6].name))
+        for (amount, text) in lines {
+            let a = BankMatching.candidates(amount: amount, remittance: text, counterpartyName: customers[6].name, counterpartyAccount: nil, index: updated)
+            let b = BankMatching.candidates(amount: amount, remittance: text, counterpartyName: customers[6].name, counterpartyAccount: nil, index: rebuilt)
+            #expect(a.map { $0.customerID } == b.map { $0.customerID })
+            #expect(a.map { $0.confidence } == b.map { $0.confidence })
+            #expect(a.map { $0.invoiceIDs } == b.map { $0.invoiceIDs })
+        }
     }
 }

@@ -101,18 +101,14 @@ enum BankMethods {
         var posted: [Int64] = []
         for line in credits {
             guard let best = book.candidates(for: line).first, best.confidence >= threshold else { continue }
-            let open = book.invoices.filter { best.invoiceIDs.contains($0.id) }
+            let open = book.index.openInvoices(of: best.customerID).filter { best.invoiceIDs.contains($0.id) }
             let allocations: JSONValue? = best.invoiceIDs.isEmpty ? nil
                 : .array(open.map { ["invoice_id": .id($0.id), "amount": .money($0.open)] })
             _ = try await BankPosting.post(line, customerID: best.customerID, allocations: allocations,
                                            reasons: ["confidence \(best.confidence)"] + best.reasons, automatic: true,
                                            services: services, context: context, on: tx)
             posted.append(best.customerID)
-            if best.invoiceIDs.isEmpty {
-                book = try await BankPosting.book(currency: services.settings.currency, on: tx)
-            } else {
-                book.paid(best.invoiceIDs)
-            }
+            try await book.refresh(customerID: best.customerID, on: tx)
         }
         return posted
     }

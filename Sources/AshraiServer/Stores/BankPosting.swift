@@ -9,37 +9,35 @@ import Postgres
 enum BankPosting {
     /// The customers and open invoices the matcher weighs, read once per import or worklist page.
     struct Book {
-        private(set) var customers: [BankMatching.Customer]
-        private(set) var invoices: [BankMatching.OpenInvoice]
+        let currency: Currency
         private(set) var index: BankMatching.Index
-
-        init(customers: [BankMatching.Customer], invoices: [BankMatching.OpenInvoice]) {
-            self.customers = customers
-            self.invoices = invoices
-            index = BankMatching.Index(customers: customers, invoices: invoices)
-        }
 
         func candidates(for line: BankTransactionRecord) -> [BankMatching.Candidate] {
             BankMatching.candidates(amount: line.amount, remittance: line.remittance, counterpartyName: line.counterpartyName,
                                     counterpartyAccount: line.counterpartyAccount, index: index)
         }
 
-        /// After a post paid these invoices in full.
-        mutating func paid(_ ids: [Int64]) {
-            invoices.removeAll { ids.contains($0.id) }
-            index = BankMatching.Index(customers: customers, invoices: invoices)
+        /// After a post to the customer: its open invoices read again (only its entries in the index change).
+        mutating func refresh(customerID: Int64, on tx: PostgresConnection) async throws {
+            index.replaceInvoices(ofCustomer: customerID, with: try await BankPosting.openInvoices(currency: currency, customerID: customerID, on: tx))
         }
     }
 
-    static func book(currency: Currency, on tx: PostgresConnection) async throws -> Book {
-        let invoices = try await tx.query("""
+    /// Open invoices in `currency` (of one customer, or all), as the matcher weighs them.
+    static func openInvoices(currency: Currency, customerID: Int64? = nil, on tx: PostgresConnection) async throws -> [BankMatching.OpenInvoice] {
+        try await tx.query("""
             SELECT i.id, i.customer_id, i.number, invoice_open_amount(i) AS open, i.due_date
             FROM invoices i WHERE i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND i.currency = \(currency.code)
+              AND (\(customerID)::bigint IS NULL OR i.customer_id = \(customerID))
             """).map { row in
             BankMatching.OpenInvoice(id: try row.decode(Int64.self, column: "id"), customerID: try row.decode(Int64.self, column: "customer_id"),
                                      number: try row.decode(String.self, column: "number"), open: try row.decode(Decimal.self, column: "open"),
                                      dueDay: try row.decode(PostgresDate.self, column: "due_date").daysSinceEpoch)
         }
+    }
+
+    static func book(currency: Currency, on tx: PostgresConnection) async throws -> Book {
+        let invoices = try await openInvoices(currency: currency, on: tx)
         let customers = try await tx.query("""
             SELECT c.id, c.name, c.code, c.legal_id,
                    (SELECT string_agg(a.account, chr(31)) FROM customer_bank_accounts a WHERE a.customer_id = c.id) AS accounts,
@@ -53,7 +51,7 @@ enum BankPosting {
                 accounts: (try row.decode(String?.self, column: "accounts") ?? "").split(separator: "\u{1F}").map(String.init),
                 installmentsDue: (try row.decode(String?.self, column: "installments") ?? "").split(separator: ",").compactMap { Decimal(string: String($0)) })
         }
-        return Book(customers: customers, invoices: invoices)
+        return Book(currency: currency, index: BankMatching.Index(customers: customers, invoices: invoices))
     }
 
     static func suggestionJSON(_ candidate: BankMatching.Candidate) -> JSONValue {
