@@ -170,7 +170,9 @@ public enum BankMatching {
                 .prefix(max(1, payer.count - needed + 1))
             var seen = Set<Int32>()
             for trigram in probes {
-                for position in customersByTrigram[trigram] ?? [] {
+                let postings = customersByTrigram[trigram] ?? []
+                if postings.count > Self.nameCandidateLimit { return nil }   // rarest first: the rest are as common
+                for position in postings {
                     seen.insert(position)
                 }
                 if seen.count > Self.nameCandidateLimit { return nil }

@@ -249,8 +249,8 @@ public final class PostgresConnection: @unchecked Sendable {
                 }
             }
             let key = query.sql + "\u{1}" + types.map(String.init).joined(separator: ",")
-            var name = prepared[key]
-            if name == nil, prepared.count < Self.maxPrepared {
+            var name = query.prepared ? prepared[key] : nil
+            if name == nil, query.prepared, prepared.count < Self.maxPrepared {
                 let candidate = "ashrai_\(prepared.count)"
                 _ = try Self.consume(result: PQprepare(handle, candidate, query.sql, Int32(count), types), handle: handle)
                 prepared[key] = candidate

@@ -11,6 +11,18 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
     public var sql: String
     /// The values for the placeholders, in order.
     public var binds: [PostgresBindValue]
+    /// Whether the connection keeps it as a prepared statement (the default). A statement on a
+    /// table that grows inside one long transaction from statistics that say it is empty is better
+    /// planned each time with its values (an unnamed statement): a cached generic plan made while
+    /// the table was tiny is a sequential scan, and stays one as the table grows.
+    public var prepared = true
+
+    /// This statement, planned each time it runs (`prepared` false).
+    public var plannedEachTime: PostgresQuery {
+        var copy = self
+        copy.prepared = false
+        return copy
+    }
 
     /// A statement with explicit binds. The SQL must come from code, not from input.
     public init(unsafeSQL sql: String, binds: [PostgresBindValue] = []) {

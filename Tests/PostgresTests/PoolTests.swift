@@ -33,6 +33,23 @@ struct PoolTests {
         await pool.shutdown()
     }
 
+    @Test("a statement planned each time runs with its binds and is not kept as a prepared statement")
+    func plannedEachTime() async throws {
+        let database = try await Shared.database.value
+        let pool = PostgresClient(configuration: database.ownerConfiguration, maxConnections: 1, logger: makeTestLogger())
+        try await pool.withConnection { connection in
+            let kept = { try await connection.query("SELECT count(*) FROM pg_prepared_statements").scalar(Int.self) }
+            let before = try await kept()
+            let value = "plan me each time"
+            let query: PostgresQuery = "SELECT \(value)::text || '!' AS said"
+            for _ in 0..<7 { #expect(try await connection.query(query.plannedEachTime).one().decode(String.self, column: "said") == value + "!") }
+            #expect(try await kept() == before)   // the count query was prepared before it counted; nothing since
+            _ = try await connection.query(query)
+            #expect(try await kept() == before + 1)
+        }
+        await pool.shutdown()
+    }
+
     @Test("a connection killed with pg_terminate_backend is replaced and the next query succeeds")
     func terminatedConnectionReplaced() async throws {
         let database = try await Shared.database.value

@@ -97,10 +97,23 @@ enum BankMethods {
         let threshold = services.settings.bankAutoPostConfidence
         let credits = lines.filter { $0.amount > 0 && $0.currency == services.settings.currency.code }
         guard threshold <= 99, !credits.isEmpty else { return [] }
+        let clock = ContinuousClock()
+        let started = clock.now
         var book = try await BankPosting.book(currency: services.settings.currency, on: tx)
+        let booked = clock.now
+        var matching = Duration.zero
         var posted: [Int64] = []
+        defer {
+            context.logger.info("bank lines matched and posted", metadata: [
+                "credits": "\(credits.count)", "posted": "\(posted.count)", "book_ms": "\((booked - started).milliseconds)",
+                "match_ms": "\(matching.milliseconds)", "post_ms": "\((clock.now - booked - matching).milliseconds)",
+            ])
+        }
         for line in credits {
-            guard let best = book.candidates(for: line).first, best.confidence >= threshold else { continue }
+            let before = clock.now
+            let best = book.candidates(for: line).first
+            matching += clock.now - before
+            guard let best, best.confidence >= threshold else { continue }
             let open = book.index.openInvoices(of: best.customerID).filter { best.invoiceIDs.contains($0.id) }
             let allocations: JSONValue? = best.invoiceIDs.isEmpty ? nil
                 : .array(open.map { ["invoice_id": .id($0.id), "amount": .money($0.open)] })
@@ -350,4 +363,9 @@ enum BankProfiles {
         profile.payerAccount = columns["payer_account"]?.stringValue
         return Entry(name: name, bank: json["bank"]?.stringValue ?? name, export: json["export"]?.stringValue ?? "", profile: profile)
     }
+}
+
+extension Duration {
+    /// Whole milliseconds, for logs.
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }
