@@ -64,6 +64,17 @@ struct BankImportTests {
         }
     }
 
+    @Test("a camt.053 file over 10 MB is refused with what to do, not a parser's error")
+    func hugeCamt() async throws {
+        try await withCollections("bank_huge", configure: { $0.maxLineBytes = 16 << 20 }) { _, client, database in
+            let entry = try Self.fixture("camt053-v02.xml")
+            let big = entry.replacingOccurrences(of: "<Stmt>", with: "<Stmt><!--" + String(repeating: "x", count: 10_100_000) + "-->")
+            let reply = try await client.call("bank.statements.import", ["format": "camt053", "content": .string(big)])
+            #expect(reply.errorCode == -32602 && (reply["error"]?["message"]?.stringValue ?? "").contains("a day (or a few) at a time"), "\(reply.encoded().prefix(300))")
+            #expect(try await database.asSystem("SELECT count(*) FROM bank_statements").scalar(Int.self) == 0)
+        }
+    }
+
     @Test("a file that does not read is refused naming the line or element, and nothing is written")
     func badFiles() async throws {
         try await withCollections("bank_bad") { port, client, database in

@@ -8,6 +8,9 @@ import SWXMLHash
 /// parties and remittance (one line per `TxDtls` when an entry batches several, with their own
 /// amounts). Only booked entries (`Sts` BOOK) are lines; pending ones are left for a later statement.
 enum Camt053 {
+    /// The largest document the XML parser takes in one piece (libxml2's limit without XML_PARSE_HUGE).
+    static let maxBytes = 10_000_000
+
     static func parse(_ data: Data) throws(BankFormatError) -> [BankLine] {
         let xml = XMLHash.config { options in
             options.shouldProcessNamespaces = true

@@ -186,7 +186,13 @@ enum BankMethods {
     static func lines(format: BankStatementFormat, content: String, profile: BankCSVProfile?, account: String?) throws(RPCFailure) -> [BankLine] {
         do {
             switch format {
-            case .camt053: return try Camt053.parse(Data(content.utf8))
+            case .camt053:
+                // Foundation's XMLParser on Linux hands libxml2 the whole document at once, and libxml2
+                // refuses more than 10,000,000 bytes in one piece (swift-corelibs-foundation#4851).
+                guard content.utf8.count <= Camt053.maxBytes else {
+                    throw RPCFailure.invalidParams("content", "a camt.053 file of more than 10 MB (about 25,000 entries) is not read in one piece: import it a day (or a few) at a time")
+                }
+                return try Camt053.parse(Data(content.utf8))
             case .mt940: return try MT940.parse(content)
             case .csv:
                 guard let profile else { throw RPCFailure.invalidParams("profile", "a CSV statement needs its bank's profile (bank.profiles.list)") }
