@@ -70,6 +70,10 @@ struct ChequeTests {
             let list = try await client.result("cheques.list")
             #expect(list["cheques"]?.arrayValue?.map { $0["id"] } == [secondID, chequeID] && list["total"] == "1700.00" && list["count"] == 2)
             #expect(list["cheques"]?.arrayValue?.first?["customer_name"] == "Negev Coffee")
+            // Aging keeps them out of the buckets and shows them beside.
+            let aging = try await client.result("reports.aging")
+            #expect(aging["totals"]?["total"] == "2200.00" && aging["totals"]?["secured_by_cheques"] == "1700.00"
+                    && aging["totals"]?["total_after_cheques"] == "500.00", "\(aging["totals"]?.encoded() ?? "")")
 
             // 10 December: the bank credits Negev's cheque; the statement applies it (no wait for the daily job).
             clock.set("2026-12-10T07:00:00Z")

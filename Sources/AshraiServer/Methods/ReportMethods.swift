@@ -31,11 +31,19 @@ enum ReportMethods {
         // are a page, largest balance first.
         let limit = try params.optionalInt("limit", range: 1...100_000) ?? 1000
         let offset = try params.optionalInt("offset", range: 0...10_000_000) ?? 0
-        let (rows, asOf) = try await services.read(context) { connection -> (PostgresRows, PostgresDate) in
+        let (rows, asOf, cheques) = try await services.read(context) { connection -> (PostgresRows, PostgresDate, Decimal) in
             let today = services.today()
             let asOf = requestedAsOf ?? today
-            return (try await connection.query(AgingStore.query(asOf: asOf, today: today, customerID: customerID,
-                                                          minOverdueDays: minOverdue, bounds: bounds, limit: limit, offset: offset)), asOf)
+            let rows = try await connection.query(AgingStore.query(asOf: asOf, today: today, customerID: customerID,
+                                                                   minOverdueDays: minOverdue, bounds: bounds, limit: limit, offset: offset))
+            // Post-dated cheques in hand on that day: not money, so not in the buckets; shown beside them.
+            let cheques = try await connection.query("""
+                SELECT coalesce(sum(amount), 0) FROM cheques
+                WHERE received_on <= \(asOf) AND status <> 'cancelled' AND currency = \(services.settings.currency.code)
+                  AND (applied_on IS NULL OR applied_on > \(asOf)) AND (bounced_on IS NULL OR bounced_on > \(asOf))
+                  AND (\(customerID)::bigint IS NULL OR customer_id = \(customerID))
+                """).scalar(Decimal.self)
+            return (rows, asOf, cheques)
         }
         let labels = buckets.labels
         var jsonRows: [JSONValue] = []
@@ -56,6 +64,12 @@ enum ReportMethods {
         // The query returns the total row, then up to limit + 1 customers (one more tells whether a next page exists).
         let hasMore = jsonRows.count > limit
         if hasMore { jsonRows.removeLast() }
+        if case .object(var object) = totals {
+            let total = Decimal(string: object["total"]?.stringValue ?? "0") ?? 0
+            object["secured_by_cheques"] = .money(cheques)
+            object["total_after_cheques"] = .money(max(0, total - cheques))
+            totals = .object(object)
+        }
         return ["as_of": .date(asOf), "buckets": .array(labels.map(JSONValue.string)), "rows": .array(jsonRows),
                 "totals": totals, "next_offset": hasMore ? .int(offset + limit) : .null]
     }
