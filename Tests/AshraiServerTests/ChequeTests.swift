@@ -215,9 +215,20 @@ struct ChequeTests {
             let partial = try await cli.run(["payments", "record", String(galil), "1.00", "--method", "cheque", "--received-on", "2026-12-01",
                                              "--cheque-number", "1"])
             #expect(partial.status != 0 && partial.stderr.contains("--value-date"))
+            // The stack of post-dated cheques brought in from a spreadsheet.
+            let csv = FileManager.default.temporaryDirectory.appendingPathComponent(Shared.unique("cheques") + ".csv")
+            try Data("""
+                customer_id,amount,method,received_on,cheque_number,cheque_bank,cheque_branch,cheque_account,value_date
+                \(galil),300.00,cheque,2026-11-20,31338,12,600,1234,2027-03-01
+                \(galil),300.00,cheque,2026-11-20,31339,12,600,1234,2027-04-01
+                \(galil),300.00,cheque,2026-11-20,31340,12,600,1234,
+
+                """.utf8).write(to: csv)
+            let imported = try await cli.run(["import", "payments", csv.path])
+            #expect(imported.status != 0 && imported.stdout.contains("imported 2 of 3 payments") && (imported.stdout + imported.stderr).contains("cheque.value_date"), "\(imported.stdout) \(imported.stderr)")
             let list = try await cli.run(["cheques"])
             #expect(list.status == 0 && list.stdout.contains("2027-02-01") && list.stdout.contains("Galil Foods Ltd")
-                    && list.stdout.contains("12-600-1234") && list.stdout.contains("450.00 in all"), "\(list.stdout)")
+                    && list.stdout.contains("12-600-1234") && list.stdout.contains("1050.00 in all") && list.stdout.contains("2027-04-01"), "\(list.stdout)")
         }
     }
 }

@@ -21,7 +21,8 @@ struct Import: AsyncParsableCommand {
               invoices:  \(ImportFile.columns[.invoices]!.joined(separator: ", "))
                 (paid_amount only with --opening: existing debts, no credit decision, a manager's or admin's)
               payments:  \(ImportFile.columns[.payments]!.joined(separator: ", "))
-                (method: card, bank_transfer, cheque, cash, digital)
+                (method: card, bank_transfer, cheque, cash, digital; a cheque's columns make it post-dated — held
+                 until value_date — when that date is still to come: the stack of שיקים דחויים brought in)
             Dates are YYYY-MM-DD, amounts decimal numbers with a dot (1250.00), rates percent (12.5).
             """
 

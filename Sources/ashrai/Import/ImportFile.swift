@@ -29,9 +29,26 @@ struct ImportFile: AsyncParsableCommand {
                      "credit_limit", "net_days", "terms_basis", "late_interest_rate", "early_discount_rate", "early_discount_days",
                      "allow_duplicate_legal_id", "duplicate_reason"],
         .invoices: ["customer_id", "customer_code", "number", "issue_date", "due_date", "amount", "currency", "description", "paid_amount"],
-        .payments: ["customer_id", "customer_code", "amount", "method", "received_on", "reference", "currency", "idempotency_key"],
+        .payments: ["customer_id", "customer_code", "amount", "method", "received_on", "reference", "currency", "idempotency_key"]
+            + chequeColumns.map(\.column),
     ]
     static let integerColumns: Set<String> = ["customer_id", "net_days", "early_discount_days"]
+    /// A payment row's cheque columns, and the field of payments.record's `cheque` each fills.
+    static let chequeColumns: [(column: String, field: String)] = [
+        ("cheque_number", "number"), ("cheque_bank", "bank"), ("cheque_branch", "branch"), ("cheque_account", "account"), ("value_date", "value_date"),
+    ]
+
+    /// A payment row with cheque columns carries them as payments.record's `cheque` object (a value date still
+    /// to come holds the cheque in hand); a row with some but not all of them is left for the server to refuse.
+    static func nestCheque(_ row: JSONObject) -> JSONObject {
+        var row = row
+        var cheque = JSONObject()
+        for (column, field) in chequeColumns {
+            if let value = row[column] { cheque[field] = value; row[column] = nil }
+        }
+        if cheque.count > 0 { row["cheque"] = .object(cheque) }
+        return row
+    }
     static let booleanColumns: Set<String> = ["allow_duplicate_legal_id"]
 
     func validate() throws {
@@ -64,7 +81,7 @@ struct ImportFile: AsyncParsableCommand {
                     object[name] = .string(value)
                 }
             }
-            return (record.line, object)
+            return (record.line, kind == .payments ? Self.nestCheque(object) : object)
         }
         // All or nothing holds within one call, so --atomic sends the file as one batch.
         if atomic && rows.count > 5000 {
