@@ -84,8 +84,10 @@ public enum Cheques {
 
     /// The held cheque a bank credit clears, or nil. The amount must be the cheque's, the line may not
     /// come before the value date (less a few days of bank lag), and either the cheque's number is in
-    /// the line (leading zeros aside), or the line says it is a cheque and exactly one held cheque fits.
-    public static func cleared(amount: Decimal, text: String, bookingDay: Int, held: [Held], earlyDays: Int = 3) -> Held? {
+    /// the line (leading zeros aside), or the line says it is a cheque, comes within `lateDays` of the
+    /// value date, and exactly one held cheque fits.
+    public static func cleared(amount: Decimal, text: String, bookingDay: Int, held: [Held], earlyDays: Int = 3,
+                               lateDays: Int = 14) -> Held? {
         let fits = held.filter { $0.amount == amount && bookingDay >= $0.valueDay - earlyDays }
         guard !fits.isEmpty else { return nil }
         let numbers = Set(BankMatching.tokens(text).flatMap(\.digitRuns).map(stripZeros))
@@ -93,8 +95,9 @@ public enum Cheques {
         if byNumber.count == 1 { return byNumber[0] }
         if byNumber.count > 1 { return byNumber.min { abs($0.valueDay - bookingDay) < abs($1.valueDay - bookingDay) } }
         let upper = text.uppercased()
-        guard fits.count == 1, depositWords.contains(where: { upper.contains($0) }) else { return nil }
-        return fits[0]
+        let recent = fits.filter { bookingDay <= $0.valueDay + lateDays }
+        guard recent.count == 1, depositWords.contains(where: { upper.contains($0) }) else { return nil }
+        return recent[0]
     }
 
     static func stripZeros(_ digits: String) -> String {

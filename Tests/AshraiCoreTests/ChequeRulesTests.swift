@@ -49,6 +49,9 @@ struct ChequeRulesTests {
         #expect(Cheques.cleared(amount: 700, text: "הפקדת שיק", bookingDay: 211, held: held) == nil)   // two fit: a person decides
         #expect(Cheques.cleared(amount: 1000, text: "הפקדת שיק", bookingDay: 200, held: held)?.id == 1)
         #expect(Cheques.cleared(amount: 1000, text: "transfer", bookingDay: 200, held: held) == nil)
+        // Deposited late: found by its number, not by the amount alone.
+        #expect(Cheques.cleared(amount: 1000, text: "CHQ 12345", bookingDay: 260, held: held)?.id == 1)
+        #expect(Cheques.cleared(amount: 1000, text: "הפקדת שיק", bookingDay: 260, held: held) == nil)
     }
 
     @Test("dunning: a cheque in hand pauses after an agency, a dispute and a plan, before a promise; a queued letter does not go")

@@ -185,10 +185,10 @@ enum ChequeStore {
                                    on tx: PostgresConnection) async throws -> (lines: Set<Int64>, customers: Set<Int64>) {
         let credits = lines.filter { $0.amount > 0 && $0.currency == services.settings.currency.code }
         guard !credits.isEmpty else { return ([], []) }
-        // Held cheques, and applied ones no statement has confirmed yet (applied on their value date).
+        // Held cheques, and applied ones no statement has confirmed yet (applied on their value date in the last 90 days).
         var held = try await tx.query("""
             SELECT q.id, q.number, q.amount, q.value_date, q.status, q.payment_id, q.customer_id FROM cheques q
-            WHERE (q.status = 'in_hand' OR (q.status = 'applied' AND q.bank_transaction_id IS NULL))
+            WHERE (q.status = 'in_hand' OR (q.status = 'applied' AND q.bank_transaction_id IS NULL AND q.value_date >= \(services.today())::date - 90))
               AND q.currency = \(services.settings.currency.code)
             """).map { row in
             (held: Cheques.Held(id: try row.decode(Int64.self, column: "id"), number: try row.decode(String.self, column: "number"),
