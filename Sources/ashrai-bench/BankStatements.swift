@@ -127,11 +127,10 @@ struct BankBench {
         print("|---|---:|---:|---:|---:|---:|---:|")
         for (index, r) in results.enumerated() {
             let wrongText = index == results.count - 1 ? String(wrong) + " (both)" : ""
-            print("| \(r.format) (\(r.files) files) | \(r.lines) | \(Int(Double(r.lines) / Self.seconds(r.dryRun))) | \(Int(Double(r.lines) / Self.seconds(r.real))) | \(r.posted) | \(r.expected) | \(wrongText) |")
+            let rate = { (d: Duration) in Int(Double(r.lines) * 1000 / Bench.milliseconds(d)) }
+            print("| \(r.format) (\(r.files) files) | \(r.lines) | \(rate(r.dryRun)) | \(rate(r.real)) | \(r.posted) | \(r.expected) | \(wrongText) |")
         }
     }
-
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")

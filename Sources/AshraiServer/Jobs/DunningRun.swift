@@ -76,8 +76,7 @@ enum DunningRun {
                            WHERE ai.invoice_id = i.id AND NOT ai.released AND a.status = 'active') AS assigned,
                    (SELECT string_agg(p.id::text, ',') FROM plan_invoices pi JOIN plans p ON p.id = pi.plan_id
                     WHERE pi.invoice_id = i.id AND p.status = 'active') AS plans,
-                   EXISTS (SELECT 1 FROM cheque_invoices ci JOIN cheques q ON q.id = ci.cheque_id
-                           WHERE ci.invoice_id = i.id AND q.status = 'in_hand') AS cheque_in_hand,
+                   \(unescaped: ChequeStore.inHandSQL(invoice: "i.id")) AS cheque_in_hand,
                    c.courtesy_reminders AS courtesy
             FROM invoices i JOIN customers c ON c.id = i.customer_id
             WHERE i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND i.issue_date <= \(asOf)::date

@@ -72,9 +72,8 @@ enum ChequeMethods {
         let fee = try params.optionalMoney("fee", currency: services.settings.currency)
         let current = context
         return try await services.transaction(current) { tx in
-            let customerID = try await ChequeStore.load(id, on: tx).customerID
-            _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-            let cheque = try await ChequeStore.load(id, forUpdate: true, on: tx)
+            let cheque = try await ChequeStore.lock(id, on: tx)
+            let customerID = cheque.customerID
             guard cheque.status == .inHand || cheque.status == .applied else {
                 throw RPCFailure.conflict("the cheque is \(cheque.status.rawValue)")
             }
@@ -94,9 +93,7 @@ enum ChequeMethods {
         let reason = try params.text("reason", maxLength: 500)
         let current = context
         return try await services.transaction(current) { tx in
-            let customerID = try await ChequeStore.load(id, on: tx).customerID
-            _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-            let cheque = try await ChequeStore.load(id, forUpdate: true, on: tx)
+            let cheque = try await ChequeStore.lock(id, on: tx)
             guard cheque.status == .inHand else { throw RPCFailure.conflict("only a cheque in hand can be given back; this one is \(cheque.status.rawValue)") }
             try await tx.query("UPDATE cheques SET status = 'cancelled', bounce_reason = \(reason) WHERE id = \(id)")
             try await Audit.record(tx, context: current, method: "cheques.cancel", entity: "cheque", entityID: String(id),

@@ -76,6 +76,19 @@ enum ChequeStore {
         return try row.decode(ChequeRecord.self)
     }
 
+    /// The cheque locked for a write, in the ledger's lock order: its customer first, then the cheque.
+    static func lock(_ id: Int64, on tx: PostgresConnection) async throws -> ChequeRecord {
+        let customerID = try await load(id, on: tx).customerID
+        _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
+        return try await load(id, forUpdate: true, on: tx)
+    }
+
+    /// SQL that is true when a post-dated cheque meant for the invoice `invoice` (an SQL expression) is in hand:
+    /// such an invoice is not dunned, and a letter about it is not sent.
+    static func inHandSQL(invoice: String) -> String {
+        "EXISTS (SELECT 1 FROM cheque_invoices ci JOIN cheques q ON q.id = ci.cheque_id WHERE ci.invoice_id = \(invoice) AND q.status = 'in_hand')"
+    }
+
     /// The `cheque` param of `payments.record`, checked; nil when absent.
     static func details(_ params: Params, method: String) throws(RPCFailure) -> ChequeDetails? {
         guard let value = params.object["cheque"], !value.isNull else { return nil }
@@ -134,9 +147,8 @@ enum ChequeStore {
     @discardableResult
     static func apply(_ id: Int64, clearedOn: PostgresDate? = nil, bankLineID: Int64? = nil, services: Services, context: CallContext,
                       on tx: PostgresConnection) async throws -> Int64? {
-        let customerID = try await load(id, on: tx).customerID
-        _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-        let cheque = try await load(id, forUpdate: true, on: tx)
+        let cheque = try await lock(id, on: tx)
+        let customerID = cheque.customerID
         guard cheque.status == .inHand else { return nil }
         let open = try await PaymentMethods.openInvoices(customerID: customerID, currency: cheque.currency, on: tx)
         let openAmounts = Dictionary(uniqueKeysWithValues: open.map { ($0.id, $0.amount - $0.settled - $0.writtenOff) })

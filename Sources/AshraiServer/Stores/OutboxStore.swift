@@ -182,8 +182,7 @@ enum OutboxStore {
                    coalesce(bool_or(EXISTS (SELECT 1 FROM disputes d WHERE d.invoice_id = i.id AND d.status = 'open')), false) AS disputed,
                    coalesce(bool_or(EXISTS (SELECT 1 FROM plan_invoices pi JOIN plans p ON p.id = pi.plan_id
                                             WHERE pi.invoice_id = i.id AND p.status = 'active')), false) AS planned,
-                   coalesce(bool_or(EXISTS (SELECT 1 FROM cheque_invoices ci JOIN cheques q ON q.id = ci.cheque_id
-                                            WHERE ci.invoice_id = i.id AND q.status = 'in_hand')), false) AS cheque_in_hand,
+                   coalesce(bool_or(\(unescaped: ChequeStore.inHandSQL(invoice: "i.id"))), false) AS cheque_in_hand,
                    coalesce(array_to_string(array_agg(i.id), ','), '') AS invoice_ids,
                    (SELECT c.status FROM customers c WHERE c.id = \(message.customerID)) AS customer_status
             FROM dunning_steps s JOIN invoices i ON i.id = s.invoice_id
