@@ -15,21 +15,16 @@ enum PaymentMethods {
 
     /// The payment with all its allocation lines, as every payment method returns it.
     static func result(paymentID: Int64, on connection: PostgresConnection) async throws -> JSONValue {
-        let payment = try await PaymentStore.load(paymentID, on: connection).json
+        let payment = try await PaymentStore.load(paymentID, on: connection)
         let allocations = try await connection.query("""
-            SELECT id, payment_id, invoice_id, amount, discount, applied_on, reversed_at IS NOT NULL AS reversed
-            FROM allocations WHERE payment_id = \(paymentID) ORDER BY id
-            """).map { a -> JSONValue in
-            [
-                "id": .id(try a.decode(Int64.self, column: "id")), "payment_id": .id(paymentID),
-                "invoice_id": .id(try a.decode(Int64.self, column: "invoice_id")),
-                "amount": .money(try a.decode(Decimal.self, column: "amount")),
-                "discount": .money(try a.decode(Decimal.self, column: "discount")),
-                "applied_on": .date(try a.decode(PostgresDate.self, column: "applied_on")),
-                "reversed": .bool(try a.decode(Bool.self, column: "reversed")),
-            ]
-        }
-        return ["payment": payment, "allocations": .array(allocations), "unapplied": payment["unapplied"] ?? "0.00"]
+            SELECT \(unescaped: AllocationRecord.columns) FROM allocations a WHERE a.payment_id = \(paymentID) ORDER BY a.id
+            """).decode(AllocationRecord.self)
+        return result(payment, allocations)
+    }
+
+    static func result(_ payment: PaymentRecord, _ allocations: [AllocationRecord]) -> JSONValue {
+        let json = payment.json
+        return ["payment": json, "allocations": .array(allocations.map(\.json)), "unapplied": json["unapplied"] ?? "0.00"]
     }
 
     /// The `allocations` param as lines; -32602 naming `allocations` when malformed.
@@ -52,26 +47,9 @@ enum PaymentMethods {
         }
     }
 
-    /// Loads and locks the customer's open invoices in `currency`.
+    /// Loads and locks the customer's open invoices in `currency` (the customer's row locked first).
     static func openInvoices(customerID: Int64, currency: Currency, on tx: PostgresConnection) async throws -> [OpenInvoice] {
-        try await tx.query("""
-            SELECT id, issue_date, due_date, amount, paid_amount + discount_amount AS settled,
-                   written_off_amount + credited_amount AS written_off_amount,
-                   early_discount_rate, early_discount_days
-            FROM invoices
-            WHERE customer_id = \(customerID) AND currency = \(currency.code) AND status IN (\(unescaped: InvoiceStatus.owingSQL))
-            ORDER BY id FOR UPDATE
-            """).map { row in
-            OpenInvoice(
-                id: try row.decode(Int64.self, column: "id"),
-                issueDay: try row.decode(PostgresDate.self, column: "issue_date").daysSinceEpoch,
-                dueDay: try row.decode(PostgresDate.self, column: "due_date").daysSinceEpoch,
-                amount: try row.decode(Decimal.self, column: "amount"),
-                settled: try row.decode(Decimal.self, column: "settled"),
-                writtenOff: try row.decode(Decimal.self, column: "written_off_amount"),
-                discountRate: try row.decode(Decimal?.self, column: "early_discount_rate"),
-                discountDays: try row.decode(Int?.self, column: "early_discount_days"))
-        }
+        try await PaymentPosting.openInvoices(customerIDs: [customerID], on: tx)[.init(customerID: customerID, currency: currency.code)] ?? []
     }
 
     /// Turns an allocation refusal into -32602 on `allocations`.
@@ -90,28 +68,6 @@ enum PaymentMethods {
         }
     }
 
-    /// Moves cash and discount onto (or, negative, off) an invoice and recomputes its status.
-    static func settle(invoiceID: Int64, cash: Decimal, discount: Decimal, on tx: PostgresConnection) async throws {
-        try await tx.query("""
-            UPDATE invoices SET paid_amount = paid_amount + \(cash), discount_amount = discount_amount + \(discount),
-                status = invoice_settlement_status(amount, paid_amount + \(cash), discount_amount + \(discount),
-                                                   written_off_amount, credited_amount)
-            WHERE id = \(invoiceID)
-            """)
-    }
-
-    /// Writes allocation lines for a payment.
-    static func write(_ lines: [AllocationLine], paymentID: Int64, appliedOn: PostgresDate, context: CallContext,
-                      on tx: PostgresConnection) async throws {
-        for line in lines {
-            try await tx.query("""
-                INSERT INTO allocations (payment_id, invoice_id, amount, discount, applied_on, created_by)
-                VALUES (\(paymentID), \(line.invoiceID), \(line.amount), \(line.discount), \(appliedOn), \(context.session?.userID))
-                """)
-            try await settle(invoiceID: line.invoiceID, cash: line.amount, discount: line.discount, on: tx)
-        }
-    }
-
     static func record(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         try await record(services: services, context: context, params: params, joining: nil)
     }
@@ -120,29 +76,25 @@ enum PaymentMethods {
     static func record(services: Services, context: CallContext, params: Params, joining existing: PostgresConnection?) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let (amount, currency) = try params.positiveAmount(defaultCurrency: services.settings.currency)
-        let method = try params.string("method", maxLength: 20)
-        guard methods.contains(method) else { throw RPCFailure.invalidParams("method", "method must be one of: \(methods.joined(separator: ", "))") }
+        let methodName = try params.string("method", maxLength: 20)
+        guard methods.contains(methodName), let method = PaymentMethod(rawValue: methodName) else {
+            throw RPCFailure.invalidParams("method", "method must be one of: \(methods.joined(separator: ", "))")
+        }
         let receivedOn = try params.date("received_on")
         let reference = try params.optionalString("reference", maxLength: 200)
         let requested = try requestedLines(params, currency: currency)
         let key = try params.optionalString("idempotency_key", maxLength: 200)
         let viaAssignment = try params.optionalInt("via_assignment_id", range: 1...Int.max).map(Int64.init)
-        let cheque = try ChequeStore.details(params, method: method)
+        let cheque = try ChequeStore.details(params, method: methodName)
         let current = context
         do {
         return try await services.transaction(current, joining: existing) { tx in
           try await Idempotency.perform(method: "payments.record", key: key, params: params, context: current, on: tx) {
-            _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
-            if let viaAssignment {
-                let owner = try await tx.query("""
-                    SELECT customer_id FROM assignments WHERE id = \(viaAssignment) AND status = 'active'
-                    """).first?.decode(Int64.self, at: 0)
-                guard owner == customerID else {
-                    throw RPCFailure.invalidParams("via_assignment_id", "via_assignment_id must be an active assignment of this customer")
-                }
-            }
-            let invoices = try await openInvoices(customerID: customerID, currency: currency, on: tx)
+            let request = PaymentPosting.Request(customerID: customerID, amount: amount, currency: currency, method: method, receivedOn: receivedOn,
+                                                 reference: reference, requested: requested, viaAssignment: viaAssignment)
             if let cheque, Cheques.isPostDated(valueDay: cheque.valueDay, today: services.today().daysSinceEpoch) {
+                _ = try await CustomerRecord.require(customerID, forUpdate: true, on: tx)
+                let invoices = try await openInvoices(customerID: customerID, currency: currency, on: tx)
                 // Not money yet: held until its value date, meant for the invoices it would settle then.
                 let planned: [AllocationLine]
                 do {
@@ -160,20 +112,10 @@ enum PaymentMethods {
                                        after: response)
                 return response
             }
-            let allocation: (lines: [AllocationLine], unapplied: Decimal)
-            do {
-                allocation = try Allocator.allocate(amount, to: invoices, onDay: receivedOn.daysSinceEpoch, requested: requested)
-            } catch let error as AllocationError {
-                throw failure(error)
-            }
-            let paymentID = try await tx.query("""
-                INSERT INTO payments (customer_id, amount, currency, method, received_on, reference, unapplied, created_by, via_assignment_id)
-                VALUES (\(customerID), \(amount), \(currency.code), \(method), \(receivedOn), \(reference), \(allocation.unapplied),
-                        \(current.session?.userID), \(viaAssignment))
-                RETURNING id
-                """).scalar(Int64.self)
-            try await write(allocation.lines, paymentID: paymentID, appliedOn: receivedOn, context: current, on: tx)
-            var response = try await result(paymentID: paymentID, on: tx)
+            let plan = try await PaymentPosting.plan([request], on: tx)[0].get()
+            let recorded = try await PaymentPosting.write([plan], context: current, on: tx)[0]
+            let paymentID = recorded.payment.id
+            var response = recorded.json
             if let cheque, case .object(var object) = response {
                 // A cheque dated today or earlier is money now; its details are kept, for a bounce.
                 let chequeID = try await ChequeStore.insert(cheque, customerID: customerID, amount: amount, currency: currency,
@@ -219,7 +161,8 @@ enum PaymentMethods {
                 throw failure(error)
             }
             let today = services.today()
-            try await write(allocation.lines, paymentID: paymentID, appliedOn: today, context: current, on: tx)
+            _ = try await PaymentPosting.insertAllocations(allocation.lines.map { (paymentID, $0, today) }, context: current, on: tx)
+            try await PaymentPosting.settle(allocation.lines, on: tx)
             try await tx.query("UPDATE payments SET unapplied = \(allocation.unapplied) WHERE id = \(paymentID)")
             let response = try await result(paymentID: paymentID, on: tx)
             try await Audit.record(tx, context: current, method: "payments.apply", entity: "payment", entityID: String(paymentID),
@@ -249,11 +192,10 @@ enum PaymentMethods {
                 UPDATE allocations SET reversed_at = now() WHERE payment_id = \(paymentID) AND reversed_at IS NULL
                 RETURNING invoice_id, amount, discount
                 """)
-            for line in lines {
-                try await settle(invoiceID: try line.decode(Int64.self, column: "invoice_id"),
-                                 cash: -(try line.decode(Decimal.self, column: "amount")),
-                                 discount: -(try line.decode(Decimal.self, column: "discount")), on: tx)
-            }
+            try await PaymentPosting.settle(try lines.map { line in
+                AllocationLine(invoiceID: try line.decode(Int64.self, column: "invoice_id"), amount: -(try line.decode(Decimal.self, column: "amount")),
+                               discount: -(try line.decode(Decimal.self, column: "discount")))
+            }, on: tx)
             try await tx.query("""
                 UPDATE payments SET status = 'reversed', unapplied = 0, reverse_reason = \(reason),
                     reversed_by = \(current.session?.userID), reversed_at = now()
