@@ -63,9 +63,9 @@ public enum BankMatching {
     public struct Index: Sendable {
         let customers: [Customer]
         /// Each customer's name trigrams, in `customers` order.
-        let nameTrigrams: [Set<String>]
+        let nameTrigrams: [[Trigram]]
         /// Which customers (positions in `customers`) have each name trigram.
-        let customersByTrigram: [String: [Int32]]
+        let customersByTrigram: [Trigram: [Int32]]
         /// Each customer's position in `customers`.
         let positionByID: [Int64: Int]
         private(set) var invoicesByCustomer: [Int64: [OpenInvoice]] = [:]
@@ -87,7 +87,7 @@ public enum BankMatching {
         public init(customers: [Customer], invoices: [OpenInvoice]) {
             self.customers = customers
             nameTrigrams = customers.map { BankMatching.trigrams($0.name) }
-            var postings: [String: [Int32]] = [:]
+            var postings: [Trigram: [Int32]] = [:]
             for (position, names) in nameTrigrams.enumerated() {
                 for trigram in names { postings[trigram, default: []].append(Int32(position)) }
             }
@@ -118,6 +118,14 @@ public enum BankMatching {
         /// The keys an invoice is found by: its number, and its digits when the number is letters then digits.
         static func keys(_ invoice: OpenInvoice) -> (number: String?, digits: String?) {
             let number = normalize(invoice.number)
+            if number.utf8.allSatisfy({ $0 < 0x80 }) {   // letters then digits, byte by byte
+                let bytes = number.utf8
+                let letters = bytes.prefix { !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }.count
+                let isLettersThenDigits = bytes.dropFirst(letters).allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+                let digitCount = bytes.count - letters
+                let byDigits = isLettersThenDigits && letters > 0 && digitCount >= 3
+                return (number.utf8.count >= 3 ? number : nil, byDigits ? String(number.dropFirst(letters)) : nil)
+            }
             let digits = number.filter(\.isNumber)
             // "INV1001" is also found as 1001; a number with letters after its digits is not.
             let byDigits = digits.count >= 3 && digits == number.drop(while: { !$0.isNumber }) && digits != number
@@ -163,12 +171,15 @@ public enum BankMatching {
         /// prefix filter: a name that similar shares at least ⌈threshold·|payer|⌉ trigrams with the
         /// payer, so it has one of the payer's |payer| − ⌈threshold·|payer|⌉ + 1 rarest. Nil when
         /// more than `nameCandidateLimit` customers pass the filter.
-        func similarNames(_ payer: Set<String>, threshold: Double) -> [(position: Int, similarity: Double)]? {
+        func similarNames(_ payer: [Trigram], threshold: Double) -> [(position: Int, similarity: Double)]? {
             guard !payer.isEmpty else { return [] }
             let needed = Int((threshold * Double(payer.count)).rounded(.up))
             let probes = payer.sorted { (customersByTrigram[$0]?.count ?? 0, $0) < (customersByTrigram[$1]?.count ?? 0, $1) }
                 .prefix(max(1, payer.count - needed + 1))
+            // The commonest probe decides first whether the filter can pass at all.
+            if let last = probes.last, (customersByTrigram[last]?.count ?? 0) > Self.nameCandidateLimit { return nil }
             var seen = Set<Int32>()
+            seen.reserveCapacity(min(Self.nameCandidateLimit, probes.reduce(0) { $0 + (customersByTrigram[$1]?.count ?? 0) }))
             for trigram in probes {
                 let postings = customersByTrigram[trigram] ?? []
                 if postings.count > Self.nameCandidateLimit { return nil }   // rarest first: the rest are as common
@@ -292,7 +303,18 @@ public enum BankMatching {
 
     /// Upper-case letters and digits only: "INV-1001", "inv 1001" and "#INV1001" are one number.
     public static func normalize(_ text: String) -> String {
-        String(text.uppercased().filter { $0.isLetter || $0.isNumber })
+        // ASCII (every invoice number and most texts) byte by byte; the rest by Unicode's rules.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): bytes.append(byte - 32)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): bytes.append(byte)
+            case 0x80...: return String(text.uppercased().filter { $0.isLetter || $0.isNumber })
+            default: continue
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func normalizeAccount(_ text: String) -> String { String(text.uppercased().filter { $0.isLetter || $0.isNumber }) }
@@ -328,22 +350,47 @@ public enum BankMatching {
     /// Words that say what a company is, not which: left out of name comparisons.
     static let legalForms: Set<String> = ["בעמ", "בע\"מ", "בע״מ", "LTD", "LIMITED", "INC", "CO", "COMPANY", "עמותה", "שותפות"]
 
+    /// Three characters of a name, packed: each character's Unicode scalar in 21 bits. A character
+    /// of more than one scalar (a letter with a combining mark) is hashed instead, flagged by the top
+    /// bit. Numbers, not strings: a statement line compares its payer with thousands of names.
+    typealias Trigram = UInt64
+
     /// A name's trigrams as PostgreSQL's pg_trgm makes them (each word padded), after dropping
-    /// legal forms and punctuation.
-    static func trigrams(_ text: String) -> Set<String> {
+    /// legal forms and punctuation: sorted, each once.
+    static func trigrams(_ text: String) -> [Trigram] {
         let words = text.uppercased().split { !($0.isLetter || $0.isNumber || $0 == "\"" || $0 == "״") }.map(String.init)
             .filter { !legalForms.contains($0) }.map { $0.filter { $0.isLetter || $0.isNumber } }.filter { !$0.isEmpty }
-        var result = Set<String>()
+        var result: [Trigram] = []
+        let space = Trigram(0x20)
         for word in words {
-            let padded = Array("  " + word + " ")
-            for index in 0..<(padded.count - 2) { result.insert(String(padded[index..<(index + 3)])) }
+            var codes: [Trigram] = [space, space]
+            for character in word {
+                let scalars = character.unicodeScalars
+                codes.append(scalars.count == 1 ? Trigram(scalars.first!.value) : Trigram(UInt64(bitPattern: Int64(character.hashValue)) & 0x1F_FFFF))
+                if scalars.count > 1 { codes[codes.count - 1] |= 1 << 63 }
+            }
+            codes.append(space)
+            for index in 0..<(codes.count - 2) {
+                let flag = (codes[index] | codes[index + 1] | codes[index + 2]) & (1 << 63)
+                let strip = ~(UInt64(1) << 63)
+                result.append(flag | (codes[index] & strip) << 42 | (codes[index + 1] & strip) << 21 | (codes[index + 2] & strip))
+            }
         }
-        return result
+        result.sort()
+        var unique: [Trigram] = []
+        unique.reserveCapacity(result.count)
+        for trigram in result where unique.last != trigram { unique.append(trigram) }
+        return unique
     }
 
-    static func similarity(_ left: Set<String>, _ right: Set<String>) -> Double {
+    /// Shared trigrams over all trigrams, of two sorted sets.
+    static func similarity(_ left: [Trigram], _ right: [Trigram]) -> Double {
         guard !left.isEmpty, !right.isEmpty else { return 0 }
-        return Double(left.intersection(right).count) / Double(left.union(right).count)
+        var shared = 0, i = 0, j = 0
+        while i < left.count && j < right.count {
+            if left[i] == right[j] { shared += 1; i += 1; j += 1 } else if left[i] < right[j] { i += 1 } else { j += 1 }
+        }
+        return Double(shared) / Double(left.count + right.count - shared)
     }
 
     /// Trigram similarity as PostgreSQL's pg_trgm computes it (shared trigrams over all trigrams); 0…1.

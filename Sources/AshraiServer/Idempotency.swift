@@ -48,7 +48,7 @@ enum Idempotency {
     static func requestHash(_ params: Params) -> String {
         var object = params.object
         object["idempotency_key"] = nil
-        return Secrets.tokenHash(JSONValue.object(object).prettyEncoded()).map { String(format: "%02x", $0) }.joined()
+        return Secrets.hex(Secrets.tokenHash(JSONValue.object(object).prettyEncoded()))
     }
 
     /// Claims `key` for `method`, or returns the earlier response; 409 if the key was used
@@ -72,6 +72,30 @@ enum Idempotency {
         guard try row.decode(Bool.self, column: "refused") else { return .replay(.success(response)) }
         let code = response["code"]?.intValue.flatMap(RPCErrorCode.init(rawValue:)) ?? .internalError
         return .replay(.failure(RPCFailure(code, response["message"]?.stringValue ?? "refused", data: response["data"]?.objectValue ?? [:])))
+    }
+
+    /// Claims many keys of `method` at once (the bank import's lines), each with its request's
+    /// hash: the keys claimed. A key seen before is not claimed, and its request is not done again.
+    static func claim(method: String, keys: [(key: String, hash: String)], context: CallContext, on tx: PostgresConnection) async throws -> Set<String> {
+        guard !keys.isEmpty else { return [] }
+        return Set(try await tx.query("""
+            INSERT INTO idempotency_keys (method, key, request_hash, user_id)
+            SELECT \(method), k.key, k.hash, \(context.session?.userID)
+            FROM unnest(\(PostgresArray(keys.map(\.key)))::text[], \(PostgresArray(keys.map(\.hash)))::text[]) AS k(key, hash)
+            ON CONFLICT (method, key) DO NOTHING
+            RETURNING key
+            """).map { try $0.decode(String.self, at: 0) })
+    }
+
+    /// Stores the responses of keys claimed by `claim(method:keys:)`, in the same transaction.
+    static func store(method: String, responses: [(key: String, response: JSONValue)], on tx: PostgresConnection) async throws {
+        guard !responses.isEmpty else { return }
+        try await tx.query("""
+            UPDATE idempotency_keys k SET response = d.response, refused = false
+            FROM unnest(\(PostgresArray(responses.map(\.key)))::text[], \(PostgresArray(responses.map { $0.response.encoded() }))::jsonb[])
+                 AS d(key, response)
+            WHERE k.method = \(method) AND k.key = d.key
+            """)
     }
 
     /// Stores the outcome of a claimed key (same transaction as the write): the response, or

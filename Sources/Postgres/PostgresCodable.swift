@@ -277,20 +277,21 @@ public struct PostgresArray: PostgresEncodable {
     public init(_ elements: [String?]) { self.elements = elements }
 
     public func postgresBind() throws -> PostgresBindValue {
-        var text = "{"
+        // Built as bytes: a bank import binds arrays of 100,000 elements.
+        var text: [UInt8] = [UInt8(ascii: "{")]
+        text.reserveCapacity(elements.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
         for (index, element) in elements.enumerated() {
-            if index > 0 { text += "," }
-            guard let element else { text += "NULL"; continue }
-            guard !element.utf8.contains(0) else {
-                throw PostgresError(code: .invalidParameter, message: "array element contains a NUL byte")
+            if index > 0 { text.append(UInt8(ascii: ",")) }
+            guard let element else { text.append(contentsOf: "NULL".utf8); continue }
+            text.append(UInt8(ascii: "\""))
+            for byte in element.utf8 {
+                if byte == 0 { throw PostgresError(code: .invalidParameter, message: "array element contains a NUL byte") }
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { text.append(UInt8(ascii: "\\")) }
+                text.append(byte)
             }
-            text += "\""
-            for character in element.unicodeScalars {
-                if character == "\"" || character == "\\" { text += "\\" }
-                text.unicodeScalars.append(character)
-            }
-            text += "\""
+            text.append(UInt8(ascii: "\""))
         }
-        return .text(text + "}", .unspecified)
+        text.append(UInt8(ascii: "}"))
+        return .text(String(decoding: text, as: UTF8.self), .unspecified)
     }
 }

@@ -197,4 +197,39 @@ struct BankMatchingFixtureTests {
             #expect(a.map { $0.invoiceIDs } == b.map { $0.invoiceIDs })
         }
     }
+
+    @Test("the fast paths (bytes for ASCII, packed trigrams) answer as the plain Unicode rules do, for ASCII, Hebrew and marks")
+    func fastPathsAgreeWithThePlainRules() {
+        let pieces = ["INV", "inv", "-", " ", "#", "1001", "7", "00", "חשבונית", "שָׁלוֹם", "Café", "ltd", "בע\"מ", "/", "N", "42x", "é"]
+        var generator = SystemRandomNumberGenerator()
+        func plainNormalize(_ text: String) -> String { String(text.uppercased().filter { $0.isLetter || $0.isNumber }) }
+        func plainTrigrams(_ text: String) -> Set<String> {
+            let words = text.uppercased().split { !($0.isLetter || $0.isNumber || $0 == "\"" || $0 == "״") }.map(String.init)
+                .filter { !BankMatching.legalForms.contains($0) }.map { $0.filter { $0.isLetter || $0.isNumber } }.filter { !$0.isEmpty }
+            var result = Set<String>()
+            for word in words {
+                let padded = Array("  " + word + " ")
+                for index in 0..<(padded.count - 2) { result.insert(String(padded[index..<(index + 3)])) }
+            }
+            return result
+        }
+        func plainSimilarity(_ a: String, _ b: String) -> Double {
+            let (left, right) = (plainTrigrams(a), plainTrigrams(b))
+            guard !left.isEmpty, !right.isEmpty else { return 0 }
+            return Double(left.intersection(right).count) / Double(left.union(right).count)
+        }
+        for _ in 0..<2000 {
+            let text = (0..<Int.random(in: 1...5, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            #expect(BankMatching.normalize(text) == plainNormalize(text), "\(text)")
+            let number = plainNormalize(text)
+            let digits = number.filter(\.isNumber)
+            let byDigits = digits.count >= 3 && digits == number.drop(while: { !$0.isNumber }) && digits != number
+            let keys = BankMatching.Index.keys(BankMatching.OpenInvoice(id: 1, customerID: 1, number: text, open: 1, dueDay: 0))
+            #expect(keys.number == (number.count >= 3 ? number : nil), "\(text)")
+            #expect(keys.digits == (byDigits ? digits : nil), "\(text)")
+            let other = (0..<Int.random(in: 1...4, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined(separator: " ")
+            #expect(BankMatching.trigrams(text).count == plainTrigrams(text).count, "\(text)")
+            #expect(BankMatching.similarity(text, other) == plainSimilarity(text, other), "\(text) ~ \(other)")
+        }
+    }
 }

@@ -15,6 +15,17 @@ struct CodingTests {
         }
     }
 
+    @Test("an array parameter keeps quotes, backslashes, commas, braces, Hebrew, empty text and NULL; a NUL in an element is refused")
+    func arrayRoundTrip() async throws {
+        let db = try await Shared.client.value
+        let elements: [String?] = ["plain", "with \"quotes\"", "back\\slash", "a,b", "{braces}", "NULL", "אשראי בע״מ", "", nil, "🧾"]
+        let rows = try await db.query("""
+            SELECT e, n FROM unnest(\(PostgresArray(elements))::text[]) WITH ORDINALITY AS u(e, n) ORDER BY n
+            """)
+        #expect(try rows.map { try $0.decode(String?.self, column: "e") } == elements)
+        await #expect(throws: PostgresError.self) { try await db.query("SELECT \(PostgresArray(["x\u{0}y"]))::text[]") }
+    }
+
     @Test("text holding a NUL byte is refused before it reaches the server, with a clear error")
     func nulRejected() async throws {
         let db = try await Shared.client.value

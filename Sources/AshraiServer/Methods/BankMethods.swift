@@ -93,6 +93,12 @@ enum BankMethods {
 
     /// Posts, inside the import's transaction, every new credit whose best candidate is at least
     /// `bank.autoPostConfidence` sure; the others wait on the worklist (`bank.unmatched`). The customers paid.
+    ///
+    /// Posts are written in batches (`BankPosting.post`, a few statements each). A batch is written
+    /// before a line whose best candidate is a customer the batch already pays: that line is matched
+    /// again against the customer's invoices as they are after the batch. A line of another customer
+    /// is matched against a book that does not yet show the batch's payments, which can only make it
+    /// less sure (a paid invoice is one more candidate, never one fewer), never post it wrongly.
     static func autoPost(_ lines: [BankTransactionRecord], services: Services, context: CallContext, on tx: PostgresConnection) async throws -> [Int64] {
         let threshold = services.settings.bankAutoPostConfidence
         let credits = lines.filter { $0.amount > 0 && $0.currency == services.settings.currency.code }
@@ -109,22 +115,44 @@ enum BankMethods {
                 "match_ms": "\(matching.milliseconds)", "post_ms": "\((clock.now - booked - matching).milliseconds)",
             ])
         }
+        var batch: [BankPosting.Post] = []
+        var batchCustomers = Set<Int64>()
+        func flush() async throws {
+            guard !batch.isEmpty else { return }
+            for (post, outcome) in zip(batch, try await BankPosting.post(batch, automatic: true, services: services, context: context, on: tx)) {
+                switch outcome {
+                case .success: posted.append(post.customerID)
+                case .failure(let failure):
+                    context.logger.info("bank line left for the worklist", metadata: ["transaction_id": "\(post.line.id)", "reason": "\(failure.message)"])
+                }
+            }
+            try await book.refresh(customerIDs: batchCustomers, on: tx)
+            batch.removeAll(keepingCapacity: true)
+            batchCustomers.removeAll(keepingCapacity: true)
+        }
         for line in credits {
-            let before = clock.now
-            let best = book.candidates(for: line).first
-            matching += clock.now - before
+            var best: BankMatching.Candidate?
+            for attempt in 0..<2 {
+                let before = clock.now
+                best = book.candidates(for: line).first
+                matching += clock.now - before
+                guard attempt == 0, let customerID = best?.customerID, batchCustomers.contains(customerID) else { break }
+                try await flush()
+            }
             guard let best, best.confidence >= threshold else { continue }
             let open = book.index.openInvoices(of: best.customerID).filter { best.invoiceIDs.contains($0.id) }
-            let allocations: JSONValue? = best.invoiceIDs.isEmpty ? nil
-                : .array(open.map { ["invoice_id": .id($0.id), "amount": .money($0.open)] })
-            _ = try await BankPosting.post(line, customerID: best.customerID, allocations: allocations,
-                                           reasons: ["confidence \(best.confidence)"] + best.reasons, automatic: true,
-                                           services: services, context: context, on: tx)
-            posted.append(best.customerID)
-            try await book.refresh(customerID: best.customerID, on: tx)
+            batch.append(BankPosting.Post(line: line, customerID: best.customerID,
+                                          allocations: best.invoiceIDs.isEmpty ? nil : open.map { AllocationLine(invoiceID: $0.id, amount: $0.open) },
+                                          reasons: ["confidence \(best.confidence)"] + best.reasons))
+            batchCustomers.insert(best.customerID)
+            if batch.count >= postBatchSize { try await flush() }
         }
+        try await flush()
         return posted
     }
+
+    /// How many credits `autoPost` writes at once: the arrays of one statement stay a few hundred KiB.
+    static let postBatchSize = 1000
 
     static func unmatched(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let limit = try params.optionalInt("limit", range: 1...100) ?? 50
@@ -156,13 +184,12 @@ enum BankMethods {
     static func match(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let id = Int64(try params.id("transaction_id"))
         let customerID = Int64(try params.id("customer_id"))
-        let allocations = params.object["allocations"].flatMap { $0.isNull ? nil : $0 }
+        let allocations = try PaymentMethods.requestedLines(params, currency: services.settings.currency)
         let current = context
         return try await services.transaction(current) { tx in
             let line = try await BankTransactionRecord.load(id, forUpdate: true, on: tx)
-            guard line.currency == services.settings.currency.code else { throw RPCFailure.conflict("the line is in \(line.currency), not the business's currency") }
-            _ = try await BankPosting.post(line, customerID: customerID, allocations: allocations, reasons: ["matched by hand"], automatic: false,
-                                           services: services, context: current, on: tx)
+            _ = try await BankPosting.post([BankPosting.Post(line: line, customerID: customerID, allocations: allocations, reasons: ["matched by hand"])],
+                                           automatic: false, services: services, context: current, on: tx)[0].get()
             _ = try await OutboxStore.recheck(customerIDs: [customerID], today: services.today(), method: "bank.match", context: current, on: tx)
             return try await BankTransactionRecord.load(id, on: tx).json
         }

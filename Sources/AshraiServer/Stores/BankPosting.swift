@@ -17,19 +17,32 @@ enum BankPosting {
                                     counterpartyAccount: line.counterpartyAccount, index: index)
         }
 
-        /// After a post to the customer: its open invoices read again (only its entries in the index change).
-        mutating func refresh(customerID: Int64, on tx: PostgresConnection) async throws {
-            index.replaceInvoices(ofCustomer: customerID, with: try await BankPosting.openInvoices(currency: currency, customerID: customerID, on: tx))
+        /// After posts to these customers: their open invoices read again (only their entries in the index change).
+        mutating func refresh(customerIDs: Set<Int64>, on tx: PostgresConnection) async throws {
+            guard !customerIDs.isEmpty else { return }
+            var open: [Int64: [BankMatching.OpenInvoice]] = [:]
+            for invoice in try await BankPosting.openInvoices(currency: currency, customerIDs: Array(customerIDs), on: tx) {
+                open[invoice.customerID, default: []].append(invoice)
+            }
+            for customerID in customerIDs { index.replaceInvoices(ofCustomer: customerID, with: open[customerID] ?? []) }
         }
     }
 
-    /// Open invoices in `currency` (of one customer, or all), as the matcher weighs them.
-    static func openInvoices(currency: Currency, customerID: Int64? = nil, on tx: PostgresConnection) async throws -> [BankMatching.OpenInvoice] {
-        try await tx.query("""
+    /// Open invoices in `currency` (of these customers, or all), as the matcher weighs them.
+    static func openInvoices(currency: Currency, customerIDs: [Int64]? = nil, on tx: PostgresConnection) async throws -> [BankMatching.OpenInvoice] {
+        let query: PostgresQuery = if let customerIDs {
+            """
+            SELECT i.id, i.customer_id, i.number, invoice_open_amount(i) AS open, i.due_date
+            FROM invoices i WHERE i.customer_id = ANY(\(PostgresArray(customerIDs))::bigint[])
+              AND i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND i.currency = \(currency.code)
+            """
+        } else {
+            """
             SELECT i.id, i.customer_id, i.number, invoice_open_amount(i) AS open, i.due_date
             FROM invoices i WHERE i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND i.currency = \(currency.code)
-              AND (\(customerID)::bigint IS NULL OR i.customer_id = \(customerID))
-            """).map { row in
+            """
+        }
+        return try await tx.query(query).map { row in
             BankMatching.OpenInvoice(id: try row.decode(Int64.self, column: "id"), customerID: try row.decode(Int64.self, column: "customer_id"),
                                      number: try row.decode(String.self, column: "number"), open: try row.decode(Decimal.self, column: "open"),
                                      dueDay: try row.decode(PostgresDate.self, column: "due_date").daysSinceEpoch)
@@ -38,12 +51,18 @@ enum BankPosting {
 
     static func book(currency: Currency, on tx: PostgresConnection) async throws -> Book {
         let invoices = try await openInvoices(currency: currency, on: tx)
+        // Joins with the tables grouped once, not a subquery per customer: a table the import just
+        // filled (customer_bank_accounts) has no statistics yet, and a subquery per customer that
+        // scans it made the next import's book take 53 s instead of 3.
         let customers = try await tx.query("""
-            SELECT c.id, c.name, c.code, c.legal_id,
-                   (SELECT string_agg(a.account, chr(31)) FROM customer_bank_accounts a WHERE a.customer_id = c.id) AS accounts,
-                   (SELECT string_agg(pi.amount::text, ',') FROM plans p JOIN plan_installments pi ON pi.plan_id = p.id
-                    WHERE p.customer_id = c.id AND p.status = 'active') AS installments
-            FROM customers c WHERE c.status <> 'closed'
+            SELECT c.id, c.name, c.code, c.legal_id, a.accounts, pl.installments
+            FROM customers c
+            LEFT JOIN (SELECT customer_id, string_agg(account, chr(31)) AS accounts FROM customer_bank_accounts GROUP BY customer_id) a
+                   ON a.customer_id = c.id
+            LEFT JOIN (SELECT p.customer_id, string_agg(pi.amount::text, ',') AS installments
+                       FROM plans p JOIN plan_installments pi ON pi.plan_id = p.id WHERE p.status = 'active' GROUP BY p.customer_id) pl
+                   ON pl.customer_id = c.id
+            WHERE c.status <> 'closed'
             """).map { row in
             BankMatching.Customer(
                 id: try row.decode(Int64.self, column: "id"), name: try row.decode(String.self, column: "name"),
@@ -79,33 +98,106 @@ enum BankPosting {
         }
     }
 
-    /// Records the credit `line` as a payment of `customerID` (allocated to `allocations`, or oldest
-    /// first), marks the line posted, links its counterparty account to the customer, and audits why.
-    static func post(_ line: BankTransactionRecord, customerID: Int64, allocations: JSONValue?, reasons: [String], automatic: Bool,
-                     services: Services, context: CallContext, on tx: PostgresConnection) async throws -> Int64 {
-        guard line.amount > 0 else { throw RPCFailure.conflict("only money in is posted as a payment") }
-        guard line.status == .unmatched else { throw RPCFailure.conflict("the bank line is already \(line.status.rawValue)") }
+    /// A credit to post as a payment of `customerID`, allocated to `allocations` (or oldest first).
+    struct Post: Sendable {
+        var line: BankTransactionRecord
+        var customerID: Int64
+        var allocations: [AllocationLine]?
+        var reasons: [String]
+    }
+
+    /// The `payments.record` request a post is: what its idempotency key (`bank-line-ID`) stands for.
+    static func paymentParams(_ post: Post) -> Params {
         var params: JSONObject = [
-            "customer_id": .id(customerID), "amount": .money(line.amount), "method": .string(PaymentMethod.bankTransfer.rawValue),
-            "received_on": .date(line.valueDate ?? line.bookingDate),
-            "reference": .string(String((line.bankReference ?? "bank line \(line.id)").prefix(200))),
-            "idempotency_key": .string("bank-line-\(line.id)"),
+            "customer_id": .id(post.customerID), "amount": .money(post.line.amount), "method": .string(PaymentMethod.bankTransfer.rawValue),
+            "received_on": .date(post.line.receivedOn), "reference": .string(post.line.paymentReference),
+            "idempotency_key": .string(post.line.idempotencyKey),
         ]
-        if let allocations { params["allocations"] = allocations }
-        let payment = try await PaymentMethods.record(services: services, context: context, params: Params(params), joining: tx)
-        guard let paymentID = payment["payment"]?["id"]?.intValue.map(Int64.init) else { throw RPCFailure(.internalError, "the payment was not recorded") }
-        let why: JSONValue = .array(reasons.map(JSONValue.string))
+        if let allocations = post.allocations {
+            params["allocations"] = .array(allocations.map { ["invoice_id": .id($0.invoiceID), "amount": .money($0.amount)] })
+        }
+        return Params(params)
+    }
+
+    /// Records credits as payments, through `payments.record`'s core (`PaymentPosting`), in a few
+    /// statements however many: each line is posted once (its idempotency key claimed, under its
+    /// customer's lock), marked posted with the reasons, its counterparty account linked to the
+    /// customer, and audited (the payment as `payments.record`, the line as `bank.auto_post` or
+    /// `bank.match`). A line the ledger refuses (already posted, an allocation the invoices no
+    /// longer allow) is left as it was, with the reason. Returns each post's payment id, in order.
+    static func post(_ posts: [Post], automatic: Bool, services: Services, context: CallContext,
+                     on tx: PostgresConnection) async throws -> [Result<Int64, RPCFailure>] {
+        let currency = services.settings.currency
+        var outcomes = [Result<Int64, RPCFailure>?](repeating: nil, count: posts.count)
+        var requests: [(index: Int, request: PaymentPosting.Request)] = []
+        for (index, post) in posts.enumerated() {
+            let line = post.line
+            guard line.amount > 0 else { outcomes[index] = .failure(.conflict("only money in is posted as a payment")); continue }
+            guard line.status == .unmatched else { outcomes[index] = .failure(.conflict("the bank line is already \(line.status.rawValue)")); continue }
+            guard line.currency == currency.code else {
+                outcomes[index] = .failure(.conflict("the line is in \(line.currency), not the business's currency")); continue
+            }
+            requests.append((index, PaymentPosting.Request(customerID: post.customerID, amount: line.amount, currency: currency, method: .bankTransfer,
+                                                           receivedOn: line.receivedOn, reference: line.paymentReference,
+                                                           requested: post.allocations, viaAssignment: nil)))
+        }
+        var planned: [(index: Int, plan: PaymentPosting.Plan)] = []
+        for (item, decided) in zip(requests, try await PaymentPosting.plan(requests.map(\.request), on: tx)) {
+            switch decided {
+            case .success(let plan): planned.append((item.index, plan))
+            case .failure(let failure): outcomes[item.index] = .failure(failure)
+            }
+        }
+        let claimed = try await Idempotency.claim(method: "payments.record", keys: planned.map { item in
+            (posts[item.index].line.idempotencyKey, Idempotency.requestHash(paymentParams(posts[item.index])))
+        }, context: context, on: tx)
+        planned.removeAll { item in
+            guard !claimed.contains(posts[item.index].line.idempotencyKey) else { return false }
+            outcomes[item.index] = .failure(.conflict("the bank line was already posted (idempotency key \(posts[item.index].line.idempotencyKey))"))
+            return true
+        }
+        let recorded = try await PaymentPosting.write(planned.map(\.plan), context: context, on: tx)
+        guard !recorded.isEmpty else { return outcomes.map { $0! } }
+        let done = zip(planned, recorded).map { (post: posts[$0.index], index: $0.index, recorded: $1) }
+        let responses = done.map { $0.recorded.json }
+        try await Idempotency.store(method: "payments.record", responses: zip(done, responses).map { ($0.post.line.idempotencyKey, $1) }, on: tx)
+        let reasons = done.map { JSONValue.array($0.post.reasons.map(JSONValue.string)) }
         try await tx.query("""
-            UPDATE bank_transactions SET status = 'posted', payment_id = \(paymentID), match_reasons = \(why) WHERE id = \(line.id)
+            UPDATE bank_transactions t SET status = 'posted', payment_id = d.payment_id, match_reasons = d.reasons
+            FROM unnest(\(PostgresArray(done.map(\.post.line.id)))::bigint[], \(PostgresArray(done.map(\.recorded.payment.id)))::bigint[],
+                        \(PostgresArray(reasons.map { $0.encoded() }))::jsonb[]) AS d(id, payment_id, reasons)
+            WHERE t.id = d.id
             """)
-        if let account = line.counterpartyAccount, !account.isEmpty {
+        var linked = Set<String>()
+        let links = done.filter { item in
+            guard let account = item.post.line.counterpartyAccount, !account.isEmpty else { return false }
+            return linked.insert("\(item.post.customerID) \(account)").inserted
+        }
+        if !links.isEmpty {
             try await tx.query("""
-                INSERT INTO customer_bank_accounts (customer_id, account, linked_from) VALUES (\(customerID), \(account), \(line.id))
+                INSERT INTO customer_bank_accounts (customer_id, account, linked_from)
+                SELECT * FROM unnest(\(PostgresArray(links.map(\.post.customerID)))::bigint[],
+                                     \(PostgresArray(links.map { $0.post.line.counterpartyAccount }))::text[],
+                                     \(PostgresArray(links.map(\.post.line.id)))::bigint[])
                 ON CONFLICT DO NOTHING
                 """)
         }
-        try await Audit.record(tx, context: context, method: automatic ? "bank.auto_post" : "bank.match", entity: "bank_transaction",
-                               entityID: String(line.id), details: ["payment_id": .id(paymentID), "customer_id": .id(customerID), "reasons": why])
-        return paymentID
+        let method = automatic ? "bank.auto_post" : "bank.match"
+        try await Audit.record(zip(done, zip(responses, reasons)).flatMap { item, json in
+            [Audit.Entry(method: "payments.record", entity: "payment", entityID: String(item.recorded.payment.id), after: json.0),
+             Audit.Entry(method: method, entity: "bank_transaction", entityID: String(item.post.line.id),
+                         details: ["payment_id": .id(item.recorded.payment.id), "customer_id": .id(item.post.customerID), "reasons": json.1])]
+        }, context: context, on: tx)
+        for item in done { outcomes[item.index] = .success(item.recorded.payment.id) }
+        return outcomes.map { $0! }
     }
+}
+
+extension BankTransactionRecord {
+    /// The day a credit is money: its value date, else its booking date.
+    var receivedOn: PostgresDate { valueDate ?? bookingDate }
+    /// The reference of the payment it becomes.
+    var paymentReference: String { String((bankReference ?? "bank line \(id)").prefix(200)) }
+    /// The idempotency key of the payment it becomes.
+    var idempotencyKey: String { "bank-line-\(id)" }
 }
