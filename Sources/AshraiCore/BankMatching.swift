@@ -104,6 +104,9 @@ public enum BankMatching {
             byCode = codes
             byAccount = accounts
             byInstallment = installments
+            invoicesByCustomer.reserveCapacity(customers.count)
+            byNumber.reserveCapacity(invoices.count)
+            byDigits.reserveCapacity(invoices.count)
             for invoice in invoices { add(invoice) }
             for (customerID, open) in invoicesByCustomer where open.count > 1 {
                 byCustomerTotal[Self.total(open), default: []].append(customerID)
@@ -144,10 +147,12 @@ public enum BankMatching {
         /// one with what it still owes). Only that customer's entries change.
         public mutating func replaceInvoices(ofCustomer customerID: Int64, with invoices: [OpenInvoice]) {
             let old = invoicesByCustomer[customerID] ?? []
+            // In place: a copy of the list out of the dictionary and back copied every bucket (an amount's
+            // bucket holds hundreds of invoices), and that was most of a large import's matching time.
             func drop<Key: Hashable>(_ map: inout [Key: [OpenInvoice]], _ key: Key?, _ id: Int64) {
-                guard let key, var list = map[key] else { return }
-                list.removeAll { $0.id == id }
-                map[key] = list.isEmpty ? nil : list
+                guard let key, let position = map.index(forKey: key) else { return }
+                map.values[position].removeAll { $0.id == id }
+                if map.values[position].isEmpty { map.remove(at: position) }
             }
             for invoice in old {
                 let keys = Self.keys(invoice)
@@ -155,9 +160,9 @@ public enum BankMatching {
                 drop(&byDigits, keys.digits, invoice.id)
                 drop(&byAmount, invoice.open, invoice.id)
             }
-            if old.count > 1, var list = byCustomerTotal[Self.total(old)] {
-                list.removeAll { $0 == customerID }
-                byCustomerTotal[Self.total(old)] = list.isEmpty ? nil : list
+            if old.count > 1, let position = byCustomerTotal.index(forKey: Self.total(old)) {
+                byCustomerTotal.values[position].removeAll { $0 == customerID }
+                if byCustomerTotal.values[position].isEmpty { byCustomerTotal.remove(at: position) }
             }
             invoicesByCustomer[customerID] = nil
             for invoice in invoices where invoice.customerID == customerID { add(invoice) }

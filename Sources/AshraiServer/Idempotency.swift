@@ -74,28 +74,33 @@ enum Idempotency {
         return .replay(.failure(RPCFailure(code, response["message"]?.stringValue ?? "refused", data: response["data"]?.objectValue ?? [:])))
     }
 
-    /// Claims many keys of `method` at once (the bank import's lines), each with its request's
-    /// hash: the keys claimed. A key seen before is not claimed, and its request is not done again.
-    static func claim(method: String, keys: [(key: String, hash: String)], context: CallContext, on tx: PostgresConnection) async throws -> Set<String> {
+    /// Which of `keys` of `method` were used before (the bank import's lines: a line whose key is
+    /// taken is not posted again).
+    static func taken(method: String, keys: [String], on tx: PostgresConnection) async throws -> Set<String> {
         guard !keys.isEmpty else { return [] }
         return Set(try await tx.query("""
-            INSERT INTO idempotency_keys (method, key, request_hash, user_id)
-            SELECT \(method), k.key, k.hash, \(context.session?.userID)
-            FROM unnest(\(PostgresArray(keys.map(\.key)))::text[], \(PostgresArray(keys.map(\.hash)))::text[]) AS k(key, hash)
-            ON CONFLICT (method, key) DO NOTHING
-            RETURNING key
+            SELECT key FROM idempotency_keys WHERE method = \(method) AND key = ANY(\(PostgresArray(keys))::text[])
             """).map { try $0.decode(String.self, at: 0) })
     }
 
-    /// Stores the responses of keys claimed by `claim(method:keys:)`, in the same transaction.
-    static func store(method: String, responses: [(key: String, response: JSONValue)], on tx: PostgresConnection) async throws {
-        guard !responses.isEmpty else { return }
-        try await tx.query("""
-            UPDATE idempotency_keys k SET response = d.response, refused = false
-            FROM unnest(\(PostgresArray(responses.map(\.key)))::text[], \(PostgresArray(responses.map { $0.response.encoded() }))::jsonb[])
-                 AS d(key, response)
-            WHERE k.method = \(method) AND k.key = d.key
-            """)
+    /// Records keys of `method` whose work is done in this transaction (checked with `taken`
+    /// first), with their requests' hashes and responses, in one statement. A key another
+    /// transaction took in between makes the whole transaction fail, retryable: the work done under
+    /// it rolls back with it, and the retry finds the key taken.
+    static func recordDone(method: String, entries: [(key: String, hash: String, response: JSONValue)], context: CallContext,
+                           on tx: PostgresConnection) async throws {
+        guard !entries.isEmpty else { return }
+        let inserted = try await tx.query("""
+            INSERT INTO idempotency_keys (method, key, request_hash, user_id, response, refused)
+            SELECT \(method), k.key, k.hash, \(context.session?.userID), k.response, false
+            FROM unnest(\(PostgresArray(entries.map(\.key)))::text[], \(PostgresArray(entries.map(\.hash)))::text[],
+                        \(PostgresArray(entries.map { $0.response.encoded() }))::jsonb[]) AS k(key, hash, response)
+            ON CONFLICT (method, key) DO NOTHING
+            RETURNING 1
+            """).count
+        guard inserted == entries.count else {
+            throw RPCFailure.conflict("another request used the same idempotency key at the same time; retry", data: ["retryable": true])
+        }
     }
 
     /// Stores the outcome of a claimed key (same transaction as the write): the response, or

@@ -197,6 +197,62 @@ struct BankImportTests {
         }
     }
 
+    @Test("posts are written in batches: a second line for an invoice the first paid waits, a later one of the same customer is matched after the first; a line whose idempotency key is taken is left, not posted twice")
+    func batchedPosts() async throws {
+        try await withCollections("bank_batch") { _, client, database in
+            func invoice(_ customer: JSONValue, _ number: String, _ amount: String) async throws -> JSONValue {
+                try #require(try await client.result("invoices.create", ["customer_id": customer, "number": .string(number), "issue_date": "2026-10-01",
+                                                                        "due_date": "2026-10-31", "amount": .string(amount)])["id"])
+            }
+            let alpha = try await client.customer("Alpha Trading")
+            let beta = try await client.customer("Beta Supplies")
+            let gamma = try await client.customer("Gamma Works")
+            let delta = try await client.customer("Delta Foods")
+            let first = try await invoice(alpha, "A-5001", "100.00")
+            let second = try await invoice(alpha, "A-5002", "250.00")
+            let betaInvoice = try await invoice(beta, "B-6001", "400.00")
+            let gammaInvoice = try await invoice(gamma, "C-7001", "75.00")
+            // The fifth line's id (a fresh database: the first statement's lines are 1…5), used as an
+            // idempotency key by a payment typed in before the statement came.
+            let next = try await database.asSystem("SELECT coalesce(max(id), 0) + 1 FROM bank_transactions").scalar(Int64.self)
+            _ = try await client.result("payments.record", ["customer_id": delta, "amount": "1.00", "method": "cash", "received_on": "2026-11-29",
+                                                            "idempotency_key": .string("bank-line-\(next + 4)")])
+            let csv = """
+                date,value_date,amount,reference,payer,payer_account,description
+                2026-11-30,2026-11-30,100.00,R1,Alpha Trading,IL-100,payment A-5001
+                2026-11-30,2026-11-30,100.00,R2,Alpha Trading,IL-100,A-5001 again
+                2026-11-30,2026-11-30,250.00,R3,Alpha Trading,IL-100,invoice A-5002
+                2026-11-30,2026-11-30,400.00,R4,Beta Supplies,IL-200,B-6001
+                2026-11-30,2026-11-30,75.00,R5,Gamma Works,IL-300,C-7001
+
+                """
+            let imported = try await client.result("bank.statements.import", ["format": "csv", "profile": "generic", "account": "12-600-1",
+                                                                             "content": .string(csv)])
+            #expect(imported["posted"] == 3, "\(imported.encoded())")
+            let lines = try #require(imported["transactions"]?.arrayValue)
+            #expect(lines.map { $0["status"] } == ["posted", "unmatched", "posted", "posted", "unmatched"], "\(imported.encoded())")
+            #expect(lines.first?["id"]?.intValue.map(Int64.init) == next)
+            for id in [first, second, betaInvoice] { #expect(try await client.result("invoices.get", ["id": id])["status"] == "paid") }
+            #expect(try await client.result("invoices.get", ["id": gammaInvoice])["status"] == "open")
+            // Each post: its key with the reply, the payment audited as payments.record and the line as bank.auto_post; one payment each.
+            let keys = try await database.asSystem("""
+                SELECT count(*) FROM idempotency_keys WHERE key LIKE 'bank-line-%' AND response IS NOT NULL
+                """).scalar(Int.self)
+            #expect(keys == 4)
+            let audited = try await database.asSystem("""
+                SELECT count(*) FILTER (WHERE action = 'bank.auto_post') || ' ' || count(*) FILTER (WHERE action = 'payments.record' AND entity_type = 'payment')
+                FROM audit_log
+                """).scalar(String.self)
+            #expect(audited == "3 4")
+            let payments = try await database.asSystem("SELECT count(*) FROM payments WHERE customer_id <> \(delta.intValue ?? 0)").scalar(Int.self)
+            #expect(payments == 3)
+            // The reply a key keeps is the payment as payments.record answers it.
+            let replay = try await client.result("payments.get", ["id": try #require(lines.first?["payment_id"])])
+            let stored = try await database.asSystem("SELECT response FROM idempotency_keys WHERE key = 'bank-line-' || \(next)").scalar(JSONValue.self)
+            #expect(stored == replay, "\(stored.encoded()) vs \(replay.encoded())")
+        }
+    }
+
     @Test("dunning.requireStatementBy: the scheduled run waits for today's bank statement until that time, then goes ahead without it")
     func scheduledRunWaitsForTheStatement() async throws {
         try await withCollections("bank_wait") { _, _, database in

@@ -39,7 +39,7 @@ struct BankTransactionRecord: Decodable, Sendable {
         guard let row = try await connection.query(
             "SELECT \(unescaped: columns) FROM bank_transactions t WHERE t.id = \(id) \(unescaped: forUpdate ? "FOR UPDATE" : "")").first
         else { throw RPCFailure.notFound("bank transaction") }
-        return try row.decode(BankTransactionRecord.self)
+        return try BankTransactionRecord(row: row)
     }
 
     var json: JSONValue {
@@ -49,6 +49,21 @@ struct BankTransactionRecord: Decodable, Sendable {
          "remittance": .optional(remittance), "bank_reference": .optional(bankReference), "location": .string(location),
          "status": .string(status.rawValue), "payment_id": paymentID.map(JSONValue.id) ?? .null, "created_at": .string(rfc3339(createdAt)),
          "ignore_reason": .optional(ignoreReason)]
+    }
+}
+
+extension BankTransactionRecord {
+    /// A row of `columns`, by position (an import decodes 100,000; by name it was a tenth of the import's time).
+    init(row: PostgresRow) throws {
+        func status(_ text: String) throws -> BankTransactionStatus {
+            guard let status = BankTransactionStatus(rawValue: text) else { throw PostgresDecodingFailure("status: unknown value \(text)") }
+            return status
+        }
+        self.init(id: try row.decode(at: 0), statementID: try row.decode(at: 1), account: try row.decode(at: 2), bookingDate: try row.decode(at: 3),
+                  valueDate: try row.decode(at: 4), amount: try row.decode(at: 5), currency: try row.decode(at: 6),
+                  counterpartyName: try row.decode(at: 7), counterpartyAccount: try row.decode(at: 8), remittance: try row.decode(at: 9),
+                  bankReference: try row.decode(at: 10), location: try row.decode(at: 11), status: try status(try row.decode(at: 12)),
+                  paymentID: try row.decode(at: 13), createdAt: try row.decode(at: 14), ignoreReason: try row.decode(at: 15))
     }
 }
 
@@ -163,7 +178,7 @@ enum BankMethods {
                 SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t
                 WHERE t.status = 'unmatched' AND t.id > \(after) ORDER BY t.id LIMIT \(limit)
                 """)
-            let lines = rows.decodeEach("bank transaction", logger: context.logger) { try $0.decode(BankTransactionRecord.self) }
+            let lines = rows.decodeEach("bank transaction", logger: context.logger) { try BankTransactionRecord(row: $0) }
             let book = lines.contains { $0.amount > 0 } ? try await BankPosting.book(currency: currency, on: connection) : nil
             let payments = lines.contains { $0.amount < 0 } ? try await BankPosting.recentPayments(asOf: services.today(), on: connection) : []
             return ["transactions": .array(lines.map { line in
@@ -298,7 +313,7 @@ enum BankMethods {
                     ON CONFLICT (account, duplicate_key) DO NOTHING
                     RETURNING \(unescaped: BankTransactionRecord.columns.replacingOccurrences(of: "t.", with: ""))
                     """)
-                inserted += try rows.decode(BankTransactionRecord.self)
+                inserted += try rows.map(BankTransactionRecord.init(row:))
             }
             // Cheques paid in first (a held cheque is applied; one applied on its value date is confirmed), then the matcher.
             let cleared = try await ChequeStore.clearFromStatement(inserted, services: services, context: current, on: tx)
@@ -309,17 +324,18 @@ enum BankMethods {
             // Money in: letters waiting to go to those customers are re-checked now (a paid invoice gets no reminder).
             result["messages_cancelled"] = .int(try await OutboxStore.recheck(customerIDs: paid, today: services.today(),
                                                                               method: "bank.statements.import", context: current, on: tx))
-            if posted > 0 {
-                let ids = PostgresArray(inserted.map { String($0.id) })
-                inserted = try await tx.query("""
-                    SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t WHERE t.id = ANY(\(ids)::bigint[]) ORDER BY t.id
-                    """).decode(BankTransactionRecord.self)
+            var shown = Array(inserted.prefix(100))
+            if posted > 0 {   // as they are now (posted, cleared)
+                shown = try await tx.query("""
+                    SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t
+                    WHERE t.id = ANY(\(PostgresArray(shown.map(\.id)))::bigint[]) ORDER BY t.id
+                    """).map(BankTransactionRecord.init(row:))
             }
             result["posted"] = .int(posted)
             result["statement_id"] = .id(statementID)
             result["new"] = .int(inserted.count)
             result["duplicates"] = .int(lines.count - inserted.count)
-            result["transactions"] = .array(inserted.prefix(100).map(\.json))
+            result["transactions"] = .array(shown.map(\.json))
             try await Audit.record(tx, context: current, method: "bank.statements.import", entity: "bank_statement", entityID: String(statementID),
                                    details: ["format": .string(format.rawValue), "lines": .int(lines.count), "new": .int(inserted.count),
                                              "credits": .money(credits), "debits": .money(debits)])
@@ -338,7 +354,7 @@ enum BankMethods {
               AND (\(statementID)::bigint IS NULL OR t.statement_id = \(statementID))
             ORDER BY t.id LIMIT \(limit)
             """) }
-        return ["transactions": .array(rows.decodeEach("bank transaction", logger: context.logger) { try $0.decode(BankTransactionRecord.self).json }),
+        return ["transactions": .array(rows.decodeEach("bank transaction", logger: context.logger) { try BankTransactionRecord(row: $0).json }),
                 "next_after": rows.nextAfter(limit: limit)]
     }
 

@@ -42,10 +42,10 @@ enum BankPosting {
             FROM invoices i WHERE i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND i.currency = \(currency.code)
             """
         }
-        return try await tx.query(query).map { row in
-            BankMatching.OpenInvoice(id: try row.decode(Int64.self, column: "id"), customerID: try row.decode(Int64.self, column: "customer_id"),
-                                     number: try row.decode(String.self, column: "number"), open: try row.decode(Decimal.self, column: "open"),
-                                     dueDay: try row.decode(PostgresDate.self, column: "due_date").daysSinceEpoch)
+        return try await tx.query(query).map { row in   // by position: a book is half a million rows
+            BankMatching.OpenInvoice(id: try row.decode(Int64.self, at: 0), customerID: try row.decode(Int64.self, at: 1),
+                                     number: try row.decode(String.self, at: 2), open: try row.decode(Decimal.self, at: 3),
+                                     dueDay: try row.decode(PostgresDate.self, at: 4).daysSinceEpoch)
         }
     }
 
@@ -148,11 +148,9 @@ enum BankPosting {
             case .failure(let failure): outcomes[item.index] = .failure(failure)
             }
         }
-        let claimed = try await Idempotency.claim(method: "payments.record", keys: planned.map { item in
-            (posts[item.index].line.idempotencyKey, Idempotency.requestHash(paymentParams(posts[item.index])))
-        }, context: context, on: tx)
+        let taken = try await Idempotency.taken(method: "payments.record", keys: planned.map { posts[$0.index].line.idempotencyKey }, on: tx)
         planned.removeAll { item in
-            guard !claimed.contains(posts[item.index].line.idempotencyKey) else { return false }
+            guard taken.contains(posts[item.index].line.idempotencyKey) else { return false }
             outcomes[item.index] = .failure(.conflict("the bank line was already posted (idempotency key \(posts[item.index].line.idempotencyKey))"))
             return true
         }
@@ -160,7 +158,9 @@ enum BankPosting {
         guard !recorded.isEmpty else { return outcomes.map { $0! } }
         let done = zip(planned, recorded).map { (post: posts[$0.index], index: $0.index, recorded: $1) }
         let responses = done.map { $0.recorded.json }
-        try await Idempotency.store(method: "payments.record", responses: zip(done, responses).map { ($0.post.line.idempotencyKey, $1) }, on: tx)
+        try await Idempotency.recordDone(method: "payments.record", entries: zip(done, responses).map { item, response in
+            (item.post.line.idempotencyKey, Idempotency.requestHash(paymentParams(item.post)), response)
+        }, context: context, on: tx)
         let reasons = done.map { JSONValue.array($0.post.reasons.map(JSONValue.string)) }
         try await tx.query("""
             UPDATE bank_transactions t SET status = 'posted', payment_id = d.payment_id, match_reasons = d.reasons
