@@ -130,19 +130,15 @@ struct BankImportTests {
     @Test("matching: credits whose invoice the text names are posted without a person and allocated; the rest wait with suggestions; a match by hand posts and links the payer's account; a line can be ignored")
     func matching() async throws {
         try await withCollections("bank_match") { _, client, database in
-            func invoice(_ customer: JSONValue, _ number: String, _ amount: String) async throws -> JSONValue {
-                try #require(try await client.result("invoices.create", ["customer_id": customer, "number": .string(number), "issue_date": "2026-10-01",
-                                                                        "due_date": "2026-10-31", "amount": .string(amount)])["id"])
-            }
             let hadar = try await client.customer("מאפיית הדר", language: "he")
             let galil = try await client.customer("Galil Foods Ltd")
             let negev = try await client.customer("Negev Coffee")
             let bistro = try await client.customer("Tel Aviv Bistro")
-            let hadarInvoice = try await invoice(hadar, "INV-1001", "1234.50")
-            let galilInvoice = try await invoice(galil, "INV-2001", "300.00")
-            _ = try await invoice(galil, "INV-2005", "90.00")
-            let negevInvoice = try await invoice(negev, "INV-2002", "200.00")
-            let bistroInvoices = [try await invoice(bistro, "B-17", "1000.00"), try await invoice(bistro, "B-18", "1500.00")]
+            let hadarInvoice = try await client.bankInvoice(hadar, "INV-1001", "1234.50")
+            let galilInvoice = try await client.bankInvoice(galil, "INV-2001", "300.00")
+            _ = try await client.bankInvoice(galil, "INV-2005", "90.00")
+            let negevInvoice = try await client.bankInvoice(negev, "INV-2002", "200.00")
+            let bistroInvoices = [try await client.bankInvoice(bistro, "B-17", "1000.00"), try await client.bankInvoice(bistro, "B-18", "1500.00")]
             // Reminders written yesterday wait in the outbox (for the post: no e-mail configured here).
             let run = try await client.dunning("2026-11-29", delivered: false)
             #expect(run["letters"]?.arrayValue?.count == 4)
@@ -200,18 +196,14 @@ struct BankImportTests {
     @Test("posts are written in batches: a second line for an invoice the first paid waits, a later one of the same customer is matched after the first; a line whose idempotency key is taken is left, not posted twice")
     func batchedPosts() async throws {
         try await withCollections("bank_batch") { _, client, database in
-            func invoice(_ customer: JSONValue, _ number: String, _ amount: String) async throws -> JSONValue {
-                try #require(try await client.result("invoices.create", ["customer_id": customer, "number": .string(number), "issue_date": "2026-10-01",
-                                                                        "due_date": "2026-10-31", "amount": .string(amount)])["id"])
-            }
             let alpha = try await client.customer("Alpha Trading")
             let beta = try await client.customer("Beta Supplies")
             let gamma = try await client.customer("Gamma Works")
             let delta = try await client.customer("Delta Foods")
-            let first = try await invoice(alpha, "A-5001", "100.00")
-            let second = try await invoice(alpha, "A-5002", "250.00")
-            let betaInvoice = try await invoice(beta, "B-6001", "400.00")
-            let gammaInvoice = try await invoice(gamma, "C-7001", "75.00")
+            let first = try await client.bankInvoice(alpha, "A-5001", "100.00")
+            let second = try await client.bankInvoice(alpha, "A-5002", "250.00")
+            let betaInvoice = try await client.bankInvoice(beta, "B-6001", "400.00")
+            let gammaInvoice = try await client.bankInvoice(gamma, "C-7001", "75.00")
             // The fifth line's id (a fresh database: the first statement's lines are 1…5), used as an
             // idempotency key by a payment typed in before the statement came.
             let next = try await database.asSystem("SELECT coalesce(max(id), 0) + 1 FROM bank_transactions").scalar(Int64.self)
@@ -282,5 +274,13 @@ struct BankImportTests {
             #expect(try await runs("2026-12-01") == 1)
             await jobs.shutdown()
         }
+    }
+}
+
+extension LineClient {
+    /// An invoice of October 2026 with its own number, as a bank line would name it; its id.
+    mutating func bankInvoice(_ customer: JSONValue, _ number: String, _ amount: String) async throws -> JSONValue {
+        try #require(try await result("invoices.create", ["customer_id": customer, "number": .string(number), "issue_date": "2026-10-01",
+                                                           "due_date": "2026-10-31", "amount": .string(amount)])["id"])
     }
 }
