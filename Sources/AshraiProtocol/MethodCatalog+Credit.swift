@@ -20,7 +20,7 @@ extension Schema {
         "phone": nullable(string), "address": nullable(string), "preferred_channel": nullable(channel), "language": language,
         "notes": nullable(string), "status": customerStatus, "grade": nullable(grade), "score": nullable(["type": "integer"]),
         "next_review_on": nullable(date), "created_at": instant, "version": ["type": "integer"], "closed_reason": nullable(string),
-        "courtesy_reminders": bool,
+        "courtesy_reminders": bool, "owner_id": nullable(id),
     ], required: ["id", "name", "status", "version"])
 
     /// A contact person.
@@ -74,6 +74,7 @@ extension MethodCatalog {
         .optional("courtesy_reminders", ["type": "boolean", "description": "send this customer the policy's courtesy reminder before the due date"]),
         .optional("allow_duplicate_legal_id", ["type": "boolean", "description": "accept a legal_id another customer has (a branch, a sole trader's second business); needs duplicate_reason"]),
         .optional("duplicate_reason", Schema.text),
+        .optional("owner_id", ["oneOf": [Schema.id, ["type": "null"]], "description": "the user whose portfolio the customer is in (an active admin, manager or clerk; set by managers and admins); null: nobody's"]),
     ]
 
     static let customerMethods: [MethodSpec] = [
@@ -89,9 +90,15 @@ extension MethodCatalog {
         MethodSpec(name: "customers.list", summary: "Search (name, code, legal id, e-mail) and filter; keyset-paginated by `after` (an id).", access: staffAndAgency,
                    params: [.optional("query", Schema.string(maxLength: 200)), .optional("status", Schema.customerStatus),
                             .optional("grade", Schema.grade), .optional("limit", ["type": "integer", "minimum": 1, "maximum": 500]),
-                            .optional("after", Schema.id)],
+                            .optional("after", Schema.id), .optional("owner_id", ["type": "integer", "minimum": 1, "description": "only this user's portfolio (staff)"]),
+                            .optional("unowned", ["type": "boolean", "description": "only customers nobody owns (staff)"])],
                    result: Schema.object(["customers": Schema.array(Schema.customer), "next_after": Schema.nullable(Schema.id)],
                                          required: ["customers", "next_after"])),
+        MethodSpec(name: "customers.assign_owner", summary: "Give customers (up to 1,000) to one owner, or to nobody (owner_id null); each change audited.", access: managers,
+                   params: [.required("customer_ids", ["type": "array", "items": Schema.id, "minItems": 1, "maxItems": 1000]),
+                            .optional("owner_id", ["oneOf": [Schema.id, ["type": "null"]], "description": "the new owner; must be given — null gives the customers to nobody"])],
+                   result: Schema.object(["owner_id": Schema.nullable(Schema.id), "customers": ["type": "integer"], "changed": ["type": "integer"]],
+                                         required: ["owner_id", "customers", "changed"])),
         MethodSpec(name: "customers.contacts.add", summary: "Add a contact person.", access: staff,
                    params: [.required("customer_id", Schema.id), .required("name", Schema.string(maxLength: 200)),
                             .optional("role", Schema.string(maxLength: 100)), .optional("email", Schema.string(maxLength: 254)),

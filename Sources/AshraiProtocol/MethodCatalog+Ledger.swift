@@ -73,7 +73,7 @@ extension MethodCatalog {
     }
 
     static let ledgerMethods: [MethodSpec] = [
-        importMethod("customers.import", "customers (columns as customers.create, plus terms: credit_limit, net_days, terms_basis, late_interest_rate, early_discount_rate, early_discount_days — they become terms version 1, reason \"import\"; a manager's or admin's)"),
+        importMethod("customers.import", "customers (columns as customers.create, plus terms: credit_limit, net_days, terms_basis, late_interest_rate, early_discount_rate, early_discount_days — they become terms version 1, reason \"import\"; a manager's or admin's — and owner, a username, also a manager's or admin's)"),
         importMethod("invoices.import", "invoices (columns as invoices.create; customer_code may replace customer_id; with opening: true — managers and admins — existing debts without a credit decision, each flagged opening, and paid_amount for what was already paid)",
                      extra: [.optional("opening", ["type": "boolean", "description": "opening balances: no credit decision, a hold does not block, paid_amount allowed"])]),
         importMethod("payments.import", "payments (columns as payments.record; customer_code may replace customer_id)"),

@@ -35,7 +35,7 @@ enum AgencyScope {
     /// A customer as an agency sees it: contact data, not internal risk notes or scores.
     static func customerView(_ json: JSONValue, agency: Int64?) -> JSONValue {
         guard agency != nil, case .object(var object) = json else { return json }
-        for hidden in ["notes", "grade", "score", "next_review_on", "closed_reason", "legal_id"] { object[hidden] = .null }
+        for hidden in ["notes", "grade", "score", "next_review_on", "closed_reason", "legal_id", "owner_id"] { object[hidden] = .null }
         return .object(object)
     }
 

@@ -7,7 +7,7 @@ import Postgres
 struct CustomerRecord: Sendable {
     static let columns = """
         c.id, c.code, c.name, c.legal_id, c.email, c.phone, c.address, c.preferred_channel, c.language, c.notes,
-        c.status, c.closed_reason, c.grade, c.score, c.next_review_on, c.created_at, c.version, c.courtesy_reminders
+        c.status, c.closed_reason, c.grade, c.score, c.next_review_on, c.created_at, c.version, c.courtesy_reminders, c.owner_id
         """
     static let editable = ["code", "name", "legal_id", "email", "phone", "address", "preferred_channel", "language", "notes"]
 
@@ -21,6 +21,8 @@ struct CustomerRecord: Sendable {
     var version: Int
     /// Wants a courtesy reminder before the due date (a policy level with negative days).
     var courtesyReminders: Bool
+    /// The staff user whose portfolio it is.
+    var ownerID: Int64?
 
     init(row: PostgresRow) throws {
         id = try row.decode(Int64.self, column: "id")
@@ -38,6 +40,7 @@ struct CustomerRecord: Sendable {
         createdAt = try row.decode(Date.self, column: "created_at")
         version = try row.decode(Int.self, column: "version")
         courtesyReminders = try row.decode(Bool.self, column: "courtesy_reminders")
+        ownerID = try row.decode(Int64?.self, column: "owner_id")
     }
 
     var json: JSONValue {
@@ -50,6 +53,7 @@ struct CustomerRecord: Sendable {
         object["created_at"] = .string(rfc3339(createdAt))
         object["version"] = .int(version)
         object["courtesy_reminders"] = .bool(courtesyReminders)
+        object["owner_id"] = ownerID.map(JSONValue.id) ?? .null
         return .object(object)
     }
 
@@ -71,7 +75,7 @@ enum CustomerMethods {
     static let handlers: [String: MethodHandler] = [
         "customers.create": create, "customers.get": get, "customers.update": update, "customers.close": close,
         "customers.list": list, "customers.contacts.add": addContact, "customers.contacts.list": listContacts,
-        "customers.contacts.remove": removeContact,
+        "customers.contacts.remove": removeContact, "customers.assign_owner": assignOwner,
     ]
 
     static let channels = ContactChannel.allCases.map(\.rawValue)
@@ -163,15 +167,17 @@ enum CustomerMethods {
         let fields = try editableFields(params, country: services.settings.country)
         let duplicateReason = try duplicateLegalIDReason(params)
         let courtesy = try params.optionalBool("courtesy_reminders") ?? false
+        let owner = try ownerChange(params, context: context) ?? nil
         let current = context
         do {
             return try await services.transaction(current, joining: existing) { tx in
                 let others = try await checkLegalID(fields["legal_id"] ?? nil, excluding: nil, duplicateReason: duplicateReason, on: tx)
+                try await requireOwner(owner, on: tx)
                 let id = try await tx.query("""
-                    INSERT INTO customers (code, name, legal_id, email, phone, address, preferred_channel, language, notes, courtesy_reminders)
+                    INSERT INTO customers (code, name, legal_id, email, phone, address, preferred_channel, language, notes, courtesy_reminders, owner_id)
                     VALUES (\(fields["code"] ?? nil), \(fields["name"] ?? nil), \(fields["legal_id"] ?? nil), \(fields["email"] ?? nil),
                             \(fields["phone"] ?? nil), \(fields["address"] ?? nil), \(fields["preferred_channel"] ?? nil),
-                            \((fields["language"] ?? nil) ?? "he"), \(fields["notes"] ?? nil), \(courtesy))
+                            \((fields["language"] ?? nil) ?? "he"), \(fields["notes"] ?? nil), \(courtesy), \(owner))
                     RETURNING id
                     """).scalar(Int64.self)
                 let customer = try await CustomerRecord.require(id, on: tx)
@@ -184,8 +190,29 @@ enum CustomerMethods {
         }
     }
 
-    /// The columns of a `customers.import` row: the customer's own, its terms, and the duplicate legal id override.
-    static let importColumns = CustomerRecord.editable + CreditMethods.TermsInput.paramNames + ["allow_duplicate_legal_id", "duplicate_reason"]
+    /// The columns of a `customers.import` row: the customer's own, its terms, the duplicate legal id override, and its
+    /// owner by username.
+    static let importColumns = CustomerRecord.editable + CreditMethods.TermsInput.paramNames
+        + ["allow_duplicate_legal_id", "duplicate_reason", "owner"]
+
+    /// `owner_id` when given (an id, or null: nobody's): only a manager or admin hands out portfolios.
+    static func ownerChange(_ params: Params, context: CallContext) throws(RPCFailure) -> Int64?? {
+        guard let value = params.object["owner_id"] else { return nil }
+        guard let role = context.session?.role, role == .admin || role == .manager else {
+            throw RPCFailure.forbidden("only a manager or admin gives customers to an owner")
+        }
+        return value.isNull ? .some(nil) : .some(Int64(try params.id("owner_id")))
+    }
+
+    /// An owner is an active user of the business — admin, manager or clerk, never an agency login.
+    static func requireOwner(_ id: Int64?, on tx: PostgresConnection) async throws {
+        guard let id else { return }
+        let row = try await tx.query("SELECT role, disabled_at IS NULL AS active FROM users WHERE id = \(id)").first
+        guard let row, let role = Role(rawValue: try row.decode(String.self, column: "role")), Role.staff.contains(role),
+              try row.decode(Bool.self, column: "active") else {
+            throw RPCFailure.invalidParams("owner_id", "owner_id must be an active user of the business (admin, manager or clerk)")
+        }
+    }
 
     /// One `customers.import` row: the customer, and — when the row carries any terms column —
     /// its terms as version 1, reason "import", the importer as approver (terms are a manager's
@@ -202,7 +229,18 @@ enum CustomerMethods {
             }
             terms = try CreditMethods.TermsInput(row, services: services, requireAll: false)
         }
-        let customer = try await create(services: services, context: context, params: row, joining: tx)
+        var params = row
+        if let username = try row.optionalString("owner", maxLength: 64) {
+            let owner = try await tx.query("""
+                SELECT id FROM users WHERE username_key = \(Username.key(username)) AND disabled_at IS NULL AND role <> 'agency'
+                """).first?.decode(Int64.self, at: 0)
+            guard let owner else { throw RPCFailure.invalidParams("owner", "owner must be the username of an active user of the business") }
+            var object = row.object
+            object["owner"] = nil
+            object["owner_id"] = .id(owner)
+            params = Params(object)
+        }
+        let customer = try await create(services: services, context: context, params: params, joining: tx)
         guard let terms else { return customer.json }
         _ = try await CreditMethods.insertTerms(customerID: customer.id, terms, reason: "import", method: "customers.import",
                                                 services: services, context: context, on: tx)
@@ -224,10 +262,12 @@ enum CustomerMethods {
         let changes = try editableFields(params, country: services.settings.country)
         let duplicateReason = try duplicateLegalIDReason(params)
         let courtesy = try params.optionalBool("courtesy_reminders")
+        let owner = try ownerChange(params, context: context)
         let current = context
         do {
             return try await services.transaction(current) { tx in
                 let before = try await CustomerRecord.require(id, forUpdate: true, on: tx)
+                if let owner { try await requireOwner(owner, on: tx) }
                 guard before.version == version else {
                     throw RPCFailure.conflict("the customer was changed by someone else; reload and retry",
                                               data: ["current_version": .int(before.version)])
@@ -244,6 +284,7 @@ enum CustomerMethods {
                         email_refused_at = CASE WHEN email IS DISTINCT FROM \(merged["email"] ?? nil) THEN NULL ELSE email_refused_at END,
                         phone_refused_at = CASE WHEN phone IS DISTINCT FROM \(merged["phone"] ?? nil) THEN NULL ELSE phone_refused_at END,
                         courtesy_reminders = coalesce(\(courtesy), courtesy_reminders),
+                        owner_id = CASE WHEN \(owner != nil) THEN \(owner ?? nil)::bigint ELSE owner_id END,
                         address = \(merged["address"] ?? nil), preferred_channel = \(merged["preferred_channel"] ?? nil),
                         language = \(merged["language"] ?? nil), notes = \(merged["notes"] ?? nil),
                         updated_at = now(), version = version + 1
@@ -257,6 +298,41 @@ enum CustomerMethods {
             }
         } catch let error as PostgresError where duplicateCode(error) {
             throw RPCFailure.conflict("customer code is already in use", data: ["field": "code"])
+        }
+    }
+
+    /// `customers.assign_owner`: customers to one owner, or to nobody, at once (a clerk leaves, a portfolio is split).
+    /// The customers are locked in id order; each one whose owner changes is audited. Their `version` stays: a
+    /// clerk editing a phone number meanwhile is not refused for it.
+    static func assignOwner(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        guard let ids = try params.optionalIDs("customer_ids"), !ids.isEmpty else {
+            throw RPCFailure.invalidParams("customer_ids", "customer_ids is required: 1 to 1,000 customer ids")
+        }
+        guard let owner = try ownerChange(params, context: context) else {
+            throw RPCFailure.invalidParams("owner_id", "owner_id is required (null gives the customers to nobody)")
+        }
+        let current = context
+        return try await services.transaction(current) { tx in
+            try await requireOwner(owner, on: tx)
+            let before = try await tx.query("""
+                SELECT \(unescaped: CustomerRecord.columns) FROM customers c WHERE c.id = ANY(\(PostgresArray(ids.sorted()))::bigint[])
+                ORDER BY c.id FOR UPDATE
+                """).map(CustomerRecord.init(row:))
+            let missing = Set(ids).subtracting(before.map(\.id)).sorted()
+            guard missing.isEmpty else {
+                throw RPCFailure.invalidParams("customer_ids", "no customer \(missing.map { String($0) }.joined(separator: ", "))")
+            }
+            let changed = before.filter { $0.ownerID != owner }
+            if !changed.isEmpty {
+                try await tx.query("""
+                    UPDATE customers SET owner_id = \(owner), updated_at = now() WHERE id = ANY(\(PostgresArray(changed.map(\.id)))::bigint[])
+                    """)
+                try await Audit.record(changed.map { customer in
+                    Audit.Entry(method: "customers.assign_owner", entity: "customer", entityID: String(customer.id),
+                                before: ["owner_id": customer.ownerID.map(JSONValue.id) ?? .null], after: ["owner_id": owner.map(JSONValue.id) ?? .null])
+                }, context: current, on: tx)
+            }
+            return ["owner_id": owner.map(JSONValue.id) ?? .null, "customers": .int(ids.count), "changed": .int(changed.count)]
         }
     }
 
@@ -293,11 +369,17 @@ enum CustomerMethods {
         let grade = try params.optionalChoice("grade", Grade.self)?.rawValue
         let limit = try params.optionalInt("limit", range: 1...500) ?? 50
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
+        let owner = try params.optionalInt("owner_id", range: 1...Int.max).map(Int64.init)
+        let unowned = try params.optionalBool("unowned") ?? false
         let pattern = query.flatMap { $0.isEmpty ? nil : containsPattern($0) }
         let agency = AgencyScope.agency(context)
         if agency != nil, grade != nil {
             throw RPCFailure.invalidParams("grade", "an agency login cannot filter on grade (it is not shown to agencies)")
         }
+        if agency != nil, owner != nil || unowned {
+            throw RPCFailure.invalidParams(owner != nil ? "owner_id" : "unowned", "an agency login cannot filter on owners (they are not shown to agencies)")
+        }
+        if owner != nil, unowned { throw RPCFailure.invalidParams("unowned", "owner_id and unowned together match nothing") }
         // Staff search the stored search text (name, code, legal id, e-mail); an agency only what it is shown.
         let searched = agency == nil ? "c.search_text" : AgencyScope.searchableCustomerFields
         let rows = try await services.read(context) { try await $0.query("""
@@ -307,6 +389,8 @@ enum CustomerMethods {
               AND (\(pattern)::text IS NULL OR \(unescaped: searched) LIKE \(pattern))
               AND (\(status)::text IS NULL OR c.status = \(status))
               AND (\(grade)::text IS NULL OR c.grade = \(grade))
+              AND (\(owner)::bigint IS NULL OR c.owner_id = \(owner))
+              AND (NOT \(unowned) OR c.owner_id IS NULL)
             ORDER BY c.id
             LIMIT \(limit)
             """) }

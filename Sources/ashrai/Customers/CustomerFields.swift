@@ -17,6 +17,7 @@ struct CustomerFieldOptions: ParsableArguments {
     @Option(help: "Letter language: he or en.") var language: String?
     @Option(help: "Internal notes.") var notes: String?
     @Option(help: "true: send this customer the policy's courtesy reminder before the due date; false: stop.") var courtesyReminders: Bool?
+    @Option(help: "The user id whose portfolio the customer is in (manager); 0: nobody's.") var owner: Int?
 
     var params: JSONObject {
         var object: JSONObject = [:]
@@ -24,6 +25,7 @@ struct CustomerFieldOptions: ParsableArguments {
                                           ("address", address), ("preferred_channel", preferredChannel), ("language", language), ("notes", notes)]
         for (key, value) in pairs { if let value { object[key] = .string(value) } }
         if let courtesyReminders { object["courtesy_reminders"] = .bool(courtesyReminders) }
+        if let owner { object["owner_id"] = owner == 0 ? .null : .int(owner) }
         if let duplicateReason {
             object["allow_duplicate_legal_id"] = true
             object["duplicate_reason"] = .string(duplicateReason)
@@ -33,8 +35,8 @@ struct CustomerFieldOptions: ParsableArguments {
 }
 
 func customerTable(_ customers: [JSONValue]) -> String {
-    Table(headers: ["ID", "CODE", "NAME", "STATUS", "GRADE", "SCORE", "NEXT REVIEW"],
-          rows: customers.map { c in ["id", "code", "name", "status", "grade", "score", "next_review_on"].map { c[$0]?.cell ?? "-" } }).render()
+    Table(headers: ["ID", "CODE", "NAME", "STATUS", "GRADE", "SCORE", "NEXT REVIEW", "OWNER"],
+          rows: customers.map { c in ["id", "code", "name", "status", "grade", "score", "next_review_on", "owner_id"].map { c[$0]?.cell ?? "-" } }).render()
 }
 
 func contactTable(_ contacts: [JSONValue]) -> String {

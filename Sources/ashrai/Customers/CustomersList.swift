@@ -11,6 +11,8 @@ struct CustomersList: AsyncParsableCommand {
     @Option(help: "A–E.") var grade: String?
     @Option(help: "Page size.") var limit: Int = 50
     @Option(help: "Continue after this id (from the previous page).") var after: Int?
+    @Option(help: "Only this user's portfolio (a user id).") var owner: Int?
+    @Flag(help: "Only customers nobody owns.") var unowned = false
 
     func run() async throws {
         var params: JSONObject = ["limit": .int(limit)]
@@ -18,6 +20,8 @@ struct CustomersList: AsyncParsableCommand {
         if let status { params["status"] = .string(status) }
         if let grade { params["grade"] = .string(grade.uppercased()) }
         if let after { params["after"] = .int(after) }
+        if let owner { params["owner_id"] = .int(owner) }
+        if unowned { params["unowned"] = true }
         try await options.run { connection in
             options.show(try await connection.call("customers.list", params)) { result in
                 var text = customerTable(result["customers"]?.arrayValue ?? [])
