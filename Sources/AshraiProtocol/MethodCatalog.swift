@@ -64,7 +64,7 @@ public enum MethodCatalog {
     static let managersAndAgency: MethodSpec.Access = .roles([.admin, .manager, .agency])
 
     /// All methods, in documentation order.
-    public static let all: [MethodSpec] = foundation + customerMethods + creditMethods + ledgerMethods + collectionMethods + agencyMethods + kpiMethods + trainingMethods + reviewMethods + outboxMethods + bankMethods + chequeMethods
+    public static let all: [MethodSpec] = foundation + customerMethods + creditMethods + ledgerMethods + collectionMethods + agencyMethods + kpiMethods + trainingMethods + reviewMethods + outboxMethods + bankMethods + chequeMethods + taskMethods
 
     /// Server, auth, users, audit.
     static let foundation: [MethodSpec] = [

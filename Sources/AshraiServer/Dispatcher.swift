@@ -277,4 +277,5 @@ enum MethodHandlers {
         .merging(OutboxMethods.handlers) { $1 }
         .merging(BankMethods.handlers) { $1 }
         .merging(ChequeMethods.handlers) { $1 }
+        .merging(TaskMethods.handlers) { $1 }
 }

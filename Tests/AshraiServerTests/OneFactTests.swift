@@ -40,6 +40,8 @@ struct OneFactTests {
         ("bank_statements", "format", BankStatementFormat.allCases.map(\.rawValue)),
         ("bank_transactions", "status", BankTransactionStatus.allCases.map(\.rawValue)),
         ("cheques", "status", ChequeStatus.allCases.map(\.rawValue)),
+        ("tasks", "kind", TaskKind.allCases.map(\.rawValue)),
+        ("tasks", "state", TaskState.allCases.map(\.rawValue)),
     ]
 
     @Test("every CHECK list of values names exactly the Swift enumeration's cases, and every such CHECK is listed here")

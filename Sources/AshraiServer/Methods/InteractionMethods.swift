@@ -66,6 +66,11 @@ enum InteractionMethods {
     }
 
     static func log(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        try await log(services: services, context: context, params: params, joining: nil)
+    }
+
+    /// The core, also used by `tasks.complete` inside its transaction.
+    static func log(services: Services, context: CallContext, params: Params, joining existing: PostgresConnection?) async throws -> JSONValue {
         let customerID = Int64(try params.id("customer_id"))
         let kind = try params.choice("kind", InteractionKind.self)
         let channelDetail = try params.optionalString("channel_detail", maxLength: 200)
@@ -84,7 +89,7 @@ enum InteractionMethods {
             promise = try promiseFields(Params(object), currency: services.settings.currency)
         }
         let current = context
-        return try await services.transaction(current) { tx in
+        return try await services.transaction(current, joining: existing) { tx in
             _ = try await CustomerRecord.require(customerID, on: tx)
             try await requireInvoices(invoiceIDs, customerID: customerID, on: tx)
             if let correctsID {

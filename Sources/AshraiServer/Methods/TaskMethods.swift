@@ -1,0 +1,186 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Postgres
+
+/// A task as stored.
+struct TaskRecord: Sendable {
+    var id: Int64
+    var customerID: Int64
+    var customerName: String
+    var invoiceIDs: [Int64]
+    var kind: TaskKind
+    var dueOn: PostgresDate
+    var ownerID: Int64?
+    var state: TaskState
+    var note: String?
+    var outcome: String?
+    var interactionID: Int64?
+    var source: String?
+    var createdAt: Date
+    var closedAt: Date?
+
+    static let columns = """
+        t.id, t.customer_id, c.name AS customer_name, array_to_string(t.invoice_ids, ',') AS invoice_ids, t.kind, t.due_on, t.owner_id,
+        t.state, t.note, t.outcome, t.interaction_id, t.source_key, t.created_at, t.closed_at
+        """
+    static let from = "tasks t JOIN customers c ON c.id = t.customer_id"
+
+    init(row: PostgresRow) throws {
+        func value<T: RawRepresentable>(_ type: T.Type, _ column: String) throws -> T where T.RawValue == String {
+            let text = try row.decode(String.self, column: column)
+            guard let value = T(rawValue: text) else {
+                throw PostgresError(code: .decoding, message: "column \"\(column)\" has an unknown value", decodingColumn: column)
+            }
+            return value
+        }
+        id = try row.decode(Int64.self, column: "id")
+        customerID = try row.decode(Int64.self, column: "customer_id")
+        customerName = try row.decode(String.self, column: "customer_name")
+        invoiceIDs = (try row.decode(String.self, column: "invoice_ids")).split(separator: ",").compactMap { Int64($0) }
+        kind = try value(TaskKind.self, "kind")
+        dueOn = try row.decode(PostgresDate.self, column: "due_on")
+        ownerID = try row.decode(Int64?.self, column: "owner_id")
+        state = try value(TaskState.self, "state")
+        note = try row.decode(String?.self, column: "note")
+        outcome = try row.decode(String?.self, column: "outcome")
+        interactionID = try row.decode(Int64?.self, column: "interaction_id")
+        source = try row.decode(String?.self, column: "source_key")
+        createdAt = try row.decode(Date.self, column: "created_at")
+        closedAt = try row.decode(Date?.self, column: "closed_at")
+    }
+
+    var json: JSONValue {
+        ["id": .id(id), "customer_id": .id(customerID), "customer_name": .string(customerName), "invoice_ids": .array(invoiceIDs.map(JSONValue.id)),
+         "kind": .string(kind.rawValue), "due_on": .date(dueOn), "owner_id": ownerID.map(JSONValue.id) ?? .null, "state": .string(state.rawValue),
+         "note": .optional(note), "outcome": .optional(outcome), "interaction_id": interactionID.map(JSONValue.id) ?? .null,
+         "source": .optional(source), "created_at": .string(rfc3339(createdAt)), "closed_at": closedAt.map { .string(rfc3339($0)) } ?? .null]
+    }
+
+    /// One task (404 when there is none, or when the caller — if given — is a clerk who may not see it), optionally locked.
+    static func load(_ id: Int64, context: CallContext?, forUpdate: Bool = false, on tx: PostgresConnection) async throws -> TaskRecord {
+        guard let row = try await tx.query("""
+            SELECT \(unescaped: columns) FROM \(unescaped: from) WHERE t.id = \(id) \(unescaped: forUpdate ? "FOR UPDATE OF t" : "")
+            """).first else { throw RPCFailure.notFound("task") }
+        let task = try TaskRecord(row: row)
+        if let context, !TaskMethods.mayWork(on: task.ownerID, context: context) { throw RPCFailure.notFound("task") }
+        return task
+    }
+}
+
+/// `tasks.*`: the collector's work. Who sees what: a clerk their own tasks and the unowned (work
+/// nobody has been given is everyone's until a manager gives it); managers and admins all of it.
+enum TaskMethods {
+    static let handlers: [String: MethodHandler] = [
+        "tasks.list": list, "tasks.create": create, "tasks.complete": complete, "tasks.cancel": cancel,
+    ]
+
+    /// Whether the caller may see and close a task owned by `ownerID`.
+    static func mayWork(on ownerID: Int64?, context: CallContext) -> Bool {
+        guard context.session?.role == .clerk else { return true }
+        return ownerID == nil || ownerID == context.session?.userID
+    }
+
+    static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let state = try params.optionalChoice("state", TaskState.self) ?? .open
+        let owner = try params.optionalInt("owner_id", range: 1...Int.max).map(Int64.init)
+        let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
+        let kind = try params.optionalChoice("kind", TaskKind.self)?.rawValue
+        let dueBy = try params.optionalDate("due_by")
+        let limit = try params.optionalInt("limit", range: 1...500) ?? 100
+        let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
+        let clerk = context.session?.role == .clerk ? context.session?.userID : nil
+        if let clerk, let owner, owner != clerk { throw RPCFailure.forbidden("a clerk sees their own tasks and the unowned") }
+        let rows = try await services.read(context) { try await $0.query("""
+            SELECT \(unescaped: TaskRecord.columns) FROM \(unescaped: TaskRecord.from)
+            WHERE t.state = \(state.rawValue) AND t.id > \(after)
+              AND (\(owner)::bigint IS NULL OR t.owner_id = \(owner))
+              AND (\(clerk)::bigint IS NULL OR t.owner_id IS NULL OR t.owner_id = \(clerk))
+              AND (\(customerID)::bigint IS NULL OR t.customer_id = \(customerID))
+              AND (\(kind)::text IS NULL OR t.kind = \(kind))
+              AND (\(dueBy)::date IS NULL OR t.due_on <= \(dueBy))
+            ORDER BY t.id LIMIT \(limit)
+            """) }
+        let tasks = rows.decodeEach("task", logger: context.logger) { try TaskRecord(row: $0) }
+            .sorted { ($0.dueOn.daysSinceEpoch, $0.id) < ($1.dueOn.daysSinceEpoch, $1.id) }
+        return ["tasks": .array(tasks.map(\.json)), "next_after": rows.nextAfter(limit: limit)]
+    }
+
+    static func create(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let customerID = Int64(try params.id("customer_id"))
+        let dueOn = try params.date("due_on")
+        let note = try params.text("note", maxLength: 2000)
+        let invoiceIDs = try params.optionalIDs("invoice_ids", maxCount: 100) ?? []
+        let owner = try params.optionalInt("owner_id", range: 1...Int.max).map(Int64.init)
+        let current = context
+        return try await services.transaction(current) { tx in
+            let customer = try await CustomerRecord.require(customerID, on: tx)
+            try await InteractionMethods.requireInvoices(invoiceIDs, customerID: customerID, on: tx)
+            try await CustomerMethods.requireOwner(owner, on: tx)
+            let id = try await tx.query("""
+                INSERT INTO tasks (customer_id, invoice_ids, kind, due_on, owner_id, note, created_by)
+                VALUES (\(customerID), \(PostgresArray(invoiceIDs))::bigint[], \(TaskKind.manual.rawValue), \(dueOn), \(owner ?? customer.ownerID),
+                        \(note), \(current.session?.userID))
+                RETURNING id
+                """).scalar(Int64.self)
+            let task = try await TaskRecord.load(id, context: nil, on: tx).json
+            try await Audit.record(tx, context: current, method: "tasks.create", entity: "task", entityID: String(id), after: task)
+            return task
+        }
+    }
+
+    static func complete(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("id"))
+        let outcome = try params.text("outcome", maxLength: 2000)
+        var logged: JSONObject?
+        if let value = params.object["interaction"], !value.isNull {
+            guard let object = value.objectValue else { throw RPCFailure.invalidParams("interaction", "interaction must be interactions.log's params") }
+            guard object["customer_id"] == nil else { throw RPCFailure.invalidParams("interaction", "interaction: the customer is the task's") }
+            logged = object
+        }
+        let current = context
+        return try await services.transaction(current) { tx in
+            let task = try await TaskRecord.load(id, context: current, forUpdate: true, on: tx)
+            guard task.state == .open else { throw RPCFailure.conflict("the task is already \(task.state.rawValue)") }
+            var interaction: JSONValue = .null, promise: JSONValue = .null
+            if var object = logged {
+                object["customer_id"] = .id(task.customerID)
+                if object["invoice_ids"] == nil, !task.invoiceIDs.isEmpty { object["invoice_ids"] = .array(task.invoiceIDs.map(JSONValue.id)) }
+                let reply: JSONValue
+                do {
+                    reply = try await InteractionMethods.log(services: services, context: current, params: Params(object), joining: tx)
+                } catch let failure as RPCFailure where failure.code == .invalidParams {
+                    throw RPCFailure.invalidParams("interaction", "interaction: \(failure.message)")
+                }
+                interaction = reply["interaction"] ?? .null
+                promise = reply["promise"] ?? .null
+            }
+            try await tx.query("""
+                UPDATE tasks SET state = 'done', outcome = \(outcome), interaction_id = \(interaction["id"]?.intValue.map(Int64.init)),
+                                 closed_by = \(current.session?.userID), closed_at = now()
+                WHERE id = \(id)
+                """)
+            let after = try await TaskRecord.load(id, context: current, on: tx).json
+            try await Audit.record(tx, context: current, method: "tasks.complete", entity: "task", entityID: String(id),
+                                   before: task.json, after: after)
+            return ["task": after, "interaction": interaction, "promise": promise]
+        }
+    }
+
+    static func cancel(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let id = Int64(try params.id("id"))
+        let reason = try params.text("reason", maxLength: 2000)
+        let current = context
+        return try await services.transaction(current) { tx in
+            let task = try await TaskRecord.load(id, context: current, forUpdate: true, on: tx)
+            guard task.state == .open else { throw RPCFailure.conflict("the task is already \(task.state.rawValue)") }
+            try await tx.query("""
+                UPDATE tasks SET state = 'cancelled', outcome = \(reason), closed_by = \(current.session?.userID), closed_at = now() WHERE id = \(id)
+                """)
+            let after = try await TaskRecord.load(id, context: current, on: tx).json
+            try await Audit.record(tx, context: current, method: "tasks.cancel", entity: "task", entityID: String(id),
+                                   before: task.json, after: after, details: ["reason": .string(reason)])
+            return after
+        }
+    }
+}

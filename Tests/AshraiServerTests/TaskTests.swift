@@ -1,0 +1,84 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Testing
+
+@Suite("tasks: the collector's work")
+struct TaskTests {
+    @Test("a task written by hand goes to the customer's owner; a clerk sees their own and the unowned; completing logs the contact and its promise in the same transaction, once; a bad interaction changes nothing; cancel says why")
+    func manualTasks() async throws {
+        try await withCollections("tasks_manual") { port, client, database in
+            let clerk = try await makeUser(port: port, role: .clerk, admin: OwnerTests.boss)
+            let other = try await makeUser(port: port, role: .clerk, admin: OwnerTests.boss)
+            let owned = try await client.customer("Owned By Clerk")
+            let theirs = try await client.customer("Owned By Other")
+            let nobodys = try await client.customer("Owned By Nobody")
+            _ = try await client.result("customers.assign_owner", ["customer_ids": [owned], "owner_id": .int(clerk.id)])
+            _ = try await client.result("customers.assign_owner", ["customer_ids": [theirs], "owner_id": .int(other.id)])
+            let invoice = try await client.invoice(owned, "500.00", due: "2026-11-01", issued: "2026-10-01")
+            let call = try await client.result("tasks.create", ["customer_id": owned, "due_on": "2026-12-02", "note": "call about the October invoice",
+                                                                "invoice_ids": [invoice]])
+            #expect(call["owner_id"] == .int(clerk.id) && call["kind"] == "manual" && call["state"] == "open" && call["invoice_ids"] == [invoice])
+            let hidden = try await client.result("tasks.create", ["customer_id": theirs, "due_on": "2026-12-01", "note": "the other clerk's"])
+            let pool = try await client.result("tasks.create", ["customer_id": nobodys, "due_on": "2026-12-03", "note": "anyone's"])
+            // A manager sees all three, soonest first.
+            let all = try await client.result("tasks.list")["tasks"]?.arrayValue ?? []
+            #expect(all.compactMap { $0["id"] } == [hidden["id"], call["id"], pool["id"]].compactMap { $0 })
+            try await LineClient.with(port: port) { me in
+                try await me.login(clerk.username, clerk.password)
+                let mine = try await me.result("tasks.list")["tasks"]?.arrayValue ?? []
+                #expect(mine.compactMap { $0["id"] } == [call["id"], pool["id"]].compactMap { $0 })
+                #expect(try await me.call("tasks.list", ["owner_id": .int(other.id)])["error"]?["code"] == 403)
+                #expect(try await me.call("tasks.complete", ["id": try #require(hidden["id"]), "outcome": "done"])["error"]?["code"] == 404)
+                // A bad interaction is named, and the task stays open.
+                let bad = try await me.call("tasks.complete", ["id": try #require(call["id"]), "outcome": "reached",
+                                                               "interaction": ["kind": "call", "summary": "x", "promise": ["amount": "500.00", "due_on": "2020-01-01"]]])
+                #expect(bad["error"]?["code"] == -32602 && bad["error"]?["data"]?["field"] == "interaction", "\(bad.encoded())")
+                #expect(try await me.result("tasks.list")["tasks"]?.arrayValue?.count == 2)
+                let done = try await me.result("tasks.complete", ["id": try #require(call["id"]), "outcome": "reached the owner",
+                                                                  "interaction": ["kind": "call", "summary": "spoke with the owner; pays on the 15th",
+                                                                                  "promise": ["amount": "500.00", "due_on": "2026-12-15"]]])
+                #expect(done["task"]?["state"] == "done" && done["task"]?["outcome"] == "reached the owner")
+                #expect(done["task"]?["interaction_id"] == done["interaction"]?["id"] && done["interaction"]?["invoice_ids"] == [invoice])
+                #expect(done["promise"]?["amount"] == "500.00" && done["promise"]?["due_on"] == "2026-12-15")
+                #expect(try await me.call("tasks.complete", ["id": try #require(call["id"]), "outcome": "again"])["error"]?["code"] == 409)
+                let cancelled = try await me.result("tasks.cancel", ["id": try #require(pool["id"]), "reason": "paid meanwhile"])
+                #expect(cancelled["state"] == "cancelled" && cancelled["outcome"] == "paid meanwhile")
+                #expect(try await me.result("tasks.list")["tasks"]?.arrayValue?.isEmpty == true)
+            }
+            let logged = try await client.result("interactions.list", ["customer_id": owned])["interactions"]?.arrayValue ?? []
+            #expect(logged.count == 1 && logged.first?["promise_id"] != .null)
+            let audited = try await database.asSystem("""
+                SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE action LIKE 'tasks.%' OR action = 'interactions.log'
+                """).scalar(String.self)
+            #expect(audited == "tasks.create,tasks.create,tasks.create,interactions.log,tasks.complete,tasks.cancel")
+        }
+    }
+
+    @Test("ashrai tasks add, ashrai tasks (soonest first), ashrai tasks done --log call --promise, ashrai tasks cancel")
+    func cli() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CLI.binary.path), "build the ashrai product first")
+        try await withCollections("tasks_cli") { port, client, _ in
+            let customer = try #require(try await client.customer("Tasked Customer").intValue)
+            let home = FileManager.default.temporaryDirectory.appendingPathComponent(Shared.unique("cli")).path
+            let cli = CLI(port: port, configHome: home)
+            #expect(try await cli.run(["login", "--username", "boss", "--password-stdin"], stdin: "collections admin password\n").status == 0)
+            let added = try await cli.run(["tasks", "add", String(customer), "call the bookkeeper", "--due", "2026-12-03"])
+            #expect(added.status == 0 && added.stdout.contains("call the bookkeeper"), "\(added.stdout) \(added.stderr)")
+            _ = try await cli.run(["tasks", "add", String(customer), "send the statement", "--due", "2026-12-02"])
+            let listed = try await cli.run(["tasks"])
+            let first = try #require(listed.stdout.range(of: "send the statement")), second = try #require(listed.stdout.range(of: "call the bookkeeper"))
+            #expect(first.lowerBound < second.lowerBound, "\(listed.stdout)")
+            let json = try await cli.run(["tasks", "--json"])
+            let ids = try JSONValue.parse(Array(json.stdout.utf8))["tasks"]?.arrayValue?.compactMap { $0["id"]?.intValue } ?? []
+            #expect(ids.count == 2)
+            let noKind = try await cli.run(["tasks", "done", String(ids[1]), "reached", "--promise", "100.00@2026-12-20"])
+            #expect(noKind.status != 0 && noKind.stderr.contains("--log"))
+            let done = try await cli.run(["tasks", "done", String(ids[1]), "reached the bookkeeper", "--log", "call", "--promise", "100.00@2026-12-20"])
+            #expect(done.status == 0 && done.stdout.contains("promise to pay 100.00 by 2026-12-20"), "\(done.stdout) \(done.stderr)")
+            let cancelled = try await cli.run(["tasks", "cancel", String(ids[0]), "--reason", "sent by post instead"])
+            #expect(cancelled.status == 0 && cancelled.stdout.contains("cancelled"), "\(cancelled.stdout) \(cancelled.stderr)")
+            #expect(try await cli.run(["tasks"]).stdout.contains("Tasked Customer") == false)
+        }
+    }
+}
