@@ -110,6 +110,7 @@ public struct AshraiConfiguration: Sendable {
         try loadCollections(reader: reader, into: &result.server.collections)
         if let v = reader.string(forKey: "bank.profiles"), !v.isEmpty { result.server.bankProfilesDirectory = v }
         if let v = try integer("bank.autoPostConfidence", 50...100) { result.server.bankAutoPostConfidence = v }
+        if let v = try integer("tasks.disputeReviewDays", 1...365) { result.server.taskDisputeReviewDays = v }
         if let text = reader.string(forKey: "bank.returnFee")?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             guard let fee = try? Money.parse(text, currency: result.server.currency), !fee.isNegative else {
                 throw Problem(description: "bank.returnFee (ASHRAI_BANK_RETURN_FEE) must be an amount such as 25.00")

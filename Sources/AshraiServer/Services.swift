@@ -56,6 +56,8 @@ public struct ServerSettings: Sendable {
     public var bankProfilesDirectory = "Config/bank-profiles"
     /// A credit whose best match is at least this sure (0–99) is posted without a person; 100 turns that off.
     public var bankAutoPostConfidence = 90
+    /// A dispute open more than this many days makes a `dispute_review` task.
+    public var taskDisputeReviewDays = 14
     /// What a returned payment (a bounced cheque, a returned transfer) costs the customer, charged as an
     /// invoice of its own (`bank.returnFee`); nil: nothing is charged.
     public var bankReturnFee: Decimal?

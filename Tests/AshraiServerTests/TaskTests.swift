@@ -1,4 +1,6 @@
 import AshraiCore
+@testable import AshraiServer
+import Postgres
 import AshraiProtocol
 import Foundation
 import Testing
@@ -79,6 +81,60 @@ struct TaskTests {
             let cancelled = try await cli.run(["tasks", "cancel", String(ids[0]), "--reason", "sent by post instead"])
             #expect(cancelled.status == 0 && cancelled.stdout.contains("cancelled"), "\(cancelled.stdout) \(cancelled.stderr)")
             #expect(try await cli.run(["tasks"]).stdout.contains("Tasked Customer") == false)
+        }
+    }
+
+    @Test("the rules make a task for a broken promise, an old dispute, a failed message, a defaulted plan and a review due — each once, however many runs at once, given to the customer's owner and audited")
+    func rulesMakeTasksOnce() async throws {
+        try await withCollections("tasks_rules") { port, client, database in
+            let clerk = try await makeUser(port: port, role: .clerk, admin: OwnerTests.boss)
+            let owned = try await client.customer("Rule Customer")
+            let other = try await client.customer("Other Rule Customer")
+            _ = try await client.result("customers.assign_owner", ["customer_ids": [owned], "owner_id": .int(clerk.id)])
+            let invoice = try await client.invoice(owned, "800.00", due: "2026-11-01", issued: "2026-10-01")
+            let otherInvoice = try await client.invoice(other, "300.00", due: "2026-11-01", issued: "2026-10-01")
+            let promised = try await client.result("interactions.log", ["customer_id": owned, "kind": "call", "summary": "will pay on the 5th",
+                                                                        "invoice_ids": [invoice], "promise": ["amount": "800.00", "due_on": "2026-12-05"]])
+            let promiseID = try #require(promised["promise"]?["id"]?.intValue)
+            let dispute = try #require(try await client.result("disputes.open", ["invoice_id": otherInvoice, "reason": "goods damaged"])["id"]?.intValue)
+            let ownedID = try #require(owned.intValue), otherID = try #require(other.intValue)
+            let message = try await database.asSystem("""
+                INSERT INTO messages (customer_id, channel, recipient, subject, body_text, message_id, state, last_error)
+                VALUES (\(ownedID), 'email', 'ap@example.com', 'Reminder', 'text', \(Shared.unique("mid")), 'failed', '550 no such user')
+                RETURNING id
+                """).scalar(Int64.self)
+            let plan = try await database.asSystem("""
+                INSERT INTO plans (customer_id, status, principal, total, installments, frequency, first_due_on, grace_days, agreed_on,
+                                   agreement_ref, signed_by, ended_on, end_reason)
+                VALUES (\(otherID), 'defaulted', 300, 300, 3, 'monthly', '2026-11-01', 5, '2026-10-15', 'A-1', 'the owner', '2026-12-01', 'installment 1 unpaid')
+                RETURNING id
+                """).scalar(Int64.self)
+            _ = try await database.asSystem("UPDATE customers SET next_review_on = '2026-12-15' WHERE id = \(otherID)")
+            var settings = ServerSettings()
+            settings.taskDisputeReviewDays = 14
+            let jobs = database.jobsClient()
+            let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test", jobsDatabase: jobs)
+            let asOf = PostgresDate(year: 2026, month: 12, day: 21)
+            // Too early for all but nothing: the promise is not yet due, the dispute young, the review not due.
+            #expect(try await MaintenanceService.makeDueTasks(services: services, asOf: PostgresDate(year: 2026, month: 12, day: 2)) == 2)
+            // Three daemons at once, then once more: each of the five made once.
+            async let a = MaintenanceService.makeDueTasks(services: services, asOf: asOf)
+            async let b = MaintenanceService.makeDueTasks(services: services, asOf: asOf)
+            async let c = MaintenanceService.makeDueTasks(services: services, asOf: asOf)
+            let made = try await [a, b, c]
+            #expect(made.reduce(0, +) == 3, "\(made)")
+            #expect(try await MaintenanceService.makeDueTasks(services: services, asOf: asOf) == 0)
+            await jobs.shutdown()
+            let tasks = try await client.result("tasks.list", ["limit": 500])["tasks"]?.arrayValue ?? []
+            let bySource = Dictionary(uniqueKeysWithValues: tasks.compactMap { task in task["source"]?.stringValue.map { ($0, task) } })
+            #expect(Set(bySource.keys) == ["promise:\(promiseID)", "dispute:\(dispute)", "message:\(message)", "plan:\(plan)", "review:\(otherID):2026-12-15"])
+            let promiseTask = try #require(bySource["promise:\(promiseID)"])
+            #expect(promiseTask["kind"] == "follow_up_promise" && promiseTask["owner_id"] == .int(clerk.id) && promiseTask["invoice_ids"] == [invoice])
+            #expect(bySource["dispute:\(dispute)"]?["invoice_ids"] == [otherInvoice] && bySource["dispute:\(dispute)"]?["owner_id"] == .null)
+            #expect((bySource["message:\(message)"]?["note"]?.stringValue ?? "").contains("550 no such user"))
+            #expect(bySource["plan:\(plan)"]?["kind"] == "plan_missed" && bySource["review:\(otherID):2026-12-15"]?["due_on"] == "2026-12-15")
+            let audited = try await database.asSystem("SELECT count(*) FROM audit_log WHERE action = 'tasks.made'").scalar(Int.self)
+            #expect(audited == 5)
         }
     }
 }

@@ -3,7 +3,8 @@ import Logging
 import Postgres
 import ServiceLifecycle
 
-/// Housekeeping every daemon runs hourly: idempotency keys older than `keepDays` (never less
+/// Housekeeping every daemon runs hourly: the tasks the rules call for are made (`TaskRules`), post-dated
+/// cheques whose day has come are applied, and idempotency keys older than `keepDays` (never less
 /// than the 30 days the protocol promises) are deleted. Safe with several daemons: a DELETE of
 /// rows another daemon already deleted deletes nothing.
 public struct MaintenanceService: Service {
@@ -45,8 +46,25 @@ public struct MaintenanceService: Service {
         }
     }
 
+    /// Makes the tasks the rules call for as of `asOf` (the business's today unless given); returns how many
+    /// (`TaskRules`: each once, however many daemons run it).
+    @discardableResult
+    public static func makeDueTasks(services: Services, asOf: PostgresDate? = nil) async throws -> Int {
+        let daemon = CallContext(connectionID: 0, clientAddress: nil, logger: Logger(label: "ashraid.maintenance")).asDaemon
+        return try await services.transaction(daemon) { tx in
+            try await TaskRules.makeDue(asOf: asOf ?? services.today(), disputeReviewDays: services.settings.taskDisputeReviewDays,
+                                        context: daemon, on: tx)
+        }
+    }
+
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let made = try await Self.makeDueTasks(services: services)
+                if made > 0 { logger.info("made the tasks the rules call for", metadata: ["tasks": "\(made)"]) }
+            } catch {
+                logger.warning("making due tasks failed; will retry", metadata: ["error": "\(error)"])
+            }
             do {
                 let paid = try await Self.applyDueCheques(services: services)
                 if paid > 0 { logger.info("applied post-dated cheques on their value date", metadata: ["customers": "\(paid)"]) }

@@ -184,3 +184,62 @@ enum TaskMethods {
         }
     }
 }
+
+/// The rules that make tasks by themselves, each once for what it fired on: `source_key` is unique,
+/// so a second run — on this daemon or another, at the same moment or a day later — inserts nothing
+/// for it. Each task made is audited (`tasks.made`). The customer's owner gets it.
+/// - a promise that fell due unpaid (`PromiseStatus`, the promises' own rule): `follow_up_promise`, due at once;
+/// - a dispute open more than `disputeReviewDays`: `dispute_review`;
+/// - a message that failed in the last 30 days: `failed_message`;
+/// - a plan that defaulted (an installment missed past its grace days) in the last 30 days: `plan_missed`;
+/// - a credit review that has come due: `review_due`, due on the review's date.
+enum TaskRules {
+    /// How far back a failed message or a defaulted plan still makes a task (a new daemon does not bury a
+    /// clerk under years of old failures).
+    static let recentDays = 30
+
+    static func makeDue(asOf: PostgresDate, disputeReviewDays: Int, context: CallContext, on tx: PostgresConnection) async throws -> Int {
+        let broken = try await InteractionMethods.promises(asOf: asOf, on: tx).filter { $0.status == .broken }
+        let rows = try await tx.query("""
+            WITH rule AS (
+                SELECT p.customer_id, p.invoice_ids, 'follow_up_promise' AS kind, \(asOf)::date AS due_on,
+                       'promised ' || p.amount || ' by ' || p.due_on || ', not paid' AS note, 'promise:' || p.id AS source_key
+                FROM unnest(\(PostgresArray(broken.map(\.customerID)))::bigint[],
+                            \(PostgresArray(broken.map { "{" + $0.invoiceIDs.map { String($0) }.joined(separator: ",") + "}" }))::text[],
+                            \(PostgresArray(broken.map(\.amount)))::numeric[], \(PostgresArray(broken.map { $0.dueOn.description }))::date[],
+                            \(PostgresArray(broken.map(\.id)))::bigint[]) AS p(customer_id, invoice_ids, amount, due_on, id)
+                UNION ALL
+                SELECT d.customer_id, ARRAY[d.invoice_id]::text, 'dispute_review', \(asOf)::date,
+                       'dispute open since ' || d.opened_on || ': ' || d.reason, 'dispute:' || d.id
+                FROM disputes d WHERE d.status = 'open' AND d.opened_on <= \(asOf)::date - \(disputeReviewDays)::int
+                UNION ALL
+                SELECT m.customer_id, '{}', 'failed_message', \(asOf)::date,
+                       'the ' || m.channel || ' to ' || m.recipient || ' failed' || coalesce(': ' || m.last_error, ''), 'message:' || m.id
+                FROM messages m WHERE m.state = 'failed' AND m.updated_at >= \(asOf)::date - \(recentDays)::int
+                UNION ALL
+                SELECT pl.customer_id, (SELECT array_agg(pi.invoice_id ORDER BY pi.invoice_id) FROM plan_invoices pi WHERE pi.plan_id = pl.id)::text,
+                       'plan_missed', \(asOf)::date, 'installment plan #' || pl.id || ' defaulted' || coalesce(': ' || pl.end_reason, ''),
+                       'plan:' || pl.id
+                FROM plans pl WHERE pl.status = 'defaulted' AND coalesce(pl.ended_on, \(asOf)::date) >= \(asOf)::date - \(recentDays)::int
+                UNION ALL
+                SELECT c.id, '{}', 'review_due', c.next_review_on, 'credit review due', 'review:' || c.id || ':' || c.next_review_on
+                FROM customers c WHERE c.next_review_on <= \(asOf)::date AND c.status <> 'closed'
+            ), made AS (
+                INSERT INTO tasks (customer_id, invoice_ids, kind, due_on, owner_id, note, source_key)
+                SELECT r.customer_id, coalesce(r.invoice_ids, '{}')::bigint[], r.kind, r.due_on, c.owner_id, left(r.note, 2000), r.source_key
+                FROM rule r JOIN customers c ON c.id = r.customer_id
+                ORDER BY r.source_key
+                ON CONFLICT (source_key) DO NOTHING
+                RETURNING id, customer_id, kind, source_key
+            )
+            SELECT id, customer_id, kind, source_key FROM made ORDER BY id
+            """)
+        try await Audit.record(try rows.map { row in
+            Audit.Entry(method: "tasks.made", entity: "task", entityID: String(try row.decode(Int64.self, column: "id")),
+                        details: ["customer_id": .id(try row.decode(Int64.self, column: "customer_id")),
+                                  "kind": .string(try row.decode(String.self, column: "kind")),
+                                  "source": .string(try row.decode(String.self, column: "source_key"))])
+        }, context: context, on: tx)
+        return rows.count
+    }
+}
