@@ -278,4 +278,5 @@ enum MethodHandlers {
         .merging(BankMethods.handlers) { $1 }
         .merging(ChequeMethods.handlers) { $1 }
         .merging(TaskMethods.handlers) { $1 }
+        .merging(WorklistMethods.handlers) { $1 }
 }

@@ -171,7 +171,7 @@ enum InteractionMethods {
 
     /// Promises made on or before `asOf`, with their status then. Payments count when received
     /// from the day of the promise to its due day (and not after `asOf`), unless reversed by then.
-    static func promises(asOf: PostgresDate, customerID: Int64? = nil, promiseID: Int64? = nil,
+    static func promises(asOf: PostgresDate, customerID: Int64? = nil, promiseID: Int64? = nil, dueFrom: PostgresDate? = nil,
                          on connection: PostgresConnection) async throws -> [Promise] {
         let rows = try await connection.query("""
             SELECT pr.id, pr.interaction_id, pr.customer_id, c.name AS customer_name, pr.amount, pr.promised_on, pr.due_on,
@@ -184,6 +184,7 @@ enum InteractionMethods {
             WHERE pr.promised_on <= \(asOf)::date
               AND (\(customerID)::bigint IS NULL OR pr.customer_id = \(customerID))
               AND (\(promiseID)::bigint IS NULL OR pr.id = \(promiseID))
+              AND (\(dueFrom)::date IS NULL OR pr.due_on >= \(dueFrom)::date)
             ORDER BY pr.due_on, pr.id
             LIMIT 5000
             """)

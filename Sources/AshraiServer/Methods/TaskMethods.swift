@@ -188,7 +188,7 @@ enum TaskMethods {
 /// The rules that make tasks by themselves, each once for what it fired on: `source_key` is unique,
 /// so a second run — on this daemon or another, at the same moment or a day later — inserts nothing
 /// for it. Each task made is audited (`tasks.made`). The customer's owner gets it.
-/// - a promise that fell due unpaid (`PromiseStatus`, the promises' own rule): `follow_up_promise`, due at once;
+/// - a promise that fell due unpaid in the last 30 days (`PromiseStatus`, the promises' own rule): `follow_up_promise`, due at once;
 /// - a dispute open more than `disputeReviewDays`: `dispute_review`;
 /// - a message that failed in the last 30 days: `failed_message`;
 /// - a plan that defaulted (an installment missed past its grace days) in the last 30 days: `plan_missed`;
@@ -199,7 +199,8 @@ enum TaskRules {
     static let recentDays = 30
 
     static func makeDue(asOf: PostgresDate, disputeReviewDays: Int, context: CallContext, on tx: PostgresConnection) async throws -> Int {
-        let broken = try await InteractionMethods.promises(asOf: asOf, on: tx).filter { $0.status == .broken }
+        let broken = try await InteractionMethods.promises(asOf: asOf, dueFrom: PostgresDate(daysSinceEpoch: asOf.daysSinceEpoch - recentDays), on: tx)
+            .filter { $0.status == .broken }
         let rows = try await tx.query("""
             WITH rule AS (
                 SELECT p.customer_id, p.invoice_ids, 'follow_up_promise' AS kind, \(asOf)::date AS due_on,
