@@ -51,6 +51,38 @@ public enum Worklist {
         (30, 0.05), (60, 0.12), (90, 0.25), (180, 0.45), (365, 0.65), (Int.max, 0.85),
     ]
 
+    /// What the ledger's settled history says of one age bucket: the settled invoices (paid, written off,
+    /// credited) that were at least the bucket's first day past due when they were settled, their amount,
+    /// and how much of it was written off.
+    public struct BucketHistory: Sendable, Equatable {
+        public var invoices: Int
+        public var amount: Decimal
+        public var writtenOff: Decimal
+
+        public init(invoices: Int, amount: Decimal, writtenOff: Decimal) {
+            self.invoices = invoices
+            self.amount = amount
+            self.writtenOff = writtenOff
+        }
+    }
+
+    /// The first day past due of each bucket of `priorByAge`.
+    public static var bucketStarts: [Int] { [1] + priorByAge.dropLast().map { $0.upTo + 1 } }
+
+    /// The ledger's own probability per age bucket, where its history is enough: the written-off share
+    /// of the settled amount that reached that age, shrunk toward the prior as if `priorWeight` invoices
+    /// had followed it (so a few hundred invoices move it part of the way, thousands nearly all of it).
+    /// Nil — the prior alone — for a bucket fewer than `minimum` settled invoices reached.
+    public static func calibrated(_ history: [BucketHistory], minimum: Int = 100, priorWeight: Double = 200) -> [Double?] {
+        priorByAge.indices.map { bucket in
+            guard bucket < history.count, history[bucket].invoices >= minimum, history[bucket].amount > 0 else { return nil }
+            let h = history[bucket]
+            let rate = NSDecimalNumber(decimal: h.writtenOff / h.amount).doubleValue
+            let n = Double(h.invoices)
+            return min(0.99, max(0.01, (n * rate + priorWeight * priorByAge[bucket].probability) / (n + priorWeight)))
+        }
+    }
+
     /// The probability of not collecting: the age prior (or the ledger's own rate for that age, when
     /// `calibrated` gives one), moved on the log-odds scale by the grade (A −1.0, B −0.5, C 0, D +0.5,
     /// E +1.0, none 0), by 0.5 for each promise broken lately (at most three count) and by 0.4 when an

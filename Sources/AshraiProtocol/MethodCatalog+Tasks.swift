@@ -32,12 +32,14 @@ extension MethodCatalog {
         MethodSpec(name: "tasks.cancel", summary: "Cancel an open task, saying why.", access: staff,
                    params: [.required("id", Schema.id), .required("reason", Schema.text)], result: Schema.task),
         MethodSpec(name: "worklist.today",
-                   summary: "Whom to call today: customers with money overdue or a task due, ranked by expected loss (overdue × the probability of not collecting, from days past due, grade, broken promises and disputes), each with the reason, the next action and the last contact. A clerk gets their own portfolio; managers and admins all, one owner's, or the unowned.",
+                   summary: "Whom to call today: customers with money overdue or a task due, ranked by expected loss (overdue × the probability of not collecting, from days past due — the ledger's own rate where two years of settled invoices give enough, else the usual allowance rate — grade, broken promises and disputes; by_age shows both), each with the reason, the next action and the last contact. A clerk gets their own portfolio; managers and admins all, one owner's, or the unowned.",
                    access: staff,
                    params: [.optional("owner_id", Schema.id), .optional("unowned", ["type": "boolean"]),
                             .optional("limit", ["type": "integer", "minimum": 1, "maximum": 500])],
                    result: Schema.object([
                        "as_of": Schema.date, "customers": ["type": "integer"], "expected_loss": Schema.money,
+                       "by_age": Schema.array(Schema.object(["from_days": ["type": "integer"], "prior": ["type": "number"],
+                                                             "ledger": Schema.nullable(["type": "number"])], required: ["from_days", "prior", "ledger"])),
                        "rows": Schema.array(Schema.object([
                            "customer_id": Schema.id, "customer_name": Schema.string, "owner_id": Schema.nullable(Schema.id), "overdue": Schema.money,
                            "days_past_due": ["type": "integer"], "grade": Schema.nullable(Schema.grade), "broken_promises": ["type": "integer"],
@@ -48,6 +50,6 @@ extension MethodCatalog {
                            "last_contact": Schema.nullable(Schema.object(["occurred_at": Schema.instant, "kind": Schema.nullable(Schema.interactionKind),
                                                                           "summary": Schema.nullable(Schema.string)], required: ["occurred_at"])),
                        ], required: ["customer_id", "customer_name", "overdue", "days_past_due", "probability", "expected_loss", "reason", "next_action"])),
-                   ], required: ["as_of", "customers", "expected_loss", "rows"])),
+                   ], required: ["as_of", "customers", "expected_loss", "by_age", "rows"])),
     ]
 }

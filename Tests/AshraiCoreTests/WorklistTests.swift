@@ -54,3 +54,24 @@ struct WorklistTests {
         #expect(rows[4].expectedLoss == 0)
     }
 }
+
+extension WorklistTests {
+    @Test("calibration: the ledger's written-off share per age, shrunk toward the prior; too little history leaves the prior")
+    func calibration() {
+        #expect(Worklist.bucketStarts == [1, 31, 61, 91, 181, 366])
+        let history = [
+            Worklist.BucketHistory(invoices: 1800, amount: 1_000_000, writtenOff: 10_000),   // 1 % written off, 1,800 invoices
+            Worklist.BucketHistory(invoices: 99, amount: 50_000, writtenOff: 25_000),        // too few
+            Worklist.BucketHistory(invoices: 200, amount: 100_000, writtenOff: 45_000),      // 45 %, 200 invoices: half way from 25 %
+        ]
+        let calibrated = Worklist.calibrated(history)
+        #expect(calibrated.count == 6)
+        #expect(abs(calibrated[0]! - (1800 * 0.01 + 200 * 0.05) / 2000) < 1e-12)
+        #expect(calibrated[1] == nil && calibrated[3] == nil && calibrated[5] == nil)
+        #expect(abs(calibrated[2]! - 0.35) < 1e-12)
+        // It is what the probability then starts from.
+        let account = Worklist.Account(customerID: 1, overdue: 100, daysPastDue: 70)
+        #expect(abs(Worklist.probability(account, calibrated: calibrated) - 0.35) < 1e-9)
+        #expect(abs(Worklist.probability(Worklist.Account(customerID: 1, overdue: 100, daysPastDue: 45), calibrated: calibrated) - 0.12) < 1e-9)
+    }
+}

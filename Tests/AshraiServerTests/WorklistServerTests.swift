@@ -51,4 +51,37 @@ struct WorklistServerTests {
             #expect(printed.status == 0 && first.lowerBound < second.lowerBound && printed.stdout.contains("4 customer(s) on the list"), "\(printed.stdout)")
         }
     }
+
+    @Test("calibration: with enough settled history the ledger's own rate for an age replaces the prior, shrunk toward it")
+    func calibrated() async throws {
+        let clock = MovableNow("2026-12-01T08:00:00Z")
+        try await withCollections("worklist_history", now: { clock.now }) { _, client, database in
+            let customer = try await client.customer("Long History")
+            let id = try #require(customer.intValue)
+            // 300 invoices of 100.00 due Feb 1, settled on Mar 15 (42 days late): every other one written off.
+            _ = try await database.asSystem("""
+                INSERT INTO invoices (customer_id, number, issue_date, due_date, amount, currency, terms_version, credit_limit, net_days,
+                                      late_interest_rate, status, paid_amount, written_off_amount)
+                SELECT \(id), 'H-' || g, '2026-01-01', '2026-02-01', 100, 'ILS', 1, 100000, 0, 0,
+                       CASE WHEN g % 2 = 0 THEN 'written_off' ELSE 'paid' END, CASE WHEN g % 2 = 0 THEN 0 ELSE 100 END,
+                       CASE WHEN g % 2 = 0 THEN 100 ELSE 0 END
+                FROM generate_series(1, 300) g
+                """)
+            _ = try await database.asSystem("""
+                INSERT INTO writeoffs (invoice_id, customer_id, amount, reason, written_off_on)
+                SELECT id, customer_id, 100, 'history', '2026-03-15' FROM invoices WHERE number LIKE 'H-%' AND status = 'written_off'
+                """)
+            _ = try await database.asSystem("""
+                WITH p AS (INSERT INTO payments (customer_id, amount, currency, method, received_on, unapplied)
+                           VALUES (\(id), 15000, 'ILS', 'bank_transfer', '2026-03-15', 0) RETURNING id)
+                INSERT INTO allocations (payment_id, invoice_id, amount, applied_on)
+                SELECT p.id, i.id, 100, '2026-03-15' FROM p, invoices i WHERE i.number LIKE 'H-%' AND i.status = 'paid'
+                """)
+            _ = try await client.invoice(customer, "10000.00", due: "2026-10-22", issued: "2026-09-22")   // 40 days overdue
+            let list = try await client.result("worklist.today")
+            let byAge = list["by_age"]?.arrayValue ?? []
+            #expect(byAge.map { $0["ledger"] } == [.number("0.3200"), .number("0.3480"), .null, .null, .null, .null], "\(list.encoded())")
+            #expect(list["rows"]?.arrayValue?.first?["probability"] == .number("0.3480") && list["rows"]?.arrayValue?.first?["expected_loss"] == "3480.00", "\(list.encoded())")
+        }
+    }
 }

@@ -11,6 +11,30 @@ enum WorklistMethods {
     /// Broken promises count this long.
     static let promiseWindowDays = 180
 
+    /// The settled invoices of the last two years, by the age they reached before they were settled (the
+    /// last write-off or payment applied, less the due date), for `Worklist.calibrated`.
+    static func history(today: PostgresDate, currency: Currency, on connection: PostgresConnection) async throws -> [Worklist.BucketHistory] {
+        try await connection.query("""
+            WITH settled AS (
+                SELECT i.amount, i.written_off_amount AS written_off,
+                       greatest(coalesce((SELECT max(w.written_off_on) FROM writeoffs w WHERE w.invoice_id = i.id),
+                                         (SELECT max(a.applied_on) FROM allocations a WHERE a.invoice_id = i.id AND a.reversed_at IS NULL),
+                                         i.due_date) - i.due_date, 0) AS age
+                FROM invoices i
+                WHERE i.status IN ('paid', 'written_off', 'credited') AND i.currency = \(currency.code)
+                  AND i.due_date >= \(today)::date - 730 AND i.due_date < \(today)::date
+            )
+            SELECT s.start, count(*) FILTER (WHERE st.age >= s.start) AS invoices,
+                   coalesce(sum(st.amount) FILTER (WHERE st.age >= s.start), 0) AS amount,
+                   coalesce(sum(st.written_off) FILTER (WHERE st.age >= s.start), 0) AS written_off
+            FROM unnest(\(PostgresArray(Worklist.bucketStarts.map { Int64($0) }))::int[]) AS s(start) CROSS JOIN settled st
+            GROUP BY s.start ORDER BY s.start
+            """).map { row in
+            Worklist.BucketHistory(invoices: try row.decode(Int.self, column: "invoices"), amount: try row.decode(Decimal.self, column: "amount"),
+                                   writtenOff: try row.decode(Decimal.self, column: "written_off"))
+        }
+    }
+
     static func today(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let limit = try params.optionalInt("limit", range: 1...500) ?? 50
         var owner = try params.optionalInt("owner_id", range: 1...Int.max).map(Int64.init)
@@ -58,6 +82,7 @@ enum WorklistMethods {
                 case .kept: break
                 }
             }
+            let calibrated = Worklist.calibrated(try await history(today: today, currency: currency, on: connection))
             var extras: [Int64: (name: String, owner: Int64?, last: JSONValue)] = [:]
             let accounts = rows.decodeEach("worklist row", logger: context.logger) { row -> Worklist.Account in
                 let id = try row.decode(Int64.self, column: "id")
@@ -74,9 +99,13 @@ enum WorklistMethods {
                                         promiseDueDay: running[id], taskDueDay: try row.decode(PostgresDate?.self, column: "task_due")?.daysSinceEpoch,
                                         taskKind: try row.decode(String?.self, column: "task_kind").flatMap(TaskKind.init(rawValue:)))
             }
-            let ranked = Worklist.rank(accounts, today: today.daysSinceEpoch) { Money($0, currency).text }
+            let ranked = Worklist.rank(accounts, today: today.daysSinceEpoch, calibrated: calibrated) { Money($0, currency).text }
             let total = ranked.reduce(Decimal(0)) { $0 + $1.expectedLoss }
-            return ["as_of": .date(today), "customers": .int(ranked.count), "expected_loss": .money(total, currency),
+            let byAge: [JSONValue] = Worklist.bucketStarts.enumerated().map { bucket, start in
+                ["from_days": .int(start), "prior": .number(String(format: "%.4f", Worklist.priorByAge[bucket].probability)),
+                 "ledger": calibrated[bucket].map { .number(String(format: "%.4f", $0)) } ?? .null]
+            }
+            return ["as_of": .date(today), "customers": .int(ranked.count), "expected_loss": .money(total, currency), "by_age": .array(byAge),
                     "rows": .array(ranked.prefix(limit).map { row in
                         let extra = extras[row.account.customerID]
                         let a = row.account
