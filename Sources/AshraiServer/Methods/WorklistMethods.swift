@@ -15,12 +15,13 @@ enum WorklistMethods {
     /// last write-off or payment applied, less the due date), for `Worklist.calibrated`.
     static func history(today: PostgresDate, currency: Currency, on connection: PostgresConnection) async throws -> [Worklist.BucketHistory] {
         try await connection.query("""
-            WITH settled AS (
+            WITH settled AS (   -- joins with the last dates grouped once (a subquery per invoice was 6 s on 500k invoices)
                 SELECT i.amount, i.written_off_amount AS written_off,
-                       greatest(coalesce((SELECT max(w.written_off_on) FROM writeoffs w WHERE w.invoice_id = i.id),
-                                         (SELECT max(a.applied_on) FROM allocations a WHERE a.invoice_id = i.id AND a.reversed_at IS NULL),
-                                         i.due_date) - i.due_date, 0) AS age
+                       greatest(coalesce(w.last, a.last, i.due_date) - i.due_date, 0) AS age
                 FROM invoices i
+                LEFT JOIN (SELECT invoice_id, max(written_off_on) AS last FROM writeoffs GROUP BY invoice_id) w ON w.invoice_id = i.id
+                LEFT JOIN (SELECT invoice_id, max(applied_on) AS last FROM allocations WHERE reversed_at IS NULL GROUP BY invoice_id) a
+                       ON a.invoice_id = i.id
                 WHERE i.status IN ('paid', 'written_off', 'credited') AND i.currency = \(currency.code)
                   AND i.due_date >= \(today)::date - 730 AND i.due_date < \(today)::date
             )
