@@ -160,6 +160,11 @@ struct OutboxTests {
             #expect(failed["state"] == "failed" && failed["last_error"]?.stringValue?.contains("550") == true)
             // The letter is not lost: the permanent failure queued it for the post, in the same transaction.
             #expect(bouncedMessages.count == 2 && bouncedMessages.last?["channel"] == "post" && bouncedMessages.last?["state"] == "queued")
+            // Someone has to fix the address: a task, made in the same transaction as the failure.
+            let tasks = try await client.result("tasks.list", ["kind": "failed_message"])["tasks"]?.arrayValue ?? []
+            #expect(tasks.count == 1 && tasks.first?["customer_id"] == bounced && tasks.first?["source"] == .string("message:\(failed["id"]?.intValue ?? 0)"),
+                    "\(tasks)")
+            #expect((tasks.first?["note"]?.stringValue ?? "").contains("550"))
             let flagged = try await database.asSystem("SELECT email_refused_at IS NOT NULL FROM customers WHERE id = \(Int64(bounced.intValue ?? 0))")
             #expect(try flagged.scalar(Bool.self))
             let retrying = try #require(try await Self.messages(database, customer: busy).first)

@@ -251,6 +251,10 @@ public struct OutboxWorker: Service {
                 details["fallback"] = .string(channel.rawValue)
             }
         }
+        if state == .failed {   // someone has to act on it: a task, now, not at the next hourly run
+            _ = try await TaskRules.makeDue(asOf: services.today(), disputeReviewDays: services.settings.taskDisputeReviewDays, only: .failedMessage,
+                                            context: context, on: tx)
+        }
         try await Audit.record(tx, context: context, method: "outbox.send", entity: "message", entityID: String(message.id), details: details)
     }
 }

@@ -198,9 +198,15 @@ enum TaskRules {
     /// clerk under years of old failures).
     static let recentDays = 30
 
-    static func makeDue(asOf: PostgresDate, disputeReviewDays: Int, context: CallContext, on tx: PostgresConnection) async throws -> Int {
-        let broken = try await InteractionMethods.promises(asOf: asOf, dueFrom: PostgresDate(daysSinceEpoch: asOf.daysSinceEpoch - recentDays), on: tx)
-            .filter { $0.status == .broken }
+    /// Makes what the rules call for as of `asOf` — all of them, or `only` one kind (the outbox makes the
+    /// `failed_message` task in the transaction that records the failure). Returns how many were made.
+    static func makeDue(asOf: PostgresDate, disputeReviewDays: Int, only: TaskKind? = nil, context: CallContext,
+                        on tx: PostgresConnection) async throws -> Int {
+        let kind = only?.rawValue
+        let broken = only == nil || only == .followUpPromise
+            ? try await InteractionMethods.promises(asOf: asOf, dueFrom: PostgresDate(daysSinceEpoch: asOf.daysSinceEpoch - recentDays), on: tx)
+                .filter { $0.status == .broken }
+            : []
         let rows = try await tx.query("""
             WITH rule AS (
                 SELECT p.customer_id, p.invoice_ids, 'follow_up_promise' AS kind, \(asOf)::date AS due_on,
@@ -213,18 +219,22 @@ enum TaskRules {
                 SELECT d.customer_id, ARRAY[d.invoice_id]::text, 'dispute_review', \(asOf)::date,
                        'dispute open since ' || d.opened_on || ': ' || d.reason, 'dispute:' || d.id
                 FROM disputes d WHERE d.status = 'open' AND d.opened_on <= \(asOf)::date - \(disputeReviewDays)::int
+                  AND (\(kind)::text IS NULL OR \(kind)::text = 'dispute_review')
                 UNION ALL
                 SELECT m.customer_id, '{}', 'failed_message', \(asOf)::date,
                        'the ' || m.channel || ' to ' || m.recipient || ' failed' || coalesce(': ' || m.last_error, ''), 'message:' || m.id
                 FROM messages m WHERE m.state = 'failed' AND m.updated_at >= \(asOf)::date - \(recentDays)::int
+                  AND (\(kind)::text IS NULL OR \(kind)::text = 'failed_message')
                 UNION ALL
                 SELECT pl.customer_id, (SELECT array_agg(pi.invoice_id ORDER BY pi.invoice_id) FROM plan_invoices pi WHERE pi.plan_id = pl.id)::text,
                        'plan_missed', \(asOf)::date, 'installment plan #' || pl.id || ' defaulted' || coalesce(': ' || pl.end_reason, ''),
                        'plan:' || pl.id
                 FROM plans pl WHERE pl.status = 'defaulted' AND coalesce(pl.ended_on, \(asOf)::date) >= \(asOf)::date - \(recentDays)::int
+                  AND (\(kind)::text IS NULL OR \(kind)::text = 'plan_missed')
                 UNION ALL
                 SELECT c.id, '{}', 'review_due', c.next_review_on, 'credit review due', 'review:' || c.id || ':' || c.next_review_on
                 FROM customers c WHERE c.next_review_on <= \(asOf)::date AND c.status <> 'closed'
+                  AND (\(kind)::text IS NULL OR \(kind)::text = 'review_due')
             ), made AS (
                 INSERT INTO tasks (customer_id, invoice_ids, kind, due_on, owner_id, note, source_key)
                 SELECT r.customer_id, coalesce(r.invoice_ids, '{}')::bigint[], r.kind, r.due_on, c.owner_id, left(r.note, 2000), r.source_key
