@@ -137,4 +137,28 @@ struct TaskTests {
             #expect(audited == 5)
         }
     }
+
+    @Test("ashrai contact shows the customer's screen, asks what happened and logs it with the promise; --task closes the task with it")
+    func contact() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CLI.binary.path), "build the ashrai product first")
+        try await withCollections("tasks_contact") { port, client, _ in
+            let customer = try await client.customer("Contact Screen Ltd")
+            let id = try #require(customer.intValue)
+            _ = try await client.invoice(customer, "750.00", due: "2026-11-01", issued: "2026-10-01")
+            let task = try #require(try await client.result("tasks.create", ["customer_id": customer, "due_on": "2026-12-01", "note": "call"])["id"]?.intValue)
+            let cli = CLI(port: port, configHome: FileManager.default.temporaryDirectory.appendingPathComponent(Shared.unique("cli")).path)
+            #expect(try await cli.run(["login", "--username", "boss", "--password-stdin"], stdin: "collections admin password\n").status == 0)
+            let first = try await cli.run(["contact", String(id)], stdin: "left a message with the bookkeeper\nno answer\n\n")
+            #expect(first.status == 0 && first.stdout.contains("balance 750.00") && first.stdout.contains("open tasks: #\(task) manual due 2026-12-01"),
+                    "\(first.stdout) \(first.stderr)")
+            #expect(first.stdout.contains("logged as interaction #") && !first.stdout.contains("promise to pay"))
+            let second = try await cli.run(["contact", String(id), "--task", String(task)], stdin: "spoke with the owner\nreached\n750.00@2026-12-20\n")
+            #expect(second.status == 0 && second.stdout.contains("left a message with the bookkeeper"), "\(second.stdout) \(second.stderr)")
+            #expect(second.stdout.contains("promise to pay 750.00 by 2026-12-20 recorded") && second.stdout.contains("task #\(task) done"), "\(second.stdout)")
+            let logged = try await client.result("interactions.list", ["customer_id": customer])["interactions"]?.arrayValue ?? []
+            #expect(logged.count == 2 && logged.first?["outcome"] == "reached")
+            let shown = try await cli.run(["contact", String(id), "--show-only"])
+            #expect(shown.stdout.contains("promises running: 750.00 by 2026-12-20") && shown.stdout.contains("open tasks: none"), "\(shown.stdout)")
+        }
+    }
 }
