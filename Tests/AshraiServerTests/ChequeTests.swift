@@ -136,7 +136,8 @@ struct ChequeTests {
             // The payment-history score counts it.
             let assessment = try await client.result("credit.assess", ["customer_id": galil])
             let history = assessment["reasons"]?.arrayValue?.first { $0["factor"] == "payment_history" }
-            #expect((history?["note"]?.stringValue ?? "").contains("1 payment(s) returned"), "\(assessment.encoded())")
+            let historyNote = history?["note"]?.stringValue ?? ""
+            #expect(historyNote.contains("1 payment(s) returned"), "\(assessment.encoded())")
             #expect(try await database.asSystem("SELECT count(*) FROM payments WHERE returned_on IS NOT NULL").scalar(Int.self) == 1)
 
             // A cheque in hand bounces (the customer stopped it): nothing to reverse, no fee when told 0; one is given back.

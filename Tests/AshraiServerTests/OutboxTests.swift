@@ -164,7 +164,8 @@ struct OutboxTests {
             let tasks = try await client.result("tasks.list", ["kind": "failed_message"])["tasks"]?.arrayValue ?? []
             #expect(tasks.count == 1 && tasks.first?["customer_id"] == bounced && tasks.first?["source"] == .string("message:\(failed["id"]?.intValue ?? 0)"),
                     "\(tasks)")
-            #expect((tasks.first?["note"]?.stringValue ?? "").contains("550"))
+            let taskNote = tasks.first?["note"]?.stringValue ?? ""
+            #expect(taskNote.contains("550"), "\(taskNote)")
             let flagged = try await database.asSystem("SELECT email_refused_at IS NOT NULL FROM customers WHERE id = \(Int64(bounced.intValue ?? 0))")
             #expect(try flagged.scalar(Bool.self))
             let retrying = try #require(try await Self.messages(database, customer: busy).first)

@@ -131,7 +131,8 @@ struct TaskTests {
             let promiseTask = try #require(bySource["promise:\(promiseID)"])
             #expect(promiseTask["kind"] == "follow_up_promise" && promiseTask["owner_id"] == .int(clerk.id) && promiseTask["invoice_ids"] == [invoice])
             #expect(bySource["dispute:\(dispute)"]?["invoice_ids"] == [otherInvoice] && bySource["dispute:\(dispute)"]?["owner_id"] == .null)
-            #expect((bySource["message:\(message)"]?["note"]?.stringValue ?? "").contains("550 no such user"))
+            let messageNote = bySource["message:\(message)"]?["note"]?.stringValue ?? ""
+            #expect(messageNote.contains("550 no such user"), "\(messageNote)")
             #expect(bySource["plan:\(plan)"]?["kind"] == "plan_missed" && bySource["review:\(otherID):2026-12-15"]?["due_on"] == "2026-12-15")
             let audited = try await database.asSystem("SELECT count(*) FROM audit_log WHERE action = 'tasks.made'").scalar(Int.self)
             #expect(audited == 5)
