@@ -26,7 +26,7 @@ extension MethodCatalog {
                    access: managers, params: [.optional("months", ["type": "integer", "minimum": 1, "maximum": 36])],
                    result: Schema.object(["months": Schema.array(["type": "object"])], required: ["months"])),
         MethodSpec(name: "reports.collectors",
-                   summary: "Per staff member in a period: interactions logged, promises obtained and kept, and money collected after their contact (payments credited to whoever last contacted the customer in the 30 days before).",
+                   summary: "Per staff member in a period: interactions logged, promises obtained and kept, money collected after their contact (payments credited to whoever last contacted the customer in the 30 days before), tasks done, how many were followed by a payment within 60 days and the average days from the task to that payment.",
                    access: managers, params: [.required("from", Schema.date), .required("to", Schema.date)],
                    result: Schema.object(["from": Schema.date, "to": Schema.date, "collectors": Schema.array(["type": "object"])],
                                          required: ["from", "to", "collectors"])),

@@ -162,4 +162,25 @@ struct TaskTests {
             #expect(shown.stdout.contains("promises running: 750.00 by 2026-12-20") && shown.stdout.contains("open tasks: none"), "\(shown.stdout)")
         }
     }
+
+    @Test("reports.collectors counts each collector's tasks done, those followed by a payment within 60 days, and the average days to it")
+    func collectorKPIs() async throws {
+        try await withCollections("tasks_kpis") { _, client, _ in
+            let customer = try await client.customer("Pays After The Call")
+            let quiet = try await client.customer("Pays Nothing")
+            _ = try await client.invoice(customer, "400.00", due: "2026-11-01", issued: "2026-10-01")
+            let today = try #require(try await client.result("worklist.today")["as_of"]?.stringValue)
+            for who in [customer, quiet] {
+                let task = try #require(try await client.result("tasks.create", ["customer_id": who, "due_on": .string(today), "note": "call"])["id"])
+                _ = try await client.result("tasks.complete", ["id": task, "outcome": "reached",
+                                                               "interaction": ["kind": "call", "summary": "asked for payment"]])
+            }
+            _ = try await client.result("payments.record", ["customer_id": customer, "amount": "400.00", "method": "bank_transfer",
+                                                            "received_on": .string(today)])
+            let report = try await client.result("reports.collectors", ["from": .string(today), "to": .string(today)])
+            let boss = try #require(report["collectors"]?.arrayValue?.first { $0["username"] == "boss" })
+            #expect(boss["tasks_done"] == 2 && boss["tasks_followed_by_payment"] == 1 && boss["average_days_task_to_payment"] == .number("0"),
+                    "\(boss.encoded())")
+        }
+    }
 }

@@ -181,9 +181,29 @@ enum KPIMethods {
                 entry.collected += try row.decode(Decimal.self, column: "collected")
                 staff[owner] = entry
             }
+            // Tasks each closed as done in the period, and how soon the customer paid after (its first payment within 60 days).
+            var tasks: [Int64: (done: Int, paid: Int, averageDays: Decimal?)] = [:]
+            for row in try await connection.query("""
+                SELECT t.closed_by, count(*) AS done, count(fp.received_on) AS paid,
+                       round(avg(fp.received_on - t.closed_at::date), 1) AS average_days
+                FROM tasks t
+                LEFT JOIN LATERAL (SELECT min(p.received_on) AS received_on FROM payments p
+                                   WHERE p.customer_id = t.customer_id AND p.status = 'recorded'
+                                     AND p.received_on BETWEEN t.closed_at::date AND t.closed_at::date + 60) fp ON true
+                WHERE t.state = 'done' AND t.closed_by IS NOT NULL AND t.closed_at::date BETWEEN \(from) AND \(to)
+                GROUP BY t.closed_by
+                """) {
+                let owner = try row.decode(Int64.self, column: "closed_by")
+                if staff[owner] == nil { staff[owner] = (usernames[owner] ?? "?", 0, 0, 0, 0, 0) }
+                tasks[owner] = (try row.decode(Int.self, column: "done"), try row.decode(Int.self, column: "paid"),
+                                try row.decode(Decimal?.self, column: "average_days"))
+            }
             let rows: [JSONValue] = staff.sorted { $0.value.username < $1.value.username }.map { id, e in
-                ["user_id": .id(id), "username": .string(e.username), "interactions": .int(e.interactions), "promises": .int(e.promises),
-                 "promised_amount": .money(e.promised), "promises_kept": .int(e.kept), "collected_after_contact": .money(e.collected)]
+                let t = tasks[id]
+                return ["user_id": .id(id), "username": .string(e.username), "interactions": .int(e.interactions), "promises": .int(e.promises),
+                        "promised_amount": .money(e.promised), "promises_kept": .int(e.kept), "collected_after_contact": .money(e.collected),
+                        "tasks_done": .int(t?.done ?? 0), "tasks_followed_by_payment": .int(t?.paid ?? 0),
+                        "average_days_task_to_payment": t?.averageDays.map { .number(PostgresNumeric.text(of: $0)) } ?? .null]
             }
             return ["from": .date(from), "to": .date(to), "collectors": .array(rows)]
         }
