@@ -93,16 +93,18 @@ enum TaskMethods {
         if let clerk, let owner, owner != clerk { throw RPCFailure.forbidden("a clerk sees their own tasks and the unowned") }
         let rows = try await services.read(context) { try await $0.query("""
             SELECT \(unescaped: TaskRecord.columns) FROM \(unescaped: TaskRecord.from)
-            WHERE t.state = \(state.rawValue) AND t.id > \(after)
+            WHERE t.state = \(state.rawValue)
+              AND (\(after)::bigint = 0 OR (t.due_on, t.id) > (SELECT a.due_on, a.id FROM tasks a WHERE a.id = \(after)))
               AND (\(owner)::bigint IS NULL OR t.owner_id = \(owner))
               AND (\(clerk)::bigint IS NULL OR t.owner_id IS NULL OR t.owner_id = \(clerk))
               AND (\(customerID)::bigint IS NULL OR t.customer_id = \(customerID))
               AND (\(kind)::text IS NULL OR t.kind = \(kind))
               AND (\(dueBy)::date IS NULL OR t.due_on <= \(dueBy))
-            ORDER BY t.id LIMIT \(limit)
+            ORDER BY t.due_on, t.id LIMIT \(limit)
             """) }
+        // Soonest due first across pages: `after` is the last task of the previous page, and the next page starts after it
+        // in (due_on, id) order (sorting each page of ids by due date put a later page's due tasks after this one's).
         let tasks = rows.decodeEach("task", logger: context.logger) { try TaskRecord(row: $0) }
-            .sorted { ($0.dueOn.daysSinceEpoch, $0.id) < ($1.dueOn.daysSinceEpoch, $1.id) }
         return ["tasks": .array(tasks.map(\.json)), "next_after": rows.nextAfter(limit: limit)]
     }
 
