@@ -119,9 +119,20 @@ enum BankPosting {
         return Params(params)
     }
 
+    /// Bank lines now stand for these payments, with why (a match's reasons, a cheque paid in).
+    static func markPosted(_ lines: [(lineID: Int64, paymentID: Int64, reasons: JSONValue)], on tx: PostgresConnection) async throws {
+        guard !lines.isEmpty else { return }
+        try await tx.query("""
+            UPDATE bank_transactions t SET status = 'posted', payment_id = d.payment_id, match_reasons = d.reasons
+            FROM unnest(\(PostgresArray(lines.map(\.lineID)))::bigint[], \(PostgresArray(lines.map(\.paymentID)))::bigint[],
+                        \(PostgresArray(lines.map { $0.reasons.encoded() }))::jsonb[]) AS d(id, payment_id, reasons)
+            WHERE t.id = d.id
+            """)
+    }
+
     /// Records credits as payments, through `payments.record`'s core (`PaymentPosting`), in a few
-    /// statements however many: each line is posted once (its idempotency key claimed, under its
-    /// customer's lock), marked posted with the reasons, its counterparty account linked to the
+    /// statements however many: each line is posted once (its idempotency key checked, then written
+    /// with the reply, under its customer's lock), marked posted with the reasons, its counterparty account linked to the
     /// customer, and audited (the payment as `payments.record`, the line as `bank.auto_post` or
     /// `bank.match`). A line the ledger refuses (already posted, an allocation the invoices no
     /// longer allow) is left as it was, with the reason. Returns each post's payment id, in order.
@@ -162,12 +173,7 @@ enum BankPosting {
             (item.post.line.idempotencyKey, Idempotency.requestHash(paymentParams(item.post)), response)
         }, context: context, on: tx)
         let reasons = done.map { JSONValue.array($0.post.reasons.map(JSONValue.string)) }
-        try await tx.query("""
-            UPDATE bank_transactions t SET status = 'posted', payment_id = d.payment_id, match_reasons = d.reasons
-            FROM unnest(\(PostgresArray(done.map(\.post.line.id)))::bigint[], \(PostgresArray(done.map(\.recorded.payment.id)))::bigint[],
-                        \(PostgresArray(reasons.map { $0.encoded() }))::jsonb[]) AS d(id, payment_id, reasons)
-            WHERE t.id = d.id
-            """)
+        try await markPosted(zip(done, reasons).map { ($0.post.line.id, $0.recorded.payment.id, $1) }, on: tx)
         var linked = Set<String>()
         let links = done.filter { item in
             guard let account = item.post.line.counterpartyAccount, !account.isEmpty else { return false }

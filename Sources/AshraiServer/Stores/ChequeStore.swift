@@ -226,9 +226,7 @@ enum ChequeStore {
                 paymentID = applied
             }
             let why: JSONValue = .array([.string("cheque \(match.number) of \(Money(match.amount, services.settings.currency).text) paid in")])
-            try await tx.query("""
-                UPDATE bank_transactions SET status = 'posted', payment_id = \(paymentID), match_reasons = \(why) WHERE id = \(line.id)
-                """)
+            try await BankPosting.markPosted([(line.id, paymentID, why)], on: tx)
             try await Audit.record(tx, context: context, method: "bank.cheque_cleared", entity: "bank_transaction", entityID: String(line.id),
                                    details: ["payment_id": .id(paymentID), "cheque_id": .id(match.id), "customer_id": .id(entry.customerID)])
             posted.insert(line.id)
