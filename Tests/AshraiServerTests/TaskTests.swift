@@ -26,6 +26,11 @@ struct TaskTests {
             // A manager sees all three, soonest first.
             let all = try await client.result("tasks.list")["tasks"]?.arrayValue ?? []
             #expect(all.compactMap { $0["id"] } == [hidden["id"], call["id"], pool["id"]].compactMap { $0 })
+            // Pages keep that order: two, then the one after the second.
+            let page = try await client.result("tasks.list", ["limit": 2])
+            #expect(page["tasks"]?.arrayValue?.compactMap { $0["id"] } == [hidden["id"], call["id"]].compactMap { $0 } && page["next_after"] == call["id"])
+            let rest = try await client.result("tasks.list", ["limit": 2, "after": try #require(page["next_after"])])
+            #expect(rest["tasks"]?.arrayValue?.compactMap { $0["id"] } == [pool["id"]].compactMap { $0 } && rest["next_after"] == .null)
             try await LineClient.with(port: port) { me in
                 try await me.login(clerk.username, clerk.password)
                 let mine = try await me.result("tasks.list")["tasks"]?.arrayValue ?? []
