@@ -3,12 +3,19 @@ import Foundation
 /// The dunning policy and the rule that moves an overdue invoice from level to level.
 public enum Dunning {
     public enum Action: String, Sendable, CaseIterable {
-        case reminder, letter, final_notice, hold, refer_to_agency
+        case call, reminder, letter, final_notice, hold, refer_to_agency
 
-        /// Reminders, letters and final notices speak to the customer; holds and referrals are
-        /// sanctions, taken only after the customer was told in writing and the last date to
+        /// Reminders, letters and final notices speak to the customer in writing; holds and referrals
+        /// are sanctions, taken only after the customer was told in writing and the last date to
         /// pay that the letter stated has passed.
         public var isCommunication: Bool { self == .reminder || self == .letter || self == .final_notice }
+        /// A call: a personal, polite contact before the letters. The run makes a `call` task for the
+        /// customer's owner and writes no letter.
+        public var speaksToCustomer: Bool { isCommunication || self == .call }
+        public var isSanction: Bool { self == .hold || self == .refer_to_agency }
+        /// The levels that write a letter: the written ones and the hold (its notice). A call makes a
+        /// task; a referral is a suggestion to a manager.
+        public var writesLetter: Bool { isCommunication || self == .hold }
     }
 
     public struct Level: Sendable, Equatable {
@@ -22,9 +29,12 @@ public enum Dunning {
         /// The channels the letter goes by, all of them (`["email", "post"]` for a final notice on
         /// paper too); one the customer cannot be reached on falls back along `ChannelPlan.chain`.
         public var channels: [MessageChannel]
+        /// A written level that waits until a call to the customer was attempted (a `call`
+        /// interaction logged since the invoice fell due, or its call task done).
+        public var requiresCall: Bool
 
         public init(level: Int, daysOverdue: Int, action: Action, template: String, fee: Decimal = 0, payWithinDays: Int = 10,
-                    channels: [MessageChannel] = [.email]) {
+                    channels: [MessageChannel] = [.email], requiresCall: Bool = false) {
             self.level = level
             self.daysOverdue = daysOverdue
             self.action = action
@@ -32,6 +42,7 @@ public enum Dunning {
             self.fee = fee
             self.payWithinDays = payWithinDays
             self.channels = channels
+            self.requiresCall = requiresCall
         }
 
         /// A courtesy reminder: negative days ("due in 3 days"), before the due date, only to the
@@ -79,9 +90,17 @@ public enum Dunning {
             guard (1...90).contains(level.payWithinDays) else {
                 throw PolicyError(field: "levels", message: "pay_within_days is 1…90 (level \(level.level))")
             }
+            if level.action.isSanction, !levels[..<index].contains(where: \.isNotice) {
+                throw PolicyError(field: "levels", message: "a hold or referral comes after a written notice (reminder, letter or final_notice) (level \(level.level))")
+            }
+            if level.requiresCall {
+                guard level.isNotice, levels[..<index].contains(where: { $0.action == .call }) else {
+                    throw PolicyError(field: "levels", message: "requires_call is for a reminder, letter or final notice after a call level (level \(level.level))")
+                }
+            }
         }
-        guard levels[0].action.isCommunication, let firstOverdue = levels.first(where: { !$0.isCourtesy }), firstOverdue.action.isCommunication else {
-            throw PolicyError(field: "levels", message: "the first level must speak to the customer (reminder, letter or final_notice)")
+        guard levels[0].action.speaksToCustomer, let firstOverdue = levels.first(where: { !$0.isCourtesy }), firstOverdue.action.speaksToCustomer else {
+            throw PolicyError(field: "levels", message: "the first level must speak to the customer (call, reminder, letter or final_notice)")
         }
     }
 
@@ -96,6 +115,8 @@ public enum Dunning {
         case awaitingDeadline = "last_date_to_pay_not_passed"
         /// The notice that announces the sanction was written but has not reached the customer yet.
         case awaitingDelivery = "notice_not_sent"
+        /// The level waits for a call to be attempted first (`requires_call`).
+        case awaitingCall = "call_not_attempted"
     }
 
     /// One overdue invoice as the run sees it.
@@ -112,15 +133,18 @@ public enum Dunning {
         public var delivered: Set<Int>?
         /// The customer wants courtesy reminders before the due date.
         public var courtesy: Bool
+        /// A call to the customer was attempted since the invoice fell due.
+        public var callAttempted: Bool
 
         public init(daysOverdue: Int, reached: Set<Int>, pause: Pause? = nil, lastDateToPay: Int? = nil, delivered: Set<Int>? = nil,
-                    courtesy: Bool = false) {
+                    courtesy: Bool = false, callAttempted: Bool = false) {
             self.daysOverdue = daysOverdue
             self.reached = reached
             self.pause = pause
             self.lastDateToPay = lastDateToPay
             self.delivered = delivered
             self.courtesy = courtesy
+            self.callAttempted = callAttempted
         }
     }
 
@@ -135,11 +159,11 @@ public enum Dunning {
 
     /// The levels to apply together when `decide` advances to `target`: a sanction brings
     /// the lower sanctions not yet applied with it (after downtime, a referral does not skip
-    /// the hold); a message is only itself.
+    /// the hold); a message or a call is only itself.
     public static func levelsToApply(for target: Level, levels: [Level], reached: Set<Int>) -> [Level] {
-        guard !target.action.isCommunication else { return [target] }
+        guard target.action.isSanction else { return [target] }
         let lastMessage = levels.last { $0.level < target.level && $0.isNotice }?.level ?? 0
-        return levels.filter { $0.level > lastMessage && $0.level < target.level && !$0.action.isCommunication && !reached.contains($0.level) } + [target]
+        return levels.filter { $0.level > lastMessage && $0.level < target.level && $0.action.isSanction && !reached.contains($0.level) } + [target]
     }
 
     /// The level an invoice should be at as of today, and what to do about it.
@@ -153,6 +177,10 @@ public enum Dunning {
     ///
     /// A courtesy level is earned only before the due date, by a customer who wants one: after
     /// the due date it is simply passed by.
+    ///
+    /// A call level makes a task, like a letter without paper; catch-up passes it by like any
+    /// other. A written level that `requiresCall` waits until a call was attempted: it brings the
+    /// call level first when that was passed by, and is skipped (`call_not_attempted`) meanwhile.
     public static func decide(_ invoice: Invoice, levels: [Level], asOfDay: Int) -> Decision {
         let earned = levels.filter { level in
             invoice.daysOverdue >= level.daysOverdue && (!level.isCourtesy || (invoice.courtesy && invoice.daysOverdue < 0))
@@ -160,9 +188,17 @@ public enum Dunning {
         guard let target = earned.last, !invoice.reached.contains(target.level),
               target.level > (invoice.reached.max() ?? 0) else { return .none }
         if let pause = invoice.pause { return .skip(level: target.level, pause) }
-        if target.action.isCommunication { return .advance(target) }
+        /// Speaking, after the call a level requires.
+        func speak(_ level: Level) -> Decision {
+            guard level.requiresCall, !invoice.callAttempted else { return .advance(level) }
+            if let call = levels.last(where: { $0.level < level.level && $0.action == .call }), !invoice.reached.contains(call.level) {
+                return .advance(call)
+            }
+            return .skip(level: target.level, .awaitingCall)
+        }
+        if target.action.speaksToCustomer { return speak(target) }
         guard let notice = levels.last(where: { $0.level < target.level && $0.isNotice }) else { return .advance(target) }
-        if !invoice.reached.contains(notice.level) { return .advance(notice) }
+        if !invoice.reached.contains(notice.level) { return speak(notice) }
         if let delivered = invoice.delivered, !delivered.contains(notice.level) {
             return .skip(level: target.level, .awaitingDelivery)
         }

@@ -61,7 +61,7 @@ public struct CollectionAssets: Sendable {
         do { levels = try DunningPolicy.levels(from: json["levels"] ?? .null) } catch {
             throw LoadError(description: "the default dunning policy \(settings.defaultPolicyFile): \(error.message)")
         }
-        for level in levels where level.action != .refer_to_agency {
+        for level in levels where level.action.writesLetter {
             for language in ["he", "en"] where !templates.has(level.template, language: language) {
                 throw LoadError(description: "the default dunning policy names template \(level.template), but \(level.template).\(language).txt.mustache is missing")
             }

@@ -74,7 +74,7 @@ struct DunningTests {
             let a = try await client.customer("Daily Ltd")
             _ = try await client.invoice(a, "1000.00", due: "2026-01-01")
             var fired: [Int: String] = [:]
-            var holds: [String] = [], referrals: [String] = []
+            var holds: [String] = [], referrals: [String] = [], calls: [String] = []
             for n in 1...75 {
                 let asOf = days(after: "2026-01-01", n)
                 let run = try await client.dunning(asOf)
@@ -84,12 +84,17 @@ struct DunningTests {
                 }
                 if !(run["holds"]?.arrayValue ?? []).isEmpty { holds.append(asOf) }
                 if !(run["referrals"]?.arrayValue ?? []).isEmpty { referrals.append(asOf) }
+                if !(run["calls"]?.arrayValue ?? []).isEmpty { calls.append(asOf) }
                 // The same day again: nothing new.
                 let again = try await client.dunning(asOf)
-                #expect(again["letters"] == [] && again["holds"] == [] && again["referrals"] == [])
+                #expect(again["letters"] == [] && again["calls"] == [] && again["holds"] == [] && again["referrals"] == [])
             }
-            // 3, 15, 30 days overdue; the hold at 45 (the final notice said "pay by 02-10"); the referral at 60.
-            #expect(fired == [1: "2026-01-04", 2: "2026-01-16", 3: "2026-01-31", 4: "2026-02-15"])
+            // The default policy's call the day after the due date (a task, no letter); letters at 3, 15, 30 days overdue;
+            // the hold at 45 (the final notice said "pay by 02-10"); the referral at 60.
+            #expect(calls == ["2026-01-02"])
+            #expect(fired == [2: "2026-01-04", 3: "2026-01-16", 4: "2026-01-31", 5: "2026-02-15"])
+            let tasks = try await client.result("tasks.list", ["customer_id": a, "state": "open"])["tasks"]?.arrayValue ?? []
+            #expect(tasks.map { $0["kind"] } == ["call"] && tasks.first?["due_on"] == "2026-01-02")
             #expect(holds == ["2026-02-15"] && referrals == ["2026-03-02"])
             let customer = try await client.result("customers.get", ["id": a])
             #expect(customer["status"] == "on_hold")
@@ -103,7 +108,7 @@ struct DunningTests {
             let b = try await client.customer("Late Starter Ltd")
             let invoice = try await client.invoice(b, "200.00", due: "2026-01-01")
             let first = try await client.dunning("2026-02-20")
-            #expect(levels(first, customer: b) == [3])
+            #expect(levels(first, customer: b) == [4])
             let skipped = first["skipped"]?.arrayValue ?? []
             #expect(skipped.isEmpty, "\(skipped)")
             // … and when its last date to pay has passed, hold and referral together (the referral does not skip the hold).
@@ -112,7 +117,7 @@ struct DunningTests {
             let later = try await client.dunning("2026-03-10")
             #expect(later["holds"]?.arrayValue?.map { $0["customer_id"] } == [b])
             #expect(later["referrals"]?.arrayValue?.map { $0["customer_id"] } == [b])
-            #expect(levels(later, customer: b) == [4])
+            #expect(levels(later, customer: b) == [5])
             #expect(try await client.dunning("2026-03-11")["letters"] == [])
 
             // A final notice that was written but never sent holds nothing back from the customer's
@@ -120,7 +125,7 @@ struct DunningTests {
             let c = try await client.customer("Unsent Notice Ltd")
             let unsent = try await client.invoice(c, "300.00", due: "2026-01-01")
             let notice = try await client.dunning("2026-02-20", delivered: false)
-            #expect(levels(notice, customer: c) == [3])
+            #expect(levels(notice, customer: c) == [4])
             let held = try await client.dunning("2026-03-10", delivered: false)
             #expect(held["holds"]?.arrayValue?.contains { $0["customer_id"] == c } == false)
             #expect(held["skipped"]?.arrayValue?.first { $0["invoice_id"] == unsent }?["reason"] == "notice_not_sent")
@@ -205,7 +210,7 @@ struct DunningTests {
         try await withCollections("dun_plan") { _, client, _ in
             let c = try await client.customer("Instalments Ltd")
             let invoice = try await client.invoice(c, "1000.00", due: "2026-01-01")
-            #expect(levels(try await client.dunning("2026-01-20"), customer: c) == [2])
+            #expect(levels(try await client.dunning("2026-01-20"), customer: c) == [3])
             let plan = try await client.result("plans.create", [
                 "customer_id": c, "invoice_ids": [invoice], "installments": 3, "frequency": "monthly", "first_due_on": "2026-02-01",
                 "agreed_on": "2026-01-21", "agreement_ref": "plan letter", "signed_by": "Avi", "grace_days": 5])
@@ -219,7 +224,7 @@ struct DunningTests {
             #expect(check["defaulted"] == [])
             let run = try await client.dunning("2026-03-07")
             #expect(run["plans_defaulted"] == [plan["id"]!])
-            #expect(levels(run, customer: c) == [3])   // back where it was (2), on to the final notice it has earned
+            #expect(levels(run, customer: c) == [4])   // back where it was (3), on to the final notice it has earned
             let after = try await client.result("plans.get", ["id": plan["id"]!])
             #expect(after["status"] == "defaulted" && after["paid"] == "333.33")
         }
@@ -238,7 +243,7 @@ struct CollectionsTests {
             let run = try await client.dunning("2026-06-04", delivered: false)   // 3 days: the reminder
             for (customer, phrases) in [(en, ["formal notice", "on hold"]), (he, ["התראה רשמית", "יוקפא"])] {
                 let letter = try #require(run["letters"]?.arrayValue?.first { $0["customer_id"] == customer })
-                #expect(letter["level"] == 1)
+                #expect(letter["level"] == 2)
                 let text = try #require(try await client.result("letters.get", ["id": letter["letter_id"]!])["text"]?.stringValue)
                 for phrase in phrases { #expect(text.contains(phrase), "\(phrase) in: \(text)") }
             }
@@ -253,9 +258,9 @@ struct CollectionsTests {
             _ = try await client.invoice(reminded, "100.00", due: "2026-06-10")
             _ = try await client.dunning("2026-06-13")   // Reminded: the reminder (3 days), marked sent
             _ = try await client.invoice(caughtUp, "100.00", due: "2026-06-01")   // brought in late: never reminded
-            let run = try await client.dunning("2026-06-25", delivered: false)   // both at level 2 (15+ days)
+            let run = try await client.dunning("2026-06-25", delivered: false)   // both at level 3, the letter (15+ days)
             func text(_ customer: JSONValue) async throws -> String {
-                let letter = try #require(run["letters"]?.arrayValue?.first { $0["customer_id"] == customer && $0["level"] == 2 })
+                let letter = try #require(run["letters"]?.arrayValue?.first { $0["customer_id"] == customer && $0["level"] == 3 })
                 return try #require(try await client.result("letters.get", ["id": letter["letter_id"]!])["text"]?.stringValue)
             }
             #expect(try await text(reminded).contains("Despite our earlier reminder"))
@@ -301,7 +306,7 @@ struct CollectionsTests {
     func policy() async throws {
         try await withCollections("policy") { _, client, _ in
             let initial = try await client.result("dunning.policy.get")
-            #expect(initial["version"] == 0 && initial["is_default"] == true && initial["levels"]?.arrayValue?.count == 5)
+            #expect(initial["version"] == 0 && initial["is_default"] == true && initial["levels"]?.arrayValue?.count == 6)
             let set = try await client.result("dunning.policy.set", ["levels": [
                 ["level": 1, "days_overdue": 7, "action": "reminder", "template": "reminder"],
                 ["level": 2, "days_overdue": 21, "action": "final_notice", "template": "final_notice", "fee": "10.00"],
@@ -481,7 +486,7 @@ struct SchedulerTests {
             let runs = try await database.asSystem("SELECT count(*) FROM dunning_runs WHERE scheduled AND as_of = \(today)").scalar(Int.self)
             #expect(runs == 1)
             let letters = try await client.result("letters.list", ["customer_id": c])["letters"]?.arrayValue ?? []
-            #expect(letters.map { $0["level"] } == [1])
+            #expect(letters.map { $0["level"] } == [2])
         }
     }
 }

@@ -156,7 +156,7 @@ struct CreditConfigurationTests {
         settings.templatesDirectory = TestDatabase.repositoryRootPath + "/Config/templates"
         settings.defaultPolicyFile = TestDatabase.repositoryRootPath + "/Config/dunning-policy.json"
         let assets = try CollectionAssets.load(settings)
-        #expect(assets.defaultPolicy.map(\.daysOverdue) == [3, 15, 30, 45, 60])
+        #expect(assets.defaultPolicy.map(\.daysOverdue) == [1, 3, 15, 30, 45, 60])
         settings.defaultPolicyFile = "/nonexistent.json"
         #expect(throws: CollectionAssets.LoadError.self) { try CollectionAssets.load(settings) }
     }

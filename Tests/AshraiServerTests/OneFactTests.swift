@@ -27,7 +27,7 @@ struct OneFactTests {
         ("disputes", "status", DisputeStatus.allCases.map(\.rawValue)),
         ("disputes", "resolution", DisputeResolution.allCases.map(\.rawValue)),
         ("letters", "status", LetterStatus.allCases.map(\.rawValue)),
-        ("letters", "action", Dunning.Action.allCases.map(\.rawValue)),
+        ("letters", "action", Dunning.Action.allCases.filter { $0 != .call }.map(\.rawValue)),
         ("letters", "kind", LetterKind.allCases.map(\.rawValue)),
         ("dunning_steps", "action", Dunning.Action.allCases.map(\.rawValue)),
         ("plans", "status", PlanStatus.allCases.map(\.rawValue)),

@@ -2,6 +2,7 @@ import AshraiCore
 @testable import AshraiServer
 import Postgres
 import AshraiProtocol
+import AshraiTestSupport
 import Foundation
 import Testing
 
@@ -86,6 +87,69 @@ struct TaskTests {
             let cancelled = try await cli.run(["tasks", "cancel", String(ids[0]), "--reason", "sent by post instead"])
             #expect(cancelled.status == 0 && cancelled.stdout.contains("cancelled"), "\(cancelled.stdout) \(cancelled.stderr)")
             #expect(try await cli.run(["tasks"]).stdout.contains("Tasked Customer") == false)
+        }
+    }
+
+    @Test("a call level makes a task for the owner and no letter, once across two runs at once; the customer's later invoices join it; a letter that requires a call waits until one was made")
+    func dunningCall() async throws {
+        try await withCollections("tasks_dunning_call") { port, client, database in
+            let clerk = try await makeUser(port: port, role: .clerk, admin: OwnerTests.boss)
+            _ = try await client.result("dunning.policy.set", ["levels": [
+                ["level": 1, "days_overdue": 2, "action": "call"],
+                ["level": 2, "days_overdue": 10, "action": "letter", "template": "letter", "requires_call": true],
+            ], "reason": "call first"])
+            let got = try await client.result("dunning.policy.get")
+            #expect(got["levels"]?.arrayValue?.first?["template"] == "call" && got["levels"]?.arrayValue?.last?["requires_call"] == true)
+            // requires_call without a call level before it is refused.
+            let refused = try await client.call("dunning.policy.set", ["levels": [
+                ["level": 1, "days_overdue": 10, "action": "letter", "template": "letter", "requires_call": true]]])
+            #expect(refused["error"]?["code"] == -32602 && refused["error"]?["data"]?["field"] == "levels")
+
+            let c = try await client.customer("Call Me First Ltd")
+            _ = try await client.result("customers.assign_owner", ["customer_ids": [c], "owner_id": .int(clerk.id)])
+            let first = try await client.invoice(c, "400.00", due: "2026-03-01", issued: "2026-02-01")
+            // Two daemons run the same day at once: one task, no letter.
+            let settings = ServerSettings().withRepositoryPaths()
+            let services = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test", jobsDatabase: database.jobsClient())
+            let services2 = Services(database: database, secrets: Shared.secrets, settings: settings, version: "test", jobsDatabase: database.jobsClient())
+            @Sendable func run(_ services: Services) async throws -> DunningRun.Outcome {
+                let context = CallContext(connectionID: 0, clientAddress: "test", logger: makeTestLogger()).asDaemon
+                return try await services.transaction(context) { tx in
+                    try await DunningRun.execute(services: services, context: context, asOf: PostgresDate(year: 2026, month: 3, day: 3),
+                                                 dryRun: false, scheduled: false, on: tx)
+                }
+            }
+            async let runA = run(services)
+            async let runB = run(services2)
+            let outcomes = try await [runA, runB]
+            #expect(outcomes.map(\.calls).sorted() == [0, 1] && outcomes.map(\.letters) == [0, 0])
+            var tasks = try await client.result("tasks.list", ["customer_id": c])["tasks"]?.arrayValue ?? []
+            #expect(tasks.count == 1 && tasks.first?["kind"] == "call" && tasks.first?["owner_id"] == .int(clerk.id))
+            #expect(tasks.first?["invoice_ids"] == [first] && tasks.first?["due_on"] == "2026-03-03")
+            let note = tasks.first?["note"]?.stringValue ?? ""
+            #expect(note.contains("400.00"), "\(note)")
+            #expect(try await client.result("letters.list", ["customer_id": c])["letters"] == [])
+
+            // A second invoice reaches the call level while the task is open: it joins the task.
+            let second = try await client.invoice(c, "100.00", due: "2026-03-05", issued: "2026-02-05")
+            let joined = try await client.dunning("2026-03-07")
+            #expect(joined["calls"]?.arrayValue?.first?["task_id"] == tasks.first?["id"] && joined["letters"] == [])
+            tasks = try await client.result("tasks.list", ["customer_id": c])["tasks"]?.arrayValue ?? []
+            #expect(tasks.count == 1 && tasks.first?["invoice_ids"] == [first, second])
+
+            // The letter is due on the 11th but nobody has called: it waits.
+            let waiting = try await client.dunning("2026-03-11")
+            #expect(waiting["letters"] == [] && waiting["skipped"]?.arrayValue?.first?["reason"] == "call_not_attempted")
+            try await LineClient.with(port: port) { me in
+                try await me.login(clerk.username, clerk.password)
+                _ = try await me.result("tasks.complete", ["id": try #require(tasks.first?["id"]), "outcome": "no answer",
+                                                           "interaction": ["kind": "call", "summary": "rang, no answer", "occurred_at": "2026-03-11T09:00:00Z"]])
+            }
+            let sent = try await client.dunning("2026-03-12")
+            #expect(sent["letters"]?.arrayValue?.map { $0["level"] } == [2] && sent["letters"]?.arrayValue?.first?["invoice_ids"] == [first])
+            let steps = try await database.asSystem("SELECT string_agg(invoice_id || ':' || level || ':' || action, ',' ORDER BY invoice_id, level) FROM dunning_steps")
+                .scalar(String.self)
+            #expect(steps == "\(first.intValue!):1:call,\(first.intValue!):2:letter,\(second.intValue!):1:call")
         }
     }
 

@@ -11,6 +11,7 @@ enum DunningRun {
     struct Outcome: Sendable {
         var asOf: PostgresDate
         var letters: Int
+        var calls: Int
         var holds: Int
         var referrals: Int
         var skipped: Int
@@ -44,6 +45,8 @@ enum DunningRun {
         var chequeInHand: Bool
         /// The customer wants a courtesy reminder before the due date.
         var courtesy: Bool
+        /// A call to the customer was attempted since the invoice fell due (read only when a level requires it).
+        var callAttempted: Bool
     }
 
     /// The run itself. Two runs (two daemons, or the scheduler and a manager) take the same
@@ -62,6 +65,7 @@ enum DunningRun {
         let defaultedNow = Set(plans.defaulted)
         // Courtesy reminders look ahead of the due date, for the customers who want them.
         let courtesyLead = levels.map { -$0.daysOverdue }.max().map { max(0, $0) } ?? 0
+        let callsRequired = levels.contains(where: \.requiresCall)
 
         let rows = try await tx.query("""
             SELECT i.id, i.customer_id, i.number, i.issue_date, i.due_date, i.terms_basis, i.net_days,
@@ -77,7 +81,12 @@ enum DunningRun {
                    (SELECT string_agg(p.id::text, ',') FROM plan_invoices pi JOIN plans p ON p.id = pi.plan_id
                     WHERE pi.invoice_id = i.id AND p.status = 'active') AS plans,
                    \(unescaped: ChequeStore.inHandSQL(invoice: "i.id")) AS cheque_in_hand,
-                   c.courtesy_reminders AS courtesy
+                   c.courtesy_reminders AS courtesy,
+                   (\(callsRequired)::boolean AND (
+                       EXISTS (SELECT 1 FROM interactions x WHERE x.customer_id = i.customer_id AND x.kind = 'call'
+                               AND x.occurred_at::date >= i.due_date AND x.occurred_at::date <= \(asOf)::date)
+                       OR EXISTS (SELECT 1 FROM tasks t WHERE t.customer_id = i.customer_id AND t.kind = 'call' AND t.state = 'done'
+                                  AND i.id = ANY (t.invoice_ids)))) AS call_attempted
             FROM invoices i JOIN customers c ON c.id = i.customer_id
             WHERE i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND i.issue_date <= \(asOf)::date
               AND (i.due_date < \(asOf)::date OR (c.courtesy_reminders AND i.due_date <= \(asOf)::date + \(courtesyLead)::integer))
@@ -98,7 +107,7 @@ enum DunningRun {
                 disputed: try row.decode(Bool.self, column: "disputed"),
                 inPlan: planIDs.contains { !defaultedNow.contains($0) }, assigned: try row.decode(Bool.self, column: "assigned"),
                 chequeInHand: try row.decode(Bool.self, column: "cheque_in_hand"),
-                courtesy: try row.decode(Bool.self, column: "courtesy"))
+                courtesy: try row.decode(Bool.self, column: "courtesy"), callAttempted: try row.decode(Bool.self, column: "call_attempted"))
         }
         // Open promises pause the invoices they name, or all of the customer's when they name none.
         var promisedCustomers: Set<Int64> = []
@@ -113,7 +122,8 @@ enum DunningRun {
                 pause: Dunning.pause(assigned: candidate.assigned, disputed: candidate.disputed, inPlan: candidate.inPlan,
                                      chequeInHand: candidate.chequeInHand,
                                      promised: promisedCustomers.contains(candidate.customerID) || promisedInvoices.contains(candidate.invoiceID)),
-                lastDateToPay: candidate.lastDateToPay, delivered: candidate.delivered, courtesy: candidate.courtesy))
+                lastDateToPay: candidate.lastDateToPay, delivered: candidate.delivered, courtesy: candidate.courtesy,
+                callAttempted: candidate.callAttempted))
         }, levels: levels, asOfDay: asOf.daysSinceEpoch)
         let skipped: [JSONValue] = plan.skipped.map { skip in
             ["invoice_id": .id(skip.invoiceID), "customer_id": .id(skip.customerID), "level": .int(skip.level), "reason": .string(skip.pause.rawValue)]
@@ -129,6 +139,7 @@ enum DunningRun {
                 """).scalar(Int64.self)
         }
         var letters: [JSONValue] = []
+        var calls: [JSONValue] = []
         var holds: [JSONValue] = []
         var referrals: [JSONValue] = []
         let interest = plan.steps.isEmpty ? [:] : try await StatementMethods.accruedInterest(
@@ -140,7 +151,18 @@ enum DunningRun {
             let invoices = ids.compactMap { byID[$0] }
             let openTotal = invoices.reduce(Decimal(0)) { $0 + $1.open }
             var letterID: Int64?
-            if level.action != .refer_to_agency {
+            if level.action == .call {
+                let currency = services.settings.currency
+                let note = "Dunning level \(levelNumber): call about \(invoices.map(\.number).joined(separator: ", ")), open \(Money(openTotal, currency).text)"
+                var taskID: Int64?
+                if let runID {
+                    taskID = try await TaskRules.dunningCall(customerID: customerID, level: levelNumber, invoiceIDs: ids, note: note,
+                                                             asOf: asOf, runID: runID, context: context, on: tx)
+                }
+                calls.append(["customer_id": .id(customerID), "level": .int(levelNumber), "task_id": taskID.map(JSONValue.id) ?? .null,
+                              "invoice_ids": .array(ids.map(JSONValue.id)), "open_amount": .money(openTotal)])
+            }
+            if level.action.writesLetter {
                 let next = levels.first { $0.level == levelNumber + 1 }
                 // Only a letter that follows one the customer actually received may say "despite our earlier reminder"
                 // (after downtime, catch-up sends a later level first).
@@ -170,18 +192,18 @@ enum DunningRun {
         }
         let result: JSONValue = [
             "as_of": .date(asOf), "dry_run": .bool(dryRun), "run_id": runID.map(JSONValue.id) ?? .null, "policy_version": .int(version),
-            "letters": .array(letters), "holds": .array(holds), "referrals": .array(referrals),
+            "letters": .array(letters), "calls": .array(calls), "holds": .array(holds), "referrals": .array(referrals),
             "skipped": .array(Array(skipped.prefix(maxSkippedListed))), "skipped_total": .int(skipped.count),
             "plans_defaulted": .array(plans.defaulted.map(JSONValue.id)),
         ]
         if let runID {
-            let summary: JSONValue = ["letters": .int(letters.count), "holds": .int(holds.count), "referrals": .int(referrals.count),
+            let summary: JSONValue = ["letters": .int(letters.count), "calls": .int(calls.count), "holds": .int(holds.count), "referrals": .int(referrals.count),
                                       "skipped": .int(skipped.count), "plans_defaulted": .int(plans.defaulted.count)]
             try await tx.query("UPDATE dunning_runs SET summary = \(summary) WHERE id = \(runID)")
             try await Audit.record(tx, context: context, method: "dunning.run", entity: "dunning_run", entityID: String(runID),
                                    after: summary, details: ["as_of": .date(asOf), "scheduled": .bool(scheduled)])
         }
-        return Outcome(asOf: asOf, letters: letters.count, holds: holds.count, referrals: referrals.count, skipped: skipped.count,
+        return Outcome(asOf: asOf, letters: letters.count, calls: calls.count, holds: holds.count, referrals: referrals.count, skipped: skipped.count,
                        plansDefaulted: plans.defaulted.count, json: result)
     }
 

@@ -72,7 +72,7 @@ public struct DunningScheduler: Service {
             }
             if let summary {
                 logger.notice("scheduled dunning run", metadata: [
-                    "as_of": "\(summary.asOf)", "letters": "\(summary.letters)", "holds": "\(summary.holds)",
+                    "as_of": "\(summary.asOf)", "letters": "\(summary.letters)", "calls": "\(summary.calls)", "holds": "\(summary.holds)",
                     "referrals": "\(summary.referrals)", "skipped": "\(summary.skipped)", "plans_defaulted": "\(summary.plansDefaulted)",
                 ])
             }

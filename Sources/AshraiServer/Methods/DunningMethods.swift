@@ -17,10 +17,14 @@ enum DunningPolicy {
                     throw RPCFailure.invalidParams("levels", "each level needs level and days_overdue")
                 }
                 let fee = try params.optionalMoney("fee") ?? 0
-                levels.append(Dunning.Level(level: level, daysOverdue: days, action: try params.choice("action", Dunning.Action.self),
-                                            template: try params.string("template", maxLength: 64), fee: fee,
+                let action = try params.choice("action", Dunning.Action.self)
+                // A call writes no letter: its template is only a name (the task's script), "call" unless given.
+                let template = action == .call ? try params.optionalString("template", maxLength: 64) ?? "call"
+                                               : try params.string("template", maxLength: 64)
+                levels.append(Dunning.Level(level: level, daysOverdue: days, action: action, template: template, fee: fee,
                                             payWithinDays: try params.optionalInt("pay_within_days", range: 1...90) ?? 10,
-                                            channels: try params.optionalChoices("channels", MessageChannel.self) ?? [.email]))
+                                            channels: try params.optionalChoices("channels", MessageChannel.self) ?? [.email],
+                                            requiresCall: try params.optionalBool("requires_call") ?? false))
             } catch let failure as RPCFailure {
                 throw RPCFailure.invalidParams("levels", "level \(levels.count + 1): \(failure.message)")
             } catch {
@@ -35,7 +39,7 @@ enum DunningPolicy {
         .array(levels.map {
             ["level": .int($0.level), "days_overdue": .int($0.daysOverdue), "action": .string($0.action.rawValue),
              "template": .string($0.template), "fee": .money($0.fee), "pay_within_days": .int($0.payWithinDays),
-             "channels": .array($0.channels.map { .string($0.rawValue) })]
+             "channels": .array($0.channels.map { .string($0.rawValue) }), "requires_call": .bool($0.requiresCall)]
         })
     }
 }
@@ -53,7 +57,7 @@ enum DunningMethods {
     static func setPolicy(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let levels = try DunningPolicy.levels(from: params.object["levels"] ?? .null)
         let templates = try DunningPolicyStore.assets(services).templates
-        for level in levels where level.action != .refer_to_agency && !(templates.has(level.template, language: "he") && templates.has(level.template, language: "en")) {
+        for level in levels where level.action.writesLetter && !(templates.has(level.template, language: "he") && templates.has(level.template, language: "en")) {
             throw RPCFailure.invalidParams("levels", "level \(level.level): no template \(level.template) in Hebrew and English")
         }
         let reason = try params.optionalString("reason", maxLength: 2000)

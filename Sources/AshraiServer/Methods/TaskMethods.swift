@@ -255,4 +255,33 @@ enum TaskRules {
         }, context: context, on: tx)
         return rows.count
     }
+
+    /// A dunning level whose action is `call`: the customer's open call task from dunning gains these
+    /// invoices (a clerk calls a customer once about all of them), else a new `call` task is made for the
+    /// customer's owner, due on the run's day (`source_key` `dunning:<run>:<customer>:<level>`; the run's
+    /// `dunning_steps` make each invoice reach the level once). Audited as `tasks.made`.
+    static func dunningCall(customerID: Int64, level: Int, invoiceIDs: [Int64], note: String, asOf: PostgresDate, runID: Int64,
+                            context: CallContext, on tx: PostgresConnection) async throws -> Int64 {
+        let ids = PostgresArray(invoiceIDs.map { String($0) })
+        let key = "dunning:\(runID):\(customerID):\(level)"
+        if let open = try await tx.query("""
+            UPDATE tasks SET invoice_ids = ARRAY(SELECT DISTINCT unnest(invoice_ids || \(ids)::bigint[]) ORDER BY 1)
+            WHERE id = (SELECT id FROM tasks WHERE customer_id = \(customerID) AND kind = 'call' AND state = 'open'
+                        AND source_key LIKE 'dunning:%' ORDER BY id LIMIT 1 FOR UPDATE)
+            RETURNING id
+            """).first?.decode(Int64.self, at: 0) {
+            return open
+        }
+        let id = try await tx.query("""
+            INSERT INTO tasks (customer_id, invoice_ids, kind, due_on, owner_id, note, source_key)
+            SELECT c.id, \(ids)::bigint[], 'call', \(asOf), c.owner_id, left(\(note), 2000), \(key)
+            FROM customers c WHERE c.id = \(customerID)
+            RETURNING id
+            """).scalar(Int64.self)
+        try await Audit.record([Audit.Entry(method: "tasks.made", entity: "task", entityID: String(id),
+                                            details: ["customer_id": .id(customerID), "kind": .string(TaskKind.call.rawValue),
+                                                      "source": .string(key)])],
+                               context: context, on: tx)
+        return id
+    }
 }
