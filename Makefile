@@ -1,5 +1,5 @@
 # Ashrai — the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test build deps pg-start pg-stop pg-remove clean openrpc bench bench-outbox bench-bank fuzz
+.PHONY: run test build deps pg-start pg-stop pg-remove clean openrpc bench bench-outbox bench-bank bench-forecast fuzz
 
 run:            ## build, start this clone's cluster (Scripts/state-dir), migrate, serve on 127.0.0.1:7420
 	Scripts/run
@@ -36,6 +36,9 @@ bench:          ## release build + throwaway cluster + server + load generator; 
 
 bench-outbox:   ## only the outbox part of make bench: MESSAGES queued e-mails, DAEMONS workers, messages/s and duplicates
 	Scripts/bench-outbox
+
+bench-forecast: ## only the forecast backtest of make bench: reports.forecast from 13 weeks ago vs. actual and the due-date baseline
+	Scripts/bench-forecast
 
 bench-bank:     ## only the bank part of make bench: BANK_LINES camt.053 + MT940 lines against the 1M-invoice ledger, lines/s
 	Scripts/bench-bank

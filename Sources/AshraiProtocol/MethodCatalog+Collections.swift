@@ -26,7 +26,8 @@ extension Schema {
         "level": ["type": "integer", "minimum": 1], "days_overdue": ["type": "integer", "minimum": -30, "maximum": 3650], "action": dunningAction,
         "template": string, "fee": money, "pay_within_days": ["type": "integer", "minimum": 1, "maximum": 90],
         "channels": array(oneOf(MessageChannel.self)),
-    ], required: ["level", "days_overdue", "action", "template"])
+        "requires_call": ["type": "boolean", "description": "a written level that waits until a call was attempted (after a call level)"],
+    ], required: ["level", "days_overdue", "action"])
     public static let dunningPolicy = object([
         "version": ["type": "integer"], "levels": array(dunningLevel), "is_default": bool, "reason": nullable(string),
         "set_by": nullable(string), "set_at": nullable(instant),
@@ -90,7 +91,7 @@ extension MethodCatalog {
                    params: [.required("levels", Schema.array(Schema.dunningLevel)), .optional("reason", Schema.text)],
                    result: Schema.dunningPolicy),
         MethodSpec(name: "dunning.run",
-                   summary: "Bring every overdue invoice to the level the policy gives it as of a date: one letter per customer per level, holds, agency referrals suggested. Idempotent; catches up after downtime without sending twice; disputes, active plans and open promises pause; dry_run reports without writing.",
+                   summary: "Bring every overdue invoice to the level the policy gives it as of a date: one letter per customer per level, a call task per customer for a call level (no letter), holds, agency referrals suggested. Idempotent; catches up after downtime without sending twice; disputes, active plans and open promises pause; dry_run reports without writing.",
                    access: managers,
                    params: [.optional("as_of", Schema.date), .optional("dry_run", Schema.bool)],
                    result: Schema.object([
@@ -102,11 +103,14 @@ extension MethodCatalog {
                                                            required: ["customer_id", "invoice_ids"])),
                        "referrals": Schema.array(Schema.object(["customer_id": Schema.id, "invoice_ids": Schema.array(Schema.id), "open_amount": Schema.money],
                                                                required: ["customer_id", "invoice_ids", "open_amount"])),
+                       "calls": Schema.array(Schema.object(["customer_id": Schema.id, "level": ["type": "integer"], "task_id": Schema.nullable(Schema.id),
+                                                            "invoice_ids": Schema.array(Schema.id), "open_amount": Schema.money],
+                                                           required: ["customer_id", "level", "task_id", "invoice_ids", "open_amount"])),
                        "skipped": Schema.array(Schema.object(["invoice_id": Schema.id, "customer_id": Schema.id, "level": ["type": "integer"], "reason": Schema.string],
                                                              required: ["invoice_id", "customer_id", "level", "reason"])),
                        "skipped_total": ["type": "integer", "description": "all skipped invoices; `skipped` lists the first 1000"],
                        "plans_defaulted": Schema.array(Schema.id),
-                   ], required: ["as_of", "dry_run", "policy_version", "letters", "holds", "referrals", "skipped", "skipped_total", "plans_defaulted"])),
+                   ], required: ["as_of", "dry_run", "policy_version", "letters", "calls", "holds", "referrals", "skipped", "skipped_total", "plans_defaulted"])),
         MethodSpec(name: "letters.list",
                    summary: "Letters to customers, newest first (without their text): dunning letters, agency referral notices, plan confirmations and statements (kind).",
                    access: staffAndAgency,

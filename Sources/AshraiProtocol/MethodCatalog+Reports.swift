@@ -22,6 +22,22 @@ extension MethodCatalog {
 
 extension MethodCatalog {
     static let reviewMethods: [MethodSpec] = [
+        MethodSpec(name: "reports.forecast",
+                   summary: "Expected collections per week on the receivables open as of a day: each customer's own days-to-pay (blended with its grade's), open promises and plan installments weighted by the customer's kept rate, post-dated cheques at their value dates; each week with a 90% low–high band, and the open amount not expected within the horizon. The model is in the README.",
+                   access: managers,
+                   params: [.optional("weeks", ["type": "integer", "minimum": 1, "maximum": 26]), .optional("as_of", Schema.date)],
+                   result: Schema.object([
+                       "as_of": Schema.date, "currency": Schema.string,
+                       "weeks": Schema.array(Schema.object([
+                           "week": ["type": "integer"], "from": Schema.date, "to": Schema.date, "expected": Schema.money, "low": Schema.money,
+                           "high": Schema.money, "committed": Schema.money,
+                       ], required: ["week", "from", "to", "expected", "low", "high", "committed"])),
+                       "expected_total": Schema.money, "not_expected": Schema.money, "open": Schema.money,
+                       "basis": Schema.object(["open_invoices": ["type": "integer"], "customers_with_history": ["type": "integer"],
+                                               "commitments": ["type": "integer"], "prior_weight": ["type": "integer"],
+                                               "never_after_days": ["type": "integer"]],
+                                              required: ["open_invoices", "customers_with_history", "commitments", "prior_weight", "never_after_days"]),
+                   ], required: ["as_of", "currency", "weeks", "expected_total", "not_expected", "open", "basis"])),
         MethodSpec(name: "reports.kpis_trend", summary: "reports.kpis per calendar month for the last `months` months (the current one to today), oldest first.",
                    access: managers, params: [.optional("months", ["type": "integer", "minimum": 1, "maximum": 36])],
                    result: Schema.object(["months": Schema.array(["type": "object"])], required: ["months"])),

@@ -28,6 +28,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Lines per statement format for --bank.") var bankLines = 100_000
     @Option(help: "Lines per statement file for --bank (a bank's daily file).") var bankFileLines = 2000
     @Option(help: "Database URL that may read every invoice (the owner), for --bank's sample and check.") var sampleURL: String?
+    @Flag(help: "Backtest reports.forecast from 13 weeks ago against what came in and the due-date baseline; fails unless it wins.") var forecast = false
 
     struct Row {
         var name: String
@@ -44,6 +45,10 @@ struct Bench: AsyncParsableCommand {
         if let bank {
             try await BankBench(endpoint: endpoint, username: username, password: password, sampleURL: sampleURL ?? databaseURL,
                                 directory: bank, lines: bankLines, linesPerFile: bankFileLines).run()
+            return
+        }
+        if forecast {
+            try await ForecastBacktest(endpoint: endpoint, username: username, password: password, databaseURL: databaseURL).run()
             return
         }
         if aging {

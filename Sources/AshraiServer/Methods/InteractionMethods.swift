@@ -166,13 +166,15 @@ enum InteractionMethods {
         var amount: Decimal
         var dueOn: PostgresDate
         var status: PromiseStatus
+        /// Paid toward it so far (from the day it was made to its due date), at most its amount.
+        var paid: Decimal
         var json: JSONValue
     }
 
     /// Promises made on or before `asOf`, with their status then. Payments count when received
     /// from the day of the promise to its due day (and not after `asOf`), unless reversed by then.
     static func promises(asOf: PostgresDate, customerID: Int64? = nil, promiseID: Int64? = nil, dueFrom: PostgresDate? = nil,
-                         on connection: PostgresConnection) async throws -> [Promise] {
+                         limit: Int = 5000, on connection: PostgresConnection) async throws -> [Promise] {
         let rows = try await connection.query("""
             SELECT pr.id, pr.interaction_id, pr.customer_id, c.name AS customer_name, pr.amount, pr.promised_on, pr.due_on,
                    array_to_string(pr.invoice_ids, ',') AS invoice_ids, u.username AS created_by,
@@ -186,7 +188,7 @@ enum InteractionMethods {
               AND (\(promiseID)::bigint IS NULL OR pr.id = \(promiseID))
               AND (\(dueFrom)::date IS NULL OR pr.due_on >= \(dueFrom)::date)
             ORDER BY pr.due_on, pr.id
-            LIMIT 5000
+            LIMIT \(limit)
             """)
         return try rows.map { row in
             let amount = try row.decode(Decimal.self, column: "amount")
@@ -205,7 +207,7 @@ enum InteractionMethods {
             ]
             return Promise(id: try row.decode(Int64.self, column: "id"), customerID: try row.decode(Int64.self, column: "customer_id"),
                            invoiceIDs: (invoiceText ?? "").split(separator: ",").compactMap { Int64($0) }, amount: amount, dueOn: dueOn,
-                           status: status, json: json)
+                           status: status, paid: min(paid, amount), json: json)
         }
     }
 

@@ -5,7 +5,37 @@ import Postgres
 
 /// `reports.*`.
 enum ReportMethods {
-    static let handlers: [String: MethodHandler] = ["reports.aging": aging]
+    static let handlers: [String: MethodHandler] = ["reports.aging": aging, "reports.forecast": forecast]
+
+    /// The collections forecast: `ForecastStore` reads the ledger as it stood on `as_of`, `Forecast`
+    /// (AshraiCore) does the arithmetic, this encodes it.
+    static func forecast(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
+        let requestedAsOf = try params.optionalDate("as_of")
+        let weeks = try params.optionalInt("weeks", range: 1...26) ?? 13
+        let (asOf, inputs) = try await services.read(context) { connection in
+            let today = services.today()
+            let asOf = min(requestedAsOf ?? today, today)
+            return (asOf, try await ForecastStore.inputs(asOf: asOf, today: today, on: connection))
+        }
+        let distributions = inputs.distributions
+        let result = Forecast.forecast(asOfDay: asOf.daysSinceEpoch, weeks: weeks, invoices: inputs.invoices, commitments: inputs.commitments,
+                                       distribution: { distributions[$0] ?? inputs.fallback }, fallback: inputs.fallback,
+                                       scale: services.settings.currency.minorUnits)
+        let currency = services.settings.currency
+        return [
+            "as_of": .date(asOf), "currency": .string(currency.code),
+            "weeks": .array(result.weeks.enumerated().map { index, week in
+                ["week": .int(index + 1), "from": .date(PostgresDate(daysSinceEpoch: week.first)), "to": .date(PostgresDate(daysSinceEpoch: week.last)),
+                 "expected": .money(week.expected, currency), "low": .money(week.low, currency), "high": .money(week.high, currency),
+                 "committed": .money(week.committed, currency)]
+            }),
+            "expected_total": .money(result.weeks.reduce(0) { $0 + $1.expected }, currency),
+            "not_expected": .money(result.notExpected, currency), "open": .money(result.open, currency),
+            "basis": ["open_invoices": .int(inputs.invoices.count), "customers_with_history": .int(inputs.customersWithHistory),
+                      "commitments": .int(inputs.commitments.count), "prior_weight": .int(Forecast.priorWeight),
+                      "never_after_days": .int(Forecast.LagDistribution.neverAfter)],
+        ]
+    }
 
     /// Aging in one set-based statement: the open amount of every invoice as of the date,
     /// bucketed by days past due in SQL, summed per customer and bucket. For today (or later)

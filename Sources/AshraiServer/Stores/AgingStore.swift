@@ -33,30 +33,7 @@ public enum AgingStore {
         }.joined(separator: ", ")
         let outputColumns = "customer_id, code, name, " + (0...(bounds.count + 1)).map { "b\($0)" }.joined(separator: ", ") + ", total, invoices"
         query.sql = """
-            WITH settled AS (
-                SELECT a.invoice_id, sum(a.amount + a.discount) AS amount
-                FROM allocations a JOIN payments p ON p.id = a.payment_id
-                WHERE \(pastParam)::boolean AND p.received_on <= \(asOfParam)::date
-                  AND (a.reversed_at IS NULL OR a.reversed_at::date > \(asOfParam)::date)
-                GROUP BY a.invoice_id
-            ), written AS (
-                SELECT w.invoice_id, sum(w.amount) AS amount
-                FROM (SELECT invoice_id, amount, written_off_on AS day FROM writeoffs
-                      UNION ALL SELECT invoice_id, amount, issued_on FROM credit_notes) w
-                WHERE \(pastParam)::boolean AND w.day <= \(asOfParam)::date
-                GROUP BY w.invoice_id
-            ), open AS (
-                SELECT i.customer_id, i.due_date,
-                       i.amount - CASE WHEN \(pastParam)::boolean THEN coalesce(s.amount, 0) + coalesce(w.amount, 0)
-                                       ELSE i.paid_amount + i.discount_amount + i.written_off_amount + i.credited_amount END AS open_amount
-                FROM invoices i
-                LEFT JOIN settled s ON s.invoice_id = i.id
-                LEFT JOIN written w ON w.invoice_id = i.id
-                WHERE i.issue_date <= \(asOfParam)::date
-                  AND (i.status IN (\(InvoiceStatus.owingSQL)) OR (\(pastParam)::boolean AND i.status <> 'void')
-                       OR (i.status = 'void' AND i.voided_at::date > \(asOfParam)::date))
-                  AND (\(customerParam)::bigint IS NULL OR i.customer_id = \(customerParam)::bigint)
-            ), aggregated AS (
+            WITH \(openInvoicesSQL(asOf: asOfParam, past: pastParam, customer: customerParam)), aggregated AS (
                 SELECT i.customer_id,
                        \(bucket) AS bucket,
                        sum(i.open_amount) AS amount, count(*) AS invoices
@@ -78,6 +55,41 @@ public enum AgingStore {
             """
         query.binds = binds
         return query
+    }
+
+    /// The invoices open on a day and how much of each (CTEs `settled`, `written`, `open`; `open` has
+    /// invoice_id, customer_id, due_date, open_amount — possibly 0), given the SQL of three binds: the day,
+    /// whether it is in the past, and a customer id or NULL. For today the settled amounts kept on the invoice
+    /// are used; for a past day the allocations of payments received by then (and not reversed by then), the
+    /// write-offs and credit notes by then, summed set-wise (hash joins), never per invoice. Shared by the
+    /// aging and the forecast.
+    public static func openInvoicesSQL(asOf asOfParam: String, past pastParam: String, customer customerParam: String) -> String {
+        """
+            settled AS (
+                SELECT a.invoice_id, sum(a.amount + a.discount) AS amount
+                FROM allocations a JOIN payments p ON p.id = a.payment_id
+                WHERE \(pastParam)::boolean AND p.received_on <= \(asOfParam)::date
+                  AND (a.reversed_at IS NULL OR a.reversed_at::date > \(asOfParam)::date)
+                GROUP BY a.invoice_id
+            ), written AS (
+                SELECT w.invoice_id, sum(w.amount) AS amount
+                FROM (SELECT invoice_id, amount, written_off_on AS day FROM writeoffs
+                      UNION ALL SELECT invoice_id, amount, issued_on FROM credit_notes) w
+                WHERE \(pastParam)::boolean AND w.day <= \(asOfParam)::date
+                GROUP BY w.invoice_id
+            ), open AS (
+                SELECT i.id AS invoice_id, i.customer_id, i.due_date,
+                       i.amount - CASE WHEN \(pastParam)::boolean THEN coalesce(s.amount, 0) + coalesce(w.amount, 0)
+                                       ELSE i.paid_amount + i.discount_amount + i.written_off_amount + i.credited_amount END AS open_amount
+                FROM invoices i
+                LEFT JOIN settled s ON s.invoice_id = i.id
+                LEFT JOIN written w ON w.invoice_id = i.id
+                WHERE i.issue_date <= \(asOfParam)::date
+                  AND (i.status IN (\(InvoiceStatus.owingSQL)) OR (\(pastParam)::boolean AND i.status <> 'void')
+                       OR (i.status = 'void' AND i.voided_at::date > \(asOfParam)::date))
+                  AND (\(customerParam)::bigint IS NULL OR i.customer_id = \(customerParam)::bigint)
+            )
+        """
     }
 
     /// The bucket of an invoice `days` past due (SQL expressions): 0 when not yet due, else 1 +
