@@ -12,15 +12,17 @@ enum ReportMethods {
     static func forecast(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let requestedAsOf = try params.optionalDate("as_of")
         let weeks = try params.optionalInt("weeks", range: 1...26) ?? 13
+        let started = ContinuousClock.now
         let (asOf, inputs) = try await services.read(context) { connection in
             let today = services.today()
             let asOf = min(requestedAsOf ?? today, today)
-            return (asOf, try await ForecastStore.inputs(asOf: asOf, today: today, on: connection))
+            return (asOf, try await ForecastStore.inputs(asOf: asOf, today: today, scale: services.settings.currency.minorUnits, on: connection))
         }
-        let distributions = inputs.distributions
+        let read = ContinuousClock.now
         let result = Forecast.forecast(asOfDay: asOf.daysSinceEpoch, weeks: weeks, invoices: inputs.invoices, commitments: inputs.commitments,
-                                       distribution: { distributions[$0] ?? inputs.fallback }, fallback: inputs.fallback,
-                                       scale: services.settings.currency.minorUnits)
+                                       model: inputs.model, scale: services.settings.currency.minorUnits)
+        context.logger.debug("reports.forecast", metadata: ["read": "\(read - started)", "computed": "\(ContinuousClock.now - read)",
+                                                             "invoices": "\(inputs.invoices.count)", "customers": "\(inputs.model.own.count)"])
         let currency = services.settings.currency
         return [
             "as_of": .date(asOf), "currency": .string(currency.code),
@@ -31,7 +33,7 @@ enum ReportMethods {
             }),
             "expected_total": .money(result.weeks.reduce(0) { $0 + $1.expected }, currency),
             "not_expected": .money(result.notExpected, currency), "open": .money(result.open, currency),
-            "basis": ["open_invoices": .int(inputs.invoices.count), "customers_with_history": .int(inputs.customersWithHistory),
+            "basis": ["open_invoices": .int(inputs.invoices.count), "customers_with_history": .int(inputs.model.own.count),
                       "commitments": .int(inputs.commitments.count), "prior_weight": .int(Forecast.priorWeight),
                       "never_after_days": .int(Forecast.LagDistribution.neverAfter)],
         ]

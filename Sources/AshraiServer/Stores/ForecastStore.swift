@@ -15,28 +15,29 @@ enum ForecastStore {
     struct Inputs: Sendable {
         var invoices: [Forecast.OpenInvoice] = []
         var commitments: [Forecast.Commitment] = []
-        var distributions: [Int64: Forecast.LagDistribution] = [:]
-        var fallback = Forecast.LagDistribution()
-        /// Customers whose own history is in their distribution.
-        var customersWithHistory = 0
+        var model = Forecast.Model(own: [:], ledger: Forecast.LagDistribution())
     }
 
-    /// Reads the inputs and blends every customer's history with its grade's (or the ledger's).
-    static func inputs(asOf: PostgresDate, today: PostgresDate, on connection: PostgresConnection) async throws -> Inputs {
+    /// Reads the inputs; amounts come as minor units (`scale` decimals), computed exactly in SQL.
+    static func inputs(asOf: PostgresDate, today: PostgresDate, scale: Int, on connection: PostgresConnection) async throws -> Inputs {
         let asOfDay = asOf.daysSinceEpoch
         let binds: [PostgresBindValue] = [try asOf.postgresBind(), try (asOf < today).postgresBind(), .null(.unspecified),
-                                          try historyDays.postgresBind(), try Forecast.LagDistribution.neverAfter.postgresBind()]
+                                          try historyDays.postgresBind(), try Forecast.LagDistribution.neverAfter.postgresBind(),
+                                          try scale.postgresBind()]
+        func minor(_ amount: Decimal) -> Int64 { Forecast.minorUnits(amount, scale: scale) }
         let openCTE = AgingStore.openInvoicesSQL(asOf: "$1", past: "$2", customer: "$3")
         var inputs = Inputs()
 
         let open = try await connection.query(PostgresQuery(unsafeSQL: """
             WITH \(openCTE)
-            SELECT invoice_id, customer_id, due_date, open_amount FROM open WHERE open_amount > 0 ORDER BY invoice_id
+            SELECT invoice_id, customer_id, due_date - $1::date AS due, (open_amount * power(10::numeric, $6::int))::bigint AS open
+            FROM open WHERE open_amount > 0 ORDER BY invoice_id
             """, binds: binds))
+        inputs.invoices.reserveCapacity(open.count)
         for row in open {
             inputs.invoices.append(Forecast.OpenInvoice(
                 customerID: try row.decode(Int64.self, at: 1), invoiceID: try row.decode(Int64.self, at: 0),
-                dueDay: try row.decode(PostgresDate.self, at: 2).daysSinceEpoch, open: try row.decode(Decimal.self, at: 3)))
+                dueDay: asOfDay + (try row.decode(Int.self, at: 2)), open: try row.decode(Int64.self, at: 3)))
         }
 
         // Lags: money received by the day (and not reversed by then), in the two years before it; unpaid more
@@ -54,34 +55,27 @@ enum ForecastStore {
                 SELECT i.customer_id, i.id, NULL, w.amount FROM writeoffs w JOIN invoices i ON i.id = w.invoice_id
                 WHERE w.written_off_on <= $1::date AND w.written_off_on > $1::date - $4::int
             )
-            SELECT s.customer_id, c.grade, s.lag, sum(s.weight) AS weight, count(DISTINCT s.invoice_id) AS invoices
-            FROM samples s JOIN customers c ON c.id = s.customer_id
-            GROUP BY s.customer_id, c.grade, s.lag
+            SELECT customer_id, lag, (sum(weight) * power(10::numeric, $6::int))::bigint AS weight, count(*) AS invoices
+            FROM samples GROUP BY customer_id, lag
             """, binds: binds))
         var own: [Int64: Forecast.LagDistribution] = [:]
-        var grades: [Int64: Grade] = [:]
         for row in history {
             let customer = try row.decode(Int64.self, at: 0)
-            if let grade = try row.decode(String?.self, at: 1).flatMap(Grade.init(rawValue:)) { grades[customer] = grade }
-            own[customer, default: Forecast.LagDistribution()].add(lag: try row.decode(Int?.self, at: 2), weight: try row.decode(Decimal.self, at: 3))
-            own[customer, default: Forecast.LagDistribution()].invoices += try row.decode(Int.self, at: 4)
+            own[customer, default: Forecast.LagDistribution()].add(lag: try row.decode(Int?.self, at: 1), weight: try row.decode(Int64.self, at: 2))
+            own[customer, default: Forecast.LagDistribution()].invoices += try row.decode(Int.self, at: 3)
+        }
+        // The grades' priors pool their customers' histories; the ledger's pools everyone's.
+        var grades: [Int64: Grade] = [:]
+        for row in try await connection.query("SELECT id, grade FROM customers WHERE grade IS NOT NULL") {
+            if let grade = Grade(rawValue: try row.decode(String.self, at: 1)) { grades[try row.decode(Int64.self, at: 0)] = grade }
         }
         var gradePriors: [Grade: Forecast.LagDistribution] = [:]
+        var ledger = Forecast.LagDistribution()
         for (customer, distribution) in own {
-            inputs.fallback.merge(distribution)
+            ledger.merge(distribution)
             if let grade = grades[customer] { gradePriors[grade, default: Forecast.LagDistribution()].merge(distribution) }
         }
-        // Customers with open invoices but no history take their grade's distribution, or the ledger's.
-        let customerGrades = try await connection.query("""
-            SELECT id, grade FROM customers WHERE id = ANY (\(PostgresArray(Set(inputs.invoices.map { String($0.customerID) }).sorted()))::bigint[])
-            """)
-        for row in customerGrades {
-            let customer = try row.decode(Int64.self, at: 0)
-            let grade = try row.decode(String?.self, at: 1).flatMap(Grade.init(rawValue:))
-            let prior = grade.flatMap { gradePriors[$0] } ?? inputs.fallback
-            inputs.distributions[customer] = Forecast.blend(own[customer] ?? Forecast.LagDistribution(), prior: prior)
-        }
-        inputs.customersWithHistory = own.count
+        inputs.model = Forecast.Model(own: own, grades: grades, gradePriors: gradePriors, ledger: ledger)
 
         // Promises: open ones are expected on their due date (what is left of them); kept and broken ones in the
         // year before give the kept rate, together with plans completed and defaulted by then.
@@ -121,7 +115,7 @@ enum ForecastStore {
         }
         for promise in promises where promise.status == .open {
             inputs.commitments.append(Forecast.Commitment(customerID: promise.customerID, kind: .promise, day: promise.dueOn.daysSinceEpoch,
-                                                          amount: promise.amount - promise.paid, invoiceIDs: promise.invoiceIDs,
+                                                          amount: minor(promise.amount - promise.paid), invoiceIDs: promise.invoiceIDs,
                                                           rate: keptRate(promise.customerID)))
         }
         if !running.isEmpty {
@@ -130,13 +124,13 @@ enum ForecastStore {
                 SELECT plan_id, due_on, amount FROM plan_installments
                 WHERE plan_id = ANY (\(PostgresArray(running.map { String($0.id) }))::bigint[]) ORDER BY plan_id, seq
                 """)
-            var schedule: [Int64: [(day: Int, amount: Decimal)]] = [:]
+            var schedule: [Int64: [(day: Int, amount: Int64)]] = [:]
             for row in installments {
                 schedule[try row.decode(Int64.self, at: 0), default: []].append(
-                    (try row.decode(PostgresDate.self, at: 1).daysSinceEpoch, try row.decode(Decimal.self, at: 2)))
+                    (try row.decode(PostgresDate.self, at: 1).daysSinceEpoch, minor(try row.decode(Decimal.self, at: 2))))
             }
             for plan in running {
-                let remaining = plan.invoices.reduce(Decimal(0)) { $0 + (openByInvoice[$1] ?? 0) }
+                let remaining = plan.invoices.reduce(Int64(0)) { $0 + (openByInvoice[$1] ?? 0) }
                 for installment in Forecast.planSchedule(remaining: remaining, installments: schedule[plan.id] ?? [], asOfDay: asOfDay) {
                     inputs.commitments.append(Forecast.Commitment(customerID: plan.customer, kind: .installment, day: installment.day,
                                                                   amount: installment.amount, invoiceIDs: plan.invoices, rate: keptRate(plan.customer)))
@@ -162,7 +156,7 @@ enum ForecastStore {
         for row in cheques {
             inputs.commitments.append(Forecast.Commitment(
                 customerID: try row.decode(Int64.self, at: 0), kind: .cheque, day: try row.decode(PostgresDate.self, at: 1).daysSinceEpoch,
-                amount: try row.decode(Decimal.self, at: 2),
+                amount: minor(try row.decode(Decimal.self, at: 2)),
                 invoiceIDs: (try row.decode(String?.self, at: 3) ?? "").split(separator: ",").compactMap { Int64($0) },
                 rate: Forecast.rate(kept: try row.decode(Int.self, at: 4), broken: try row.decode(Int.self, at: 5), priorKept: 9, priorBroken: 1)))
         }
