@@ -1,4 +1,4 @@
--- make bench: 100k customers, 1M invoices over 397 days (397, not 400: a customer's ten invoices fall on different days), about 45% paid, with payments and allocations.
+-- make bench: 100k customers, 1M invoices over 397 days (397, not 400: a customer's ten invoices fall on different days), about 40% paid, with payments and allocations.
 -- Payment pattern (what the forecast backtest learns): customers with an even id never pay; the others pay
 -- each invoice at a lag after its due date set by the customer's profile (-10, -3, 0, 5, 10, 20, 35 or 60
 -- days) give or take 5 days, except one invoice in ten, which is never paid. What falls after today is open.
