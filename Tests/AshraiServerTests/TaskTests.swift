@@ -150,6 +150,19 @@ struct TaskTests {
             let steps = try await database.asSystem("SELECT string_agg(invoice_id || ':' || level || ':' || action, ',' ORDER BY invoice_id, level) FROM dunning_steps")
                 .scalar(String.self)
             #expect(steps == "\(first.intValue!):1:call,\(first.intValue!):2:letter,\(second.intValue!):1:call")
+
+            // A new call task, then the customer pays everything: the hourly housekeeping closes it, audited; a manual task stays.
+            let third = try await client.invoice(c, "60.00", due: "2026-03-20", issued: "2026-02-20")
+            let calledAgain = try #require(try await client.dunning("2026-03-22")["calls"]?.arrayValue?.first?["task_id"])
+            let manual = try await client.result("tasks.create", ["customer_id": c, "due_on": "2026-03-25", "note": "send a thank-you", "invoice_ids": [third]])
+            #expect(try await MaintenanceService.closeSettledTasks(services: services) == 0)
+            _ = try await client.result("payments.record", ["customer_id": c, "amount": "560.00", "method": "bank_transfer", "received_on": "2026-03-23"])
+            #expect(try await MaintenanceService.closeSettledTasks(services: services) == 1)
+            #expect(try await MaintenanceService.closeSettledTasks(services: services) == 0)
+            let open = try await client.result("tasks.list", ["customer_id": c])["tasks"]?.arrayValue ?? []
+            #expect(open.compactMap { $0["id"] } == [manual["id"]].compactMap { $0 } && !open.contains { $0["id"] == calledAgain })
+            let settled = try await database.asSystem("SELECT count(*) FROM audit_log WHERE action = 'tasks.settled'").scalar(Int.self)
+            #expect(settled == 1)
         }
     }
 

@@ -57,11 +57,19 @@ public struct MaintenanceService: Service {
         }
     }
 
+    /// `TaskRules.closeSettled`, as the daemon: the rule-made tasks whose invoices were all settled.
+    public static func closeSettledTasks(services: Services) async throws -> Int {
+        let daemon = CallContext(connectionID: 0, clientAddress: nil, logger: Logger(label: "ashraid.maintenance")).asDaemon
+        return try await services.transaction(daemon) { tx in try await TaskRules.closeSettled(context: daemon, on: tx) }
+    }
+
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let made = try await Self.makeDueTasks(services: services)
                 if made > 0 { logger.info("made the tasks the rules call for", metadata: ["tasks": "\(made)"]) }
+                let closed = try await Self.closeSettledTasks(services: services)
+                if closed > 0 { logger.info("closed tasks whose invoices are settled", metadata: ["tasks": "\(closed)"]) }
             } catch {
                 logger.warning("making due tasks failed; will retry", metadata: ["error": "\(error)"])
             }

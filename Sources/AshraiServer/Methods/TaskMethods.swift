@@ -256,6 +256,28 @@ enum TaskRules {
         return rows.count
     }
 
+    /// The kinds a rule makes about invoices, which have nothing left to do once those invoices are settled.
+    static let settledWithInvoices: [TaskKind] = [.call, .followUpPromise, .planMissed]
+
+    /// Closes the open tasks a rule made about invoices (a dunning call, a broken promise, a missed plan) once
+    /// every one of those invoices is settled — paid, credited, written off or void — so nobody calls a customer
+    /// who has paid. They are cancelled with the outcome "settled", by nobody (the daemon), and audited as
+    /// `tasks.settled`. Tasks a person wrote stay. Returns how many were closed.
+    static func closeSettled(context: CallContext, on tx: PostgresConnection) async throws -> Int {
+        let rows = try await tx.query("""
+            UPDATE tasks t SET state = 'cancelled', outcome = 'settled: the invoices it was about are paid or closed', closed_at = now()
+            WHERE t.state = 'open' AND t.source_key IS NOT NULL AND t.invoice_ids <> '{}'
+              AND t.kind = ANY (\(PostgresArray(settledWithInvoices.map(\.rawValue)))::text[])
+              AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.id = ANY (t.invoice_ids) AND i.status IN (\(unescaped: InvoiceStatus.owingSQL)))
+            RETURNING t.id, t.customer_id, t.kind
+            """)
+        try await Audit.record(try rows.map { row in
+            Audit.Entry(method: "tasks.settled", entity: "task", entityID: String(try row.decode(Int64.self, at: 0)),
+                        details: ["customer_id": .id(try row.decode(Int64.self, at: 1)), "kind": .string(try row.decode(String.self, at: 2))])
+        }, context: context, on: tx)
+        return rows.count
+    }
+
     /// A dunning level whose action is `call`: the customer's open call task from dunning gains these
     /// invoices (a clerk calls a customer once about all of them), else a new `call` task is made for the
     /// customer's owner, due on the run's day (`source_key` `dunning:<run>:<customer>:<level>`; the run's
