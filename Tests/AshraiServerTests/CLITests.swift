@@ -199,6 +199,7 @@ struct CLICollectionsTests {
             #expect(plan.stdout.contains("proposed") && plan.stdout.contains("66.66") && plan.stdout.contains("66.68"))
             let policy = try await cli.run(["dunning", "policy"])
             #expect(policy.stdout.contains("final_notice") && policy.stdout.contains("the default from Config/"))
+            #expect(policy.stdout.contains("CALL FIRST") && policy.stdout.contains("call "), "\(policy.stdout)")
         }
     }
 }

@@ -23,8 +23,8 @@ struct DunningPolicyCommand: AsyncParsableCommand {
         try await options.run { connection in
             options.show(try await connection.call(method, params)) { p in
                 "policy version \(p["version"]?.cell ?? "?")\(p["is_default"] == true ? " (the default from Config/)" : "")\n"
-                    + Table(headers: ["LEVEL", "DAYS OVERDUE", "ACTION", "TEMPLATE", "FEE", "PAY WITHIN"],
-                            rows: (p["levels"]?.arrayValue ?? []).map { l in ["level", "days_overdue", "action", "template", "fee", "pay_within_days"].map { l[$0]?.cell ?? "-" } })
+                    + Table(headers: ["LEVEL", "DAYS OVERDUE", "ACTION", "TEMPLATE", "FEE", "PAY WITHIN", "CALL FIRST"],
+                            rows: (p["levels"]?.arrayValue ?? []).map { l in ["level", "days_overdue", "action", "template", "fee", "pay_within_days", "requires_call"].map { l[$0]?.cell ?? "-" } })
                         .render()
             }
         }

@@ -4,7 +4,7 @@ import ArgumentParser
 import Foundation
 
 struct DunningRun: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the policy (manager): letters, holds, referrals; idempotent per day.")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the policy (manager): letters, call tasks, holds, referrals; idempotent per day.")
     @OptionGroup var options: ClientOptions
     @Flag(help: "Show what would happen, write nothing.") var dryRun = false
     @Option(help: "As of YYYY-MM-DD (default today).") var asOf: String?
@@ -20,6 +20,10 @@ struct DunningRun: AsyncParsableCommand {
                                  [l["letter_id"]?.cell ?? "-", l["customer_id"]?.cell ?? "-", l["level"]?.cell ?? "-", l["action"]?.cell ?? "-",
                                   (l["invoice_ids"]?.arrayValue ?? []).map(\.cell).joined(separator: ","), l["total"]?.cell ?? "-"]
                              }).render()
+                for call in r["calls"]?.arrayValue ?? [] {
+                    out += "\ncall: customer \(call["customer_id"]?.cell ?? "?") (level \(call["level"]?.cell ?? "?")), \(call["open_amount"]?.cell ?? "?") open"
+                        + (call["task_id"].flatMap { $0.isNull ? nil : " — task \($0.cell)" } ?? "")
+                }
                 for hold in r["holds"]?.arrayValue ?? [] { out += "\nhold: customer \(hold["customer_id"]?.cell ?? "?")" }
                 for referral in r["referrals"]?.arrayValue ?? [] {
                     out += "\nreferral suggested: customer \(referral["customer_id"]?.cell ?? "?"), \(referral["open_amount"]?.cell ?? "?") open"
