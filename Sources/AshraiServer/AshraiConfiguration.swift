@@ -84,6 +84,8 @@ public struct AshraiConfiguration: Sendable {
             return value
         }
         if let v = try integer("database.poolSize", 1...512) { result.poolSize = v }
+        if let v = try integer("database.callTimeoutSeconds", 1...3600) { result.server.databaseCallTimeout = .seconds(v) }
+        if let v = try integer("database.jobsCallTimeoutSeconds", 1...86_400) { result.server.jobsCallTimeout = .seconds(v) }
         if let v = try integer("server.maxLineBytes", 1024...(64 << 20)) { result.server.maxLineBytes = v }
         if let v = try integer("server.preLoginMaxLineBytes", 1024...(1 << 20)) { result.server.preLoginMaxLineBytes = v }
         if let v = try integer("server.maxConnections", 1...100_000) { result.server.maxConnections = v }

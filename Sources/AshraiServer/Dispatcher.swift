@@ -229,7 +229,7 @@ public struct Dispatcher: Sendable {
 
     /// Maps database errors: unreachable → 503 (retryable); anything else → -32603 without internals.
     static func failure(for error: PostgresError, logger: Logger) -> RPCFailure {
-        if error.isConnectionError || error.code == .poolClosed || error.isRetryableTransactionFailure {
+        if error.isConnectionError || error.code == .poolClosed || error.isRetryableTransactionFailure || error.isServerTimeout {
             logger.warning("database unavailable", metadata: ["error": "\(error)"])
             return .unavailable
         }

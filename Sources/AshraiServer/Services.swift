@@ -23,6 +23,13 @@ public struct ServerSettings: Sendable {
     public var idleTimeout: Duration = .seconds(15 * 60)
     /// A client whose pending output exceeds `maxPendingOutputBytes` for this long is dropped.
     public var writeTimeout: Duration = .seconds(30)
+    /// The longest one database call of a request may take (`database.callTimeoutSeconds`): PostgreSQL stops
+    /// a statement or a lock wait at this bound (`statement_timeout`, `lock_timeout`, set per transaction), and
+    /// the daemon gives up on a server that does not answer at all a second later; waiting for a pooled
+    /// connection is bounded by it too. The request is then answered 503, `retryable`.
+    public var databaseCallTimeout: Duration = .seconds(5)
+    /// The same bound for the daemon's own jobs (dunning runs, housekeeping, the outbox), which do more per statement.
+    public var jobsCallTimeout: Duration = .seconds(60)
     /// Output buffered for a client before writes wait (NIO's high watermark).
     public var maxPendingOutputBytes = 4 << 20
     /// Requests in one batch after login / before login.
@@ -147,7 +154,11 @@ public struct Services: Sendable {
     /// security, and the business's time zone, so a `timestamptz` cast to `date` in SQL is the
     /// business's day, as `today()` is.
     func sessionSettings(_ context: CallContext) -> PostgresQuery {
-        "SELECT set_config('ashrai.user_id', \(context.viewer), true), set_config('TimeZone', \(settings.timeZone.identifier), true)"
+        let bound = String(settings.callTimeout(system: context.isSystem).milliseconds)
+        return """
+            SELECT set_config('ashrai.user_id', \(context.viewer), true), set_config('TimeZone', \(settings.timeZone.identifier), true),
+                   set_config('statement_timeout', \(bound), true), set_config('lock_timeout', \(bound), true)
+            """
     }
 
     /// Reads for a request: a read-only transaction with `ashrai.user_id` set (transaction-
@@ -277,4 +288,14 @@ extension PostgresRows {
         guard count == limit, let id = try? last?.decode(Int64.self, column: "id") else { return .null }
         return .id(id)
     }
+}
+
+extension ServerSettings {
+    /// PostgreSQL's bound on a statement (request or job).
+    func callTimeout(system: Bool) -> Duration { system ? jobsCallTimeout : databaseCallTimeout }
+
+    /// The client-side bound on a database call: a second past the server's own, so a slow statement is
+    /// cancelled by PostgreSQL (and the connection kept), and only a server that does not answer at all
+    /// runs into it (and the connection is closed).
+    public func clientCallTimeout(system: Bool) -> Duration { callTimeout(system: system) + .seconds(1) }
 }

@@ -197,6 +197,15 @@ public final class PostgresClient: Sendable {
         case .lease(let lease):
             return lease
         case .wait(let id):
+            // Waiting for a free connection counts against the call timeout too: a frozen server keeps every
+            // connection busy until their statements time out, and a queue behind them must not wait for all.
+            let timer = configuration.callTimeout.map { timeout in
+                Task { [weak self] in
+                    try await Task.sleep(for: timeout)
+                    self?.failWaiter(id, PostgresError(code: .timedOut, message: "no database connection came free within the call timeout"))
+                }
+            }
+            defer { timer?.cancel() }
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in
                     let enqueued = state.withLock { state -> Bool in
@@ -213,13 +222,18 @@ public final class PostgresClient: Sendable {
                     }
                 }
             } onCancel: {
-                let waiter = state.withLock { state -> Waiter? in
-                    guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                    return state.waiters.remove(at: index)
-                }
-                waiter?.continuation.resume(throwing: CancellationError())
+                failWaiter(id, CancellationError())
             }
         }
+    }
+
+    /// Takes a waiter out of the queue and fails it, if it is still waiting.
+    private func failWaiter(_ id: Int, _ error: any Error) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(throwing: error)
     }
 
     private func release(_ connection: PostgresConnection) async {

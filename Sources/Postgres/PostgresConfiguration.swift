@@ -8,6 +8,11 @@ import CLibPQ
 public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// Keyword/value pairs in the order given (later pairs win, as in libpq).
     public private(set) var parameters: [(keyword: String, value: String)]
+    /// The longest one database call may take — a statement's round trip, or waiting for a free pooled
+    /// connection — before it fails with `PostgresError.Code.timedOut` and, for a statement, the connection is
+    /// closed. nil: no bound (the migrator, tools). A frozen server (SIGSTOP, a stalled disk, a partition) keeps
+    /// its TCP connections open and answers nothing; only a client-side deadline gets the caller out.
+    public var callTimeout: Duration?
 
     /// Parses a `postgresql://` URL or a `key=value` conninfo string with `PQconninfoParse`.
     /// - Throws: `PostgresError` with code `.invalidConfiguration` naming what libpq rejected.
@@ -40,6 +45,13 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         parameters.last(where: { $0.keyword == keyword })?.value
     }
 
+    /// Returns a copy with `callTimeout` set.
+    public func withCallTimeout(_ timeout: Duration?) -> PostgresConfiguration {
+        var copy = self
+        copy.callTimeout = timeout
+        return copy
+    }
+
     /// Returns a copy with a keyword set (replacing any earlier value).
     public func setting(_ keyword: String, to value: String) -> PostgresConfiguration {
         var copy = self
@@ -70,7 +82,11 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         result.append(("client_encoding", "UTF8"))
         result.append(("options", userOptions + "-c DateStyle=ISO,YMD -c TimeZone=UTC -c IntervalStyle=iso_8601 -c extra_float_digits=3"))
         if value(for: "application_name") == nil { result.append(("application_name", "ashrai")) }
-        if value(for: "connect_timeout") == nil { result.append(("connect_timeout", "10")) }
+        if value(for: "connect_timeout") == nil {
+            // libpq counts whole seconds and takes anything under 2 as 2.
+            let seconds = callTimeout.map { max(2, Int($0.components.seconds) + ($0.components.attoseconds > 0 ? 1 : 0)) } ?? 10
+            result.append(("connect_timeout", String(seconds)))
+        }
         return result
     }
 }

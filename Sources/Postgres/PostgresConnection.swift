@@ -33,14 +33,17 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Prepared statements kept per connection; beyond this, statements run unnamed.
     static let maxPrepared = 512
     let threadPool: NIOThreadPool
+    /// The bound on each call (`PostgresConfiguration.callTimeout`).
+    let callTimeout: Duration?
     /// A short id for logs.
     public let id: Int
 
     private static let nextID = Atomic<Int>(1)
 
-    private init(handle: OpaquePointer, threadPool: NIOThreadPool) {
+    private init(handle: OpaquePointer, threadPool: NIOThreadPool, callTimeout: Duration?) {
         self.handle = handle
         self.threadPool = threadPool
+        self.callTimeout = callTimeout
         self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
@@ -60,7 +63,7 @@ public final class PostgresConnection: @unchecked Sendable {
     static func connectBlocking(
         configuration: PostgresConfiguration, threadPool: NIOThreadPool
     ) throws -> PostgresConnection {
-        PostgresConnection(handle: try openHandle(configuration: configuration), threadPool: threadPool)
+        PostgresConnection(handle: try openHandle(configuration: configuration), threadPool: threadPool, callTimeout: configuration.callTimeout)
     }
 
     /// `PQconnectdbParams` with the configuration's keyword/value pairs; blocks.
@@ -89,6 +92,13 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         // Server NOTICEs would otherwise be printed to stderr by libpq.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        // Non-blocking: statements are sent and answers awaited with poll(2) under the call's deadline
+        // (`exchange`), and closing a connection to a frozen server never blocks on a full socket.
+        guard PQsetnonblocking(handle, 1) == 0 else {
+            let error = PostgresError.fromConnection(handle, code: .connectionFailed)
+            PQfinish(handle)
+            throw error
+        }
         return handle
     }
 
@@ -249,18 +259,23 @@ public final class PostgresConnection: @unchecked Sendable {
                 }
             }
             let key = query.sql + "\u{1}" + types.map(String.init).joined(separator: ",")
+            let deadline = callTimeout.map { ContinuousClock.now + $0 }
             var name = query.prepared ? prepared[key] : nil
             if name == nil, query.prepared, prepared.count < Self.maxPrepared {
                 let candidate = "ashrai_\(prepared.count)"
-                _ = try Self.consume(result: PQprepare(handle, candidate, query.sql, Int32(count), types), handle: handle)
+                _ = try Self.consume(result: try exchange(handle, deadline: deadline) {
+                    PQsendPrepare(handle, candidate, query.sql, Int32(count), types)
+                }, handle: handle)
                 prepared[key] = candidate
                 name = candidate
             }
-            let result = values.map { UnsafePointer($0) }.withUnsafeBufferPointer { valuePointers in
-                if let name {
-                    return PQexecPrepared(handle, name, Int32(count), valuePointers.baseAddress, lengths, formats, 0)
+            let result = try exchange(handle, deadline: deadline) {
+                values.map { UnsafePointer($0) }.withUnsafeBufferPointer { valuePointers in
+                    if let name {
+                        return PQsendQueryPrepared(handle, name, Int32(count), valuePointers.baseAddress, lengths, formats, 0)
+                    }
+                    return PQsendQueryParams(handle, query.sql, Int32(count), types, valuePointers.baseAddress, lengths, formats, 0)
                 }
-                return PQexecParams(handle, query.sql, Int32(count), types, valuePointers.baseAddress, lengths, formats, 0)
             }
             return try Self.consume(result: result, handle: handle)
         }
@@ -275,11 +290,76 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(code: .invalidParameter, message: "script contains a NUL byte")
         }
         let done: Bool? = try withExclusiveHandle { handle in
-            // PQexec returns only the last result; an error stops the script there.
-            _ = try Self.consume(result: PQexec(handle, sql), handle: handle)
+            // Like PQexec: the last result, or the error that stopped the script.
+            _ = try Self.consume(result: try exchange(handle, deadline: callTimeout.map { ContinuousClock.now + $0 }) {
+                PQsendQuery(handle, sql)
+            }, handle: handle)
             return true
         }
         guard done != nil else { throw PostgresError(code: .connectionLost, message: "connection is closed") }
+    }
+
+    /// Sends a statement with `send` (a `PQsend…` call) and waits for its results, never past `deadline`:
+    /// flushes what the non-blocking socket did not take, then reads until libpq has every result. Returns
+    /// the last result, or the first error (as `PQexec` does); nil when the connection broke. When the
+    /// deadline passes, the connection is closed — a server that has not answered cannot be trusted with the
+    /// next statement — and `.timedOut` is thrown.
+    private func exchange(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?, send: () -> Int32) throws -> OpaquePointer? {
+        guard send() == 1 else { return nil }
+        var kept: OpaquePointer?
+        do {
+            while true {
+                let flushed = PQflush(handle)
+                if flushed == 0 { break }
+                if flushed < 0 { return nil }
+                try Self.wait(handle, events: Int16(POLLIN | POLLOUT), deadline: deadline)
+                guard PQconsumeInput(handle) == 1 else { return nil }
+            }
+            while true {
+                while PQisBusy(handle) == 1 {
+                    try Self.wait(handle, events: Int16(POLLIN), deadline: deadline)
+                    guard PQconsumeInput(handle) == 1 else {
+                        if let kept { PQclear(kept) }
+                        return nil
+                    }
+                }
+                guard let next = PQgetResult(handle) else { break }
+                if let current = kept, PQresultStatus(current) == PGRES_FATAL_ERROR {
+                    PQclear(next)
+                } else {
+                    if let kept { PQclear(kept) }
+                    kept = next
+                }
+            }
+            return kept
+        } catch {
+            if let kept { PQclear(kept) }
+            PQfinish(handle)
+            self.handle = nil
+            prepared = [:]
+            throw error
+        }
+    }
+
+    /// Waits until the socket is ready for `events`; throws `.timedOut` once `deadline` has passed.
+    private static func wait(_ handle: OpaquePointer, events: Int16, deadline: ContinuousClock.Instant?) throws {
+        while true {
+            var timeout: Int32 = -1
+            if let deadline {
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else {
+                    throw PostgresError(code: .timedOut, message: "the database did not answer within the call timeout")
+                }
+                let milliseconds = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1
+                timeout = Int32(clamping: milliseconds)
+            }
+            var descriptor = pollfd(fd: PQsocket(handle), events: events, revents: 0)
+            let ready = poll(&descriptor, 1, timeout)
+            if ready > 0 { return }
+            if ready < 0, errno != EINTR {
+                throw PostgresError(code: .connectionLost, message: "poll on the database socket failed (errno \(errno))")
+            }
+        }
     }
 
     private static func consume(result: OpaquePointer?, handle: OpaquePointer) throws -> PostgresRows {

@@ -24,6 +24,10 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         public static let decoding = Code("decoding")
         /// A result had an unexpected shape (no row where one was required, …).
         public static let unexpectedResult = Code("unexpectedResult")
+        /// The server did not answer within the configured `callTimeout`, or no pooled connection came free
+        /// within it; a connection that timed out mid-statement was closed (the server rolls its transaction
+        /// back when it notices). A COMMIT that timed out may or may not have taken effect.
+        public static let timedOut = Code("timedOut")
         /// The connection pool has been shut down.
         public static let poolClosed = Code("poolClosed")
         /// The configuration (URL or keywords) is invalid.
@@ -98,13 +102,18 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
 
     /// SQLSTATE 23505.
     public var isUniqueViolation: Bool { sqlState == SQLState.uniqueViolation }
+    /// The server gave up on the statement at its own bound: `statement_timeout` or `lock_timeout`
+    /// (SQLSTATE 57014, 55P03). Trying again later may work.
+    public var isServerTimeout: Bool {
+        sqlState == SQLState.queryCanceled || sqlState == SQLState.lockNotAvailable
+    }
     /// SQLSTATE 40001 or 40P01: the transaction may succeed if run again.
     public var isRetryableTransactionFailure: Bool {
         sqlState == SQLState.serializationFailure || sqlState == SQLState.deadlockDetected
     }
     /// True when the connection is gone: the statement may not have run; a new connection may work.
     public var isConnectionError: Bool {
-        code == .connectionLost || code == .connectionFailed
+        code == .connectionLost || code == .connectionFailed || code == .timedOut
             || (sqlState.map { $0.hasPrefix("08") || $0 == SQLState.adminShutdown } ?? false)
     }
 
