@@ -53,6 +53,14 @@ public struct Dispatcher: Sendable {
     /// error, and in a batch the requests after it are not run (each says so), so no client
     /// can make the server build an unbounded reply.
     public func handle(line: [UInt8], context: inout CallContext) async -> [UInt8]? {
+        // Everything a request does is bounded by the request's database bound, even its work on the
+        // daemon's pool (a login reads the password hash there), whose own bound is the jobs'.
+        await PostgresCallTimeout.$override.withValue(services.settings.clientCallTimeout(system: false)) {
+            await handleBounded(line: line, context: &context)
+        }
+    }
+
+    private func handleBounded(line: [UInt8], context: inout CallContext) async -> [UInt8]? {
         let message: JSONValue
         do {
             message = try JSONValue.parse(line)

@@ -154,7 +154,8 @@ public struct Services: Sendable {
     /// security, and the business's time zone, so a `timestamptz` cast to `date` in SQL is the
     /// business's day, as `today()` is.
     func sessionSettings(_ context: CallContext) -> PostgresQuery {
-        let bound = String(settings.callTimeout(system: context.isSystem).milliseconds)
+        // A request's bound while a request runs (its daemon work included); the jobs' for the jobs.
+        let bound = String(settings.callTimeout(system: context.isSystem && PostgresCallTimeout.override == nil).milliseconds)
         return """
             SELECT set_config('ashrai.user_id', \(context.viewer), true), set_config('TimeZone', \(settings.timeZone.identifier), true),
                    set_config('statement_timeout', \(bound), true), set_config('lock_timeout', \(bound), true)

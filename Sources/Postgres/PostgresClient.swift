@@ -199,7 +199,7 @@ public final class PostgresClient: Sendable {
         case .wait(let id):
             // Waiting for a free connection counts against the call timeout too: a frozen server keeps every
             // connection busy until their statements time out, and a queue behind them must not wait for all.
-            let timer = configuration.callTimeout.map { timeout in
+            let timer = (PostgresCallTimeout.override ?? configuration.callTimeout).map { timeout in
                 Task { [weak self] in
                     try await Task.sleep(for: timeout)
                     self?.failWaiter(id, PostgresError(code: .timedOut, message: "no database connection came free within the call timeout"))

@@ -13,6 +13,12 @@ public enum PostgresIsolation: String, Sendable {
     case serializable = "SERIALIZABLE"
 }
 
+/// The bound on database calls made by the current task, over any pool's own `callTimeout`: the daemon sets
+/// a request's bound for everything the request does, even on the pool its background jobs use with a longer one.
+public enum PostgresCallTimeout {
+    @TaskLocal public static var override: Duration?
+}
+
 /// One libpq connection (`PGconn`).
 ///
 /// libpq forbids using a `PGconn` from two threads at once. A connection is therefore only ever
@@ -107,7 +113,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs a parameterised statement and returns its rows.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
-        try await threadPool.runIfActive { try self.queryBlocking(query) }
+        let timeout = PostgresCallTimeout.override ?? callTimeout
+        return try await threadPool.runIfActive { try self.queryBlocking(query, timeout: timeout) }
     }
 
     /// Runs a statement and returns the number of rows it affected.
@@ -119,7 +126,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs trusted SQL text that may hold several statements (migrations) with the simple
     /// query protocol. Never pass input here.
     public func executeScript(_ sql: String) async throws {
-        try await threadPool.runIfActive { try self.executeScriptBlocking(sql) }
+        let timeout = PostgresCallTimeout.override ?? callTimeout
+        try await threadPool.runIfActive { try self.executeScriptBlocking(sql, timeout: timeout) }
     }
 
     /// Runs `body` inside `BEGIN … COMMIT`; rolls back and rethrows if it throws.
@@ -229,7 +237,7 @@ public final class PostgresConnection: @unchecked Sendable {
         return try body(handle)
     }
 
-    func queryBlocking(_ query: PostgresQuery) throws -> PostgresRows {
+    func queryBlocking(_ query: PostgresQuery, timeout: Duration?) throws -> PostgresRows {
         for bind in query.binds { if case .invalid(let error) = bind { throw error } }
         let outcome: PostgresRows? = try withExclusiveHandle { handle in
             let count = query.binds.count
@@ -259,7 +267,7 @@ public final class PostgresConnection: @unchecked Sendable {
                 }
             }
             let key = query.sql + "\u{1}" + types.map(String.init).joined(separator: ",")
-            let deadline = callTimeout.map { ContinuousClock.now + $0 }
+            let deadline = timeout.map { ContinuousClock.now + $0 }
             var name = query.prepared ? prepared[key] : nil
             if name == nil, query.prepared, prepared.count < Self.maxPrepared {
                 let candidate = "ashrai_\(prepared.count)"
@@ -285,13 +293,13 @@ public final class PostgresConnection: @unchecked Sendable {
         return outcome
     }
 
-    func executeScriptBlocking(_ sql: String) throws {
+    func executeScriptBlocking(_ sql: String, timeout: Duration?) throws {
         guard !sql.utf8.contains(0) else {
             throw PostgresError(code: .invalidParameter, message: "script contains a NUL byte")
         }
         let done: Bool? = try withExclusiveHandle { handle in
             // Like PQexec: the last result, or the error that stopped the script.
-            _ = try Self.consume(result: try exchange(handle, deadline: callTimeout.map { ContinuousClock.now + $0 }) {
+            _ = try Self.consume(result: try exchange(handle, deadline: timeout.map { ContinuousClock.now + $0 }) {
                 PQsendQuery(handle, sql)
             }, handle: handle)
             return true
