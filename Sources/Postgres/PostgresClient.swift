@@ -133,26 +133,28 @@ public final class PostgresClient: Sendable {
 
     // MARK: - Leasing
 
+    /// A connection, waiting for one and opening one within one call timeout (the deadline starts here).
     private func acquire() async throws -> PostgresConnection {
+        let deadline = (PostgresCallTimeout.override ?? configuration.callTimeout).map { ContinuousClock.now + $0 }
         while true {
-            let lease = try await nextLease()
+            let lease = try await nextLease(deadline: deadline)
             switch lease {
             case .connection(let connection):
                 let alive = connection.isIdleAndHealthy()   // non-blocking: poll(2) with timeout 0
                 if alive { return connection }
                 logger.info("replacing broken database connection", metadata: ["db.connection": "\(connection.id)"])
                 connection.closeBlocking()
-                if let connection = try await openInSlot() { return connection }
+                if let connection = try await openInSlot(deadline: deadline) { return connection }
             case .slot:
-                if let connection = try await openInSlot() { return connection }
+                if let connection = try await openInSlot(deadline: deadline) { return connection }
             }
         }
     }
 
     /// Opens a connection in a slot already counted in `open`; on failure gives the slot up.
-    private func openInSlot() async throws -> PostgresConnection? {
+    private func openInSlot(deadline: ContinuousClock.Instant?) async throws -> PostgresConnection? {
         do {
-            let connection = try await PostgresConnection.connect(configuration: configuration, threadPool: threadPool)
+            let connection = try await PostgresConnection.connect(configuration: configuration, threadPool: threadPool, deadline: deadline)
             let closed = state.withLock { $0.isClosed }
             if closed {
                 connection.closeBlocking()
@@ -179,7 +181,7 @@ public final class PostgresClient: Sendable {
         waiter?.continuation.resume(returning: .slot)
     }
 
-    private func nextLease() async throws -> Lease {
+    private func nextLease(deadline: ContinuousClock.Instant?) async throws -> Lease {
         enum Immediate { case lease(Lease), wait(Int), closed }
         let immediate = state.withLock { state -> Immediate in
             if state.isClosed { return .closed }
@@ -199,9 +201,9 @@ public final class PostgresClient: Sendable {
         case .wait(let id):
             // Waiting for a free connection counts against the call timeout too: a frozen server keeps every
             // connection busy until their statements time out, and a queue behind them must not wait for all.
-            let timer = (PostgresCallTimeout.override ?? configuration.callTimeout).map { timeout in
+            let timer = deadline.map { deadline in
                 Task { [weak self] in
-                    try await Task.sleep(for: timeout)
+                    try await Task.sleep(until: deadline, clock: .continuous)
                     self?.failWaiter(id, PostgresError(code: .timedOut, message: "no database connection came free within the call timeout"))
                 }
             }

@@ -58,22 +58,19 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Opens a connection on the thread pool.
+    /// Opens a connection on the thread pool, giving up at `deadline` (nil: libpq's `connect_timeout`).
     public static func connect(
-        configuration: PostgresConfiguration, threadPool: NIOThreadPool
+        configuration: PostgresConfiguration, threadPool: NIOThreadPool, deadline: ContinuousClock.Instant? = nil
     ) async throws -> PostgresConnection {
         try await threadPool.runIfActive {
-            try connectBlocking(configuration: configuration, threadPool: threadPool)
+            PostgresConnection(handle: try openHandle(configuration: configuration, deadline: deadline), threadPool: threadPool,
+                               callTimeout: configuration.callTimeout)
         }
     }
 
-    static func connectBlocking(
-        configuration: PostgresConfiguration, threadPool: NIOThreadPool
-    ) throws -> PostgresConnection {
-        PostgresConnection(handle: try openHandle(configuration: configuration), threadPool: threadPool, callTimeout: configuration.callTimeout)
-    }
-
-    /// `PQconnectdbParams` with the configuration's keyword/value pairs; blocks.
-    static func openHandle(configuration: PostgresConfiguration) throws -> OpaquePointer {
+    /// Connects with the configuration's keyword/value pairs: `PQconnectStartParams` and `PQconnectPoll` under
+    /// `deadline` (a postmaster that accepts but never answers is given up on time), else `PQconnectdbParams`.
+    static func openHandle(configuration: PostgresConfiguration, deadline: ContinuousClock.Instant? = nil) throws -> OpaquePointer {
         let parameters = configuration.connectionParameters
         var keywords = parameters.map { strdup($0.0) }
         var values = parameters.map { strdup($0.1) }
@@ -85,11 +82,24 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         let handle: OpaquePointer? = keywords.map { UnsafePointer($0) }.withUnsafeBufferPointer { k in
             values.map { UnsafePointer($0) }.withUnsafeBufferPointer { v in
-                PQconnectdbParams(k.baseAddress, v.baseAddress, 0)
+                deadline == nil ? PQconnectdbParams(k.baseAddress, v.baseAddress, 0) : PQconnectStartParams(k.baseAddress, v.baseAddress, 0)
             }
         }
         guard let handle else {
             throw PostgresError(code: .connectionFailed, message: "out of memory while connecting")
+        }
+        if let deadline, PQstatus(handle) != CONNECTION_BAD {
+            // libpq's state machine: start as if told to wait for writing; the socket may change between polls.
+            var polling = PGRES_POLLING_WRITING
+            while polling != PGRES_POLLING_OK && polling != PGRES_POLLING_FAILED {
+                do {
+                    try wait(handle, events: Int16(polling == PGRES_POLLING_READING ? POLLIN : POLLOUT), deadline: deadline)
+                } catch {
+                    PQfinish(handle)
+                    throw error
+                }
+                polling = PQconnectPoll(handle)
+            }
         }
         guard PQstatus(handle) == CONNECTION_OK else {
             let error = PostgresError.fromConnection(handle, code: .connectionFailed)

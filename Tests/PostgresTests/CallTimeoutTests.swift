@@ -38,6 +38,30 @@ struct CallTimeoutTests {
         await pool.shutdown()
     }
 
+    @Test("connecting to a server that accepts but never answers (a frozen postmaster) gives up at the deadline")
+    func connectDeadline() async throws {
+        // A listening socket nobody accepts on: the kernel completes the handshake, then nothing is ever said.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && listen(listener, 16) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let configuration = PostgresConfiguration(parameters: [("host", "127.0.0.1"), ("port", String(port)), ("user", "nobody"), ("dbname", "none")])
+            .withCallTimeout(.milliseconds(700))
+        let pool = PostgresClient(configuration: configuration, maxConnections: 1, logger: makeTestLogger())
+        let started = ContinuousClock.now
+        #expect(await Self.code { _ = try await pool.query("SELECT 1") } == .timedOut)
+        #expect(ContinuousClock.now - started < .seconds(2))   // libpq's own connect_timeout would be 2 s at least
+        #expect(pool.statistics.open == 0)
+        await pool.shutdown()
+    }
+
     @Test("waiting for a pooled connection is bounded by the call timeout too")
     func waitDeadline() async throws {
         let database = try await Shared.database.value
