@@ -18,6 +18,8 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let config = try await loadConfiguration(common, listen: listen)
         let logger = makeLogger(level: config.logLevel)
+        // Large reply buffers go back to the system when freed (see MemoryTuning for the measurements).
+        if !MemoryTuning.apply() { logger.notice("could not fix the allocator's mmap threshold; freed memory may be kept") }
         do {
             let database = try await openCurrentDatabase(config, logger: logger)
             let secrets = Secrets(cost: config.passwordCost)
