@@ -27,10 +27,22 @@ export ASHRAI_DATABASE_CALL_TIMEOUT_SECONDS=2 ASHRAI_DATABASE_POOL_SIZE=4 ASHRAI
 "$bin/ashraid" migrate >/dev/null
 password="freeze test passphrase $RANDOM$RANDOM"
 echo "$password" | "$bin/ashraid" create-admin --username admin --password-stdin >/dev/null
-port=$((40000 + RANDOM % 20000))
-"$bin/ashraid" serve --listen "127.0.0.1:$port" &
-server_pid=$!
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+# A random port below the kernel's ephemeral range (32768…), another if it turns out to be taken.
+port=""
+for _ in 1 2 3 4 5; do
+  candidate=$((20000 + RANDOM % 12000))
+  "$bin/ashraid" serve --listen "127.0.0.1:$candidate" &
+  server_pid=$!
+  for _ in $(seq 100); do
+    kill -0 "$server_pid" 2>/dev/null || break
+    # Listening, and it is this ashraid that listens (not whatever else held the port).
+    if ss -ltnpH "sport = :$candidate" 2>/dev/null | grep -q "pid=$server_pid,"; then port=$candidate; break; fi
+    sleep 0.1
+  done
+  [[ -n $port ]] && break
+  kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""
+done
+[[ -n $port ]] || { echo "db-freeze: ashraid did not start" >&2; exit 1; }
 python3 - "$port" "$password" "$dir/pg/data/postmaster.pid" <<'PY'
 import json, os, signal, socket, subprocess, sys, threading, time
 port, password, pidfile = int(sys.argv[1]), sys.argv[2], sys.argv[3]
