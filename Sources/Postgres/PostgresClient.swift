@@ -154,6 +154,9 @@ public final class PostgresClient: Sendable {
     /// Opens a connection in a slot already counted in `open`; on failure gives the slot up.
     private func openInSlot(deadline: ContinuousClock.Instant?) async throws -> PostgresConnection? {
         do {
+            if let deadline, ContinuousClock.now >= deadline {
+                throw PostgresError(code: .timedOut, message: "no database connection within the call timeout")
+            }
             let connection = try await PostgresConnection.connect(configuration: configuration, threadPool: threadPool, deadline: deadline)
             let closed = state.withLock { $0.isClosed }
             if closed {
@@ -199,15 +202,9 @@ public final class PostgresClient: Sendable {
         case .lease(let lease):
             return lease
         case .wait(let id):
-            // Waiting for a free connection counts against the call timeout too: a frozen server keeps every
-            // connection busy until their statements time out, and a queue behind them must not wait for all.
-            let timer = deadline.map { deadline in
-                Task { [weak self] in
-                    try await Task.sleep(until: deadline, clock: .continuous)
-                    self?.failWaiter(id, PostgresError(code: .timedOut, message: "no database connection came free within the call timeout"))
-                }
-            }
-            defer { timer?.cancel() }
+            // Waiting is not bounded by itself: under load a healthy connection handed over late is still good. In a
+            // freeze every busy connection times out and is closed, so a waiter soon inherits a slot, and opening a
+            // connection past the deadline fails at once (`openInSlot`): the queue is answered within the bound.
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in
                     let enqueued = state.withLock { state -> Bool in

@@ -62,18 +62,26 @@ struct CallTimeoutTests {
         await pool.shutdown()
     }
 
-    @Test("waiting for a pooled connection is bounded by the call timeout too")
-    func waitDeadline() async throws {
+    @Test("a waiter handed a healthy connection late goes on; one that inherits a freed slot past its deadline fails at once instead of connecting")
+    func waitAndSlot() async throws {
         let database = try await Shared.database.value
         let pool = PostgresClient(configuration: database.ownerConfiguration.withCallTimeout(.seconds(1)), maxConnections: 1,
                                   logger: makeTestLogger())
-        // The holder's own bound is longer (the task-local override), so the only connection stays busy for 3 s.
+        // The holder's own bound is longer (the task-local override): the only connection is busy for 2 s, then handed over.
         let holder = Task {
-            await PostgresCallTimeout.$override.withValue(.seconds(10)) { await Self.code { _ = try await pool.query("SELECT pg_sleep(3)") } }
+            await PostgresCallTimeout.$override.withValue(.seconds(10)) { await Self.code { _ = try await pool.query("SELECT pg_sleep(2)") } }
         }
         while pool.statistics.open == 0 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(await Self.code { _ = try await pool.query("SELECT 1") } == .timedOut)
+        #expect(try await pool.query("SELECT 1").scalar(Int.self) == 1)   // waited 2 s with a 1 s bound: a healthy connection is fine
         #expect(await holder.value == nil)
+        // Now the holder's statement times out (3 s) and its connection is closed: the waiter inherits the slot past
+        // its own 1 s deadline and fails at once rather than opening a connection to a server that did not answer.
+        let stuck = Task {
+            await PostgresCallTimeout.$override.withValue(.seconds(3)) { await Self.code { _ = try await pool.query("SELECT pg_sleep(30)") } }
+        }
+        while pool.statistics.open == 0 || pool.statistics.idle == 1 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await Self.code { _ = try await pool.query("SELECT 1") } == .timedOut)
+        #expect(await stuck.value == .timedOut)
         #expect(pool.statistics.waiting == 0)
         #expect(try await pool.query("SELECT 1").scalar(Int.self) == 1)
         await pool.shutdown()
