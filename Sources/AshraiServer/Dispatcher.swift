@@ -221,10 +221,16 @@ public struct Dispatcher: Sendable {
             } catch {
                 // A user disabled (or a session ended) while the call ran sees no rows from then
                 // on (row-level security): whatever that made the handler answer, the truth is 401.
-                if spec.needsSession, let session = context.session, (error as? RPCFailure)?.code != .unauthenticated,
-                   (try? await SessionStore.refresh(session, services: services)) == .some(nil) {
-                    context.session = nil
-                    throw RPCFailure.unauthenticated
+                // Only a refresh that answers "no such session" logs out: one that fails (the
+                // database is down, which is likely why the handler failed) keeps the session.
+                // (`try?` would flatten that failure into the same nil — the chaos suite caught it.)
+                if spec.needsSession, let session = context.session, (error as? RPCFailure)?.code != .unauthenticated {
+                    let refreshed: SessionInfo??
+                    do { refreshed = .some(try await SessionStore.refresh(session, services: services)) } catch { refreshed = .none }
+                    if case .some(.none) = refreshed {
+                        context.session = nil
+                        throw RPCFailure.unauthenticated
+                    }
                 }
                 throw error
             }
