@@ -1,5 +1,5 @@
 # Ashrai — the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test build deps pg-start pg-stop pg-remove clean openrpc bench bench-outbox bench-bank bench-forecast fuzz
+.PHONY: run test build deps pg-start pg-stop pg-remove clean openrpc bench bench-outbox bench-bank bench-forecast fuzz chaos chaos-short
 
 run:            ## build, start this clone's cluster (Scripts/state-dir), migrate, serve on 127.0.0.1:7420
 	Scripts/run
@@ -30,6 +30,12 @@ openrpc:        ## regenerate docs/openrpc.json and the README role table from t
 
 fuzz:           ## libFuzzer over the JSON parser, line framer, money/instant parsing and CSV reader (SECONDS_TO_FUZZ=60)
 	Scripts/fuzz $${SECONDS_TO_FUZZ:-60}
+
+chaos:          ## release build + every fault scenario (kill -9, PostgreSQL restarts/freeze, cut connections, slow and non-reading clients, SIGTERM, two daemons dunning); prints a table
+	Scripts/chaos
+
+chaos-short:    ## the short chaos run CI makes (about 2 minutes after the build)
+	Scripts/chaos --short
 
 bench:          ## release build + throwaway cluster + server + load generator; prints ops/s, p50/p99 vs libpq
 	Scripts/bench
