@@ -133,6 +133,7 @@ class Daemon:
         self.process = None
         self.port = None
         self.peak_rss = 0
+        suite.daemons.append(self)   # stopped at the end whatever happens
         self.exits = []
 
     def start(self):
@@ -583,25 +584,34 @@ def scenario_bank(suite):
     s.finish()
 
 
+def signal_and_restart(s, sig, rounds, gap):
+    """Under load: `sig` to the daemon, wait for it to exit, start it again on its port; `rounds` times, `gap` apart.
+    Returns (sent at, exit code, seconds to exit) per round."""
+    outcomes = []
+    time.sleep(2)
+    for _ in range(rounds):
+        at = time.monotonic()
+        s.daemons[0].signal(sig)
+        code, seconds = s.daemons[0].wait(15)
+        outcomes.append((at, code, seconds))
+        s.daemons[0].start()
+        s.fault_ends.append(time.monotonic())
+        time.sleep(gap)
+    return outcomes
+
+
 def scenario_daemon_kill9(suite):
     s = Scenario(suite, "daemon-kill9")
     s.recovery_bound = 10
     kills = suite.count(2, 5)
-
-    def fault(load):
-        time.sleep(2)
-        for _ in range(kills):
-            s.daemons[0].signal(signal.SIGKILL)
-            s.daemons[0].wait(10)
-            s.daemons[0].start()
-            s.fault_ends.append(time.monotonic())
-            time.sleep(suite.seconds(3, 8))
-    run_load(s, 16, 0, fault)
+    run_load(s, 16, 0, lambda load: signal_and_restart(s, signal.SIGKILL, kills, suite.seconds(3, 8)))
     s.notes.append("%d kill -9, %d replays by idempotency key" % (kills, s.stats.replays))
     s.finish()
 
 
 def pg_scenario(suite, name, fault_action, notes, bound=10):
+    """16 clients; after 2 s `fault_action(s)` (which returns once PostgreSQL is back); recovery within `bound`.
+    `notes` is a string, or a function of the scenario that checks what it must and returns the string."""
     s = Scenario(suite, name)
     s.recovery_bound = bound
 
@@ -671,30 +681,23 @@ def scenario_pg_sigstop(suite):
             for pid in pids:
                 os.kill(pid, signal.SIGCONT)
         s.freeze = (start, time.monotonic())
-    s = Scenario(suite, "pg-sigstop")
-    s.recovery_bound = 3
 
-    def fault(load):
-        time.sleep(2)
-        act(s)
-        s.fault_ends.append(time.monotonic())
-        time.sleep(suite.seconds(4, 10))
-    run_load(s, 16, 0, fault)
-    start, end = s.freeze
-    waits = [w for sent, w in s.stats.answer_waits if start <= sent <= end]
-    hung = [sent for sent in s.stats.dropped_in_flight if start - bound <= sent <= end]
-    worst = max(waits) if waits else 0
-    if worst > bound:
-        s.failures.append("a request during the freeze waited %.2f s for its answer (bound %.1f s)" % (worst, bound))
-    if hung:
-        s.failures.append("%d requests during the freeze lost their connection instead of an answer" % len(hung))
-    for reply, seconds in probes:
-        error = reply.get("error", {})
-        if error.get("code") != 503 or error.get("data", {}).get("retryable") is not True or seconds > bound:
-            s.failures.append("auth.login during the freeze: %s after %.2f s" % (reply, seconds))
-    s.notes.append("SIGSTOP %d s; %d answers during it, slowest %.2f s; a new login got %s in %.2f s" % (
-        frozen, len(waits), worst, probes[0][0].get("error", {}).get("code") if probes else "?", probes[0][1] if probes else 0))
-    s.finish()
+    def check(s):
+        start, end = s.freeze
+        waits = [w for sent, w in s.stats.answer_waits if start <= sent <= end]
+        hung = [sent for sent in s.stats.dropped_in_flight if start - bound <= sent <= end]
+        worst = max(waits) if waits else 0
+        if worst > bound:
+            s.failures.append("a request during the freeze waited %.2f s for its answer (bound %.1f s)" % (worst, bound))
+        if hung:
+            s.failures.append("%d requests during the freeze lost their connection instead of an answer" % len(hung))
+        for reply, seconds in probes:
+            error = reply.get("error", {})
+            if error.get("code") != 503 or error.get("data", {}).get("retryable") is not True or seconds > bound:
+                s.failures.append("auth.login during the freeze: %s after %.2f s" % (reply, seconds))
+        return ("SIGSTOP %d s; %d answers during it, slowest %.2f s; a new login got %s in %.2f s" % (
+            frozen, len(waits), worst, probes[0][0].get("error", {}).get("code") if probes else "?", probes[0][1] if probes else 0))
+    pg_scenario(suite, "pg-sigstop", act, check, bound=3)
 
 
 def scenario_cut(suite):
@@ -709,18 +712,7 @@ def scenario_sigterm(suite):
     s.recovery_bound = 10
     rounds = suite.count(1, 3)
     terms = []
-
-    def fault(load):
-        time.sleep(2)
-        for _ in range(rounds):
-            at = time.monotonic()
-            s.daemons[0].signal(signal.SIGTERM)
-            code, seconds = s.daemons[0].wait(15)
-            terms.append((at, code, seconds))
-            s.daemons[0].start()
-            s.fault_ends.append(time.monotonic())
-            time.sleep(suite.seconds(3, 8))
-    run_load(s, 16, 0, fault)
+    run_load(s, 16, 0, lambda load: terms.extend(signal_and_restart(s, signal.SIGTERM, rounds, suite.seconds(3, 8))))
     for at, code, seconds in terms:
         if code != 0 or seconds > 5:
             s.failures.append("SIGTERM: exit %s after %.2f s (want 0 within 5 s)" % (code, seconds))
@@ -950,6 +942,7 @@ class Suite:
         os.chmod(self.dir, 0o755)
         self.cluster = Cluster(os.path.join(self.dir, "pg"))
         self.rows = []
+        self.daemons = []
 
     def seconds(self, short, long):
         return short if self.short else long
@@ -977,6 +970,8 @@ class Suite:
                        env=env, check=True, input=PASSWORD.encode(), capture_output=True)
 
     def cleanup(self, keep):
+        for daemon in self.daemons:
+            daemon.stop()
         self.cluster.signal_all(signal.SIGCONT)
         subprocess.run([os.path.join(ROOT, "Scripts/pg"), "stop", self.cluster.dir], capture_output=True)
         if not keep:
