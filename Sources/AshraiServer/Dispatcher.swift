@@ -186,20 +186,24 @@ public struct Dispatcher: Sendable {
         guard let spec = MethodCatalog.spec(named: method), let handler = handlers[method] else {
             throw RPCFailure(.methodNotFound, "method not found")
         }
+        context.sessionCheck = nil
         if spec.needsSession {
             guard let current = context.session else { throw RPCFailure.unauthenticated }
-            guard let refreshed = try await SessionStore.refresh(current, services: services) else {
-                context.session = nil
-                throw RPCFailure.unauthenticated
+            if case .plain = handler, services.settings.training.gates[method] == nil,
+               (try? Self.authorize(current, method: method, spec: spec)) != nil {
+                // Checked in the handler's first transaction, in the round trip of its BEGIN (`SessionCheck`). What the
+                // session held until now would allow the call; one it would not is refreshed first, below, so a role
+                // just granted applies at once and a refusal is answered before the params are looked at.
+                context.sessionCheck = SessionCheck(session: current, method: method, spec: spec)
+            } else {
+                guard let refreshed = try await SessionStore.refresh(current, services: services) else {
+                    context.session = nil
+                    throw RPCFailure.unauthenticated
+                }
+                context.session = refreshed
+                try Self.authorize(refreshed, method: method, spec: spec)
+                for gate in MethodHandlers.gates { try await gate(method, services, context) }
             }
-            context.session = refreshed
-            guard spec.allows(refreshed.role) else {
-                throw RPCFailure.forbidden("role \(refreshed.role.rawValue) may not call \(method)")
-            }
-            if refreshed.mustChangePassword, !Self.allowedBeforePasswordChange.contains(method) {
-                throw RPCFailure.forbidden("choose a new password first (auth.change_password)", reason: "password_change_required")
-            }
-            for gate in MethodHandlers.gates { try await gate(method, services, context) }
         }
         let object: JSONObject
         switch params {
@@ -217,8 +221,13 @@ public struct Dispatcher: Sendable {
         switch handler {
         case .plain(let handler):
             do {
-                return .value(try await handler(services, context, Params(object)))
+                let result = try await handler(services, context, Params(object))
+                try await settleSessionCheck(&context)
+                return .value(result)
             } catch {
+                // The session's verdict comes first: a request whose session is gone is answered 401 whatever its
+                // handler said (a handler that failed before its first transaction never had the check made).
+                try await settleSessionCheck(&context)
                 // A user disabled (or a session ended) while the call ran sees no rows from then
                 // on (row-level security): whatever that made the handler answer, the truth is 401.
                 // Only a refresh that answers "no such session" logs out: one that fails (the
@@ -238,6 +247,39 @@ public struct Dispatcher: Sendable {
             let (result, session) = try await handler(services, context, Params(object))
             context.session = session
             return .value(result)
+        }
+    }
+
+    /// Applies a request's session check to the connection: the refreshed session, or none (401); a check the
+    /// handler never made is made now, on its own lease. A check that could not be made (the database is down)
+    /// keeps the session and lets the request's own error stand.
+    private func settleSessionCheck(_ context: inout CallContext) async throws {
+        guard let check = context.sessionCheck else { return }
+        defer { context.sessionCheck = nil }
+        if check.isPending {
+            do { try await check.runAlone(services) } catch let error as RPCFailure { try apply(check, &context); throw error } catch {}
+        }
+        try apply(check, &context)
+    }
+
+    private func apply(_ check: SessionCheck, _ context: inout CallContext) throws {
+        switch check.outcome {
+        case .pending: break
+        case .live(let refreshed): context.session = refreshed
+        case .gone:
+            context.session = nil
+            throw RPCFailure.unauthenticated
+        }
+    }
+
+    /// May this session call the method: the role from the catalog (403), then a pending password change (403
+    /// `password_change_required`).
+    static func authorize(_ session: SessionInfo, method: String, spec: MethodSpec) throws {
+        guard spec.allows(session.role) else {
+            throw RPCFailure.forbidden("role \(session.role.rawValue) may not call \(method)")
+        }
+        if session.mustChangePassword, !allowedBeforePasswordChange.contains(method) {
+            throw RPCFailure.forbidden("choose a new password first (auth.change_password)", reason: "password_change_required")
         }
     }
 

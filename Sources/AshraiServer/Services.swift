@@ -140,10 +140,37 @@ public struct Services: Sendable {
         _ context: CallContext, isolation: PostgresIsolation = .readCommitted,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await pool(context).withRetryingTransaction(isolation: isolation) { tx in
-            try await tx.query(sessionSettings(context))
-            return try await body(tx)
+        let check = try await pendingCheck(context)
+        return try await pool(context).withRetryingTransaction(
+            isolation: isolation, prelude: { prelude(context, check: check, readOnly: false) }, check: { try judge($0, check) }, body)
+    }
+
+    /// The request's session check still to be made in its first transaction, if any. Work the daemon does for
+    /// the request (`asDaemon`, the jobs' pool) is not where a user's session is judged: that runs the check first,
+    /// on its own.
+    private func pendingCheck(_ context: CallContext) async throws -> SessionCheck? {
+        guard let check = context.sessionCheck, check.isPending else { return nil }
+        if context.isSystem {
+            try await check.runAlone(self)
+            return nil
         }
+        return check
+    }
+
+    /// What a request transaction sends with its `BEGIN`, in one round trip: its settings, the session check if it
+    /// is still to be made, and — for a read that checks the session, which may note `last_seen_at` — the switch
+    /// to read-only after it.
+    private func prelude(_ context: CallContext, check: SessionCheck?, readOnly: Bool) -> [PostgresQuery] {
+        var queries = [sessionSettings(context)]
+        if let check, check.isPending {
+            queries.append(check.query(settings))
+            if readOnly { queries.append("SET TRANSACTION READ ONLY") }
+        }
+        return queries
+    }
+
+    private func judge(_ rows: [PostgresRows], _ check: SessionCheck?) throws {
+        if let check, check.isPending, rows.count > 1 { try check.judge(rows[1]) }
     }
 
     /// The pool a context's work runs on: the jobs' for the daemon's own work, else the application's.
@@ -166,10 +193,10 @@ public struct Services: Sendable {
     /// local, so a pooled connection never carries it into the next request). Every handler
     /// reads through here or `transaction`, so row-level security always knows who asks.
     public func read<Result>(_ context: CallContext, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await pool(context).withTransaction(isolation: .readCommitted, readOnly: true) { tx in
-            try await tx.query(sessionSettings(context))
-            return try await body(tx)
-        }
+        let check = try await pendingCheck(context)
+        return try await pool(context).withTransaction(
+            isolation: .readCommitted, readOnly: check == nil, prelude: prelude(context, check: check, readOnly: true),
+            check: { try judge($0, check) }, body)
     }
 }
 
@@ -205,6 +232,8 @@ public struct CallContext: Sendable {
     public var logger: Logger
     /// The daemon's own work (the scheduler), not a request: row-level security lets it see all.
     public var isSystem = false
+    /// This request's session check, while the Dispatcher has one to be made in its first transaction.
+    var sessionCheck: SessionCheck?
 
     /// This connection's context with the daemon acting for it (`system`, on the jobs' pool):
     /// for what happens before anyone is known — the login throttle, reading a password hash,

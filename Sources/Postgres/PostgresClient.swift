@@ -70,13 +70,16 @@ public final class PostgresClient: Sendable {
     }
 
     /// Leases a connection and runs `body` in one transaction.
+    /// `prelude` and `check` as `PostgresConnection.withTransaction` takes them (sent with the `BEGIN`).
     public func withTransaction<Result>(
         isolation: PostgresIsolation = .readCommitted,
         readOnly: Bool = false,
+        prelude: [PostgresQuery] = [],
+        check: ([PostgresRows]) throws -> Void = { _ in },
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await withConnection { connection in
-            try await connection.withTransaction(isolation: isolation, readOnly: readOnly, body)
+            try await connection.withTransaction(isolation: isolation, readOnly: readOnly, prelude: prelude, check: check, body)
         }
     }
 
@@ -86,13 +89,15 @@ public final class PostgresClient: Sendable {
     public func withRetryingTransaction<Result>(
         isolation: PostgresIsolation = .serializable,
         maxAttempts: Int = 5,
+        prelude: () -> [PostgresQuery] = { [] },
+        check: ([PostgresRows]) throws -> Void = { _ in },
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         precondition(maxAttempts >= 1)
         var attempt = 1
         while true {
             do {
-                return try await withTransaction(isolation: isolation, body)
+                return try await withTransaction(isolation: isolation, prelude: prelude(), check: check, body)
             } catch let error as PostgresError where error.isRetryableTransactionFailure && attempt < maxAttempts {
                 let ceiling = 4 << min(attempt, 8)  // 8 ms, 16 ms, … (capped)
                 let pause = Int.random(in: 1...ceiling)

@@ -140,16 +140,42 @@ public final class PostgresConnection: @unchecked Sendable {
         try await threadPool.runIfActive { try self.executeScriptBlocking(sql, timeout: timeout) }
     }
 
+    /// Runs several statements in one round trip (libpq pipeline mode, one Sync at the end) and returns each
+    /// one's rows, or throws the first error; the statements after a failed one are not run. Outside an explicit
+    /// transaction they form one implicit transaction; inside one (after `BEGIN`) they are part of it.
+    @discardableResult
+    public func pipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] {
+        let timeout = PostgresCallTimeout.override ?? callTimeout
+        return try await threadPool.runIfActive { try self.pipelineBlocking(queries, timeout: timeout) }
+    }
+
     /// Runs `body` inside `BEGIN … COMMIT`; rolls back and rethrows if it throws.
+    ///
+    /// `prelude` statements go with the `BEGIN` in one round trip, and `check` sees their rows before `body`
+    /// runs (a request's settings and its session check: one round trip instead of three); when `check`
+    /// throws, the transaction is rolled back and `body` never runs.
     ///
     /// If a statement failed inside the body and the body swallowed the error, PostgreSQL would
     /// turn the COMMIT into a silent ROLLBACK; this method throws instead.
     public func withTransaction<Result>(
         isolation: PostgresIsolation = .readCommitted,
         readOnly: Bool = false,
+        prelude: [PostgresQuery] = [],
+        check: ([PostgresRows]) throws -> Void = { _ in },
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await execute(PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.rawValue)" + (readOnly ? " READ ONLY" : "")))
+        let begin = PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.rawValue)" + (readOnly ? " READ ONLY" : ""))
+        if prelude.isEmpty {
+            try await execute(begin)
+        } else {
+            let rows = try await pipeline([begin] + prelude)
+            do {
+                try check(Array(rows.dropFirst()))
+            } catch {
+                await rollbackQuietly()
+                throw error
+            }
+        }
         let result: Result
         do {
             result = try await body(self)
@@ -247,15 +273,22 @@ public final class PostgresConnection: @unchecked Sendable {
         return try body(handle)
     }
 
-    func queryBlocking(_ query: PostgresQuery, timeout: Duration?) throws -> PostgresRows {
-        for bind in query.binds { if case .invalid(let error) = bind { throw error } }
-        let outcome: PostgresRows? = try withExclusiveHandle { handle in
+    /// A statement's parameters as libpq takes them; `values` are malloc'd and freed by `release()` (libpq copies
+    /// them into its output buffer when the statement is sent).
+    private struct Parameters {
+        var types: [UInt32]
+        var values: [UnsafeMutablePointer<CChar>?]
+        var lengths: [Int32]
+        var formats: [Int32]
+        /// The prepared-statement cache's key: the SQL and the parameter types.
+        let key: String
+
+        init(_ query: PostgresQuery) throws {
             let count = query.binds.count
-            var types = [UInt32](repeating: 0, count: count)
-            var values = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-            var lengths = [Int32](repeating: 0, count: count)
-            var formats = [Int32](repeating: 0, count: count)
-            defer { values.forEach { free($0) } }
+            types = [UInt32](repeating: 0, count: count)
+            values = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+            lengths = [Int32](repeating: 0, count: count)
+            formats = [Int32](repeating: 0, count: count)
             for (index, bind) in query.binds.enumerated() {
                 switch bind {
                 case .null(let type):
@@ -273,10 +306,144 @@ public final class PostgresConnection: @unchecked Sendable {
                     lengths[index] = Int32(bytes.count)
                     formats[index] = 1
                 case .invalid(let error):
+                    values.forEach { free($0) }
                     throw error
                 }
             }
-            let key = query.sql + "\u{1}" + types.map(String.init).joined(separator: ",")
+            key = query.sql + "\u{1}" + types.map(String.init).joined(separator: ",")
+        }
+
+        func release() { values.forEach { free($0) } }
+
+        /// `PQsendQueryPrepared` with `name`, else `PQsendQueryParams`.
+        func send(_ sql: String, name: String?, on handle: OpaquePointer) -> Int32 {
+            values.map { UnsafePointer($0) }.withUnsafeBufferPointer { valuePointers in
+                if let name {
+                    return PQsendQueryPrepared(handle, name, Int32(types.count), valuePointers.baseAddress, lengths, formats, 0)
+                }
+                return PQsendQueryParams(handle, sql, Int32(types.count), types, valuePointers.baseAddress, lengths, formats, 0)
+            }
+        }
+    }
+
+    /// Several statements, one Sync, one round trip: each sent (a statement marked `prepared` is prepared in the
+    /// same pipeline the first time), then every result read in order; the first error is thrown after all are
+    /// read, so the connection is left idle and usable.
+    func pipelineBlocking(_ queries: [PostgresQuery], timeout: Duration?) throws -> [PostgresRows] {
+        let parameters = try queries.map { try Parameters($0) }
+        defer { parameters.forEach { $0.release() } }
+        let outcome: [PostgresRows]?? = try withExclusiveHandle { handle -> [PostgresRows]? in
+            let deadline = timeout.map { ContinuousClock.now + $0 }
+            guard PQenterPipelineMode(handle) == 1 else { throw PostgresError.fromConnection(handle, code: .server) }
+            // A pipeline that cannot be finished leaves the connection in an unknown state: close it.
+            func abandon() -> [PostgresRows]? {
+                PQfinish(handle)
+                self.handle = nil
+                prepared = [:]
+                return nil
+            }
+            // Each result group in order: the index of the statement it answers, or nil for a Prepare.
+            var groups: [(query: Int?, prepares: (key: String, name: String)?)] = []
+            var preparing: [String: String] = [:]
+            for (index, query) in queries.enumerated() {
+                let given = parameters[index]
+                var name = query.prepared ? (prepared[given.key] ?? preparing[given.key]) : nil
+                if name == nil, query.prepared, prepared.count + preparing.count < Self.maxPrepared {
+                    let candidate = "ashrai_\(prepared.count + preparing.count)"
+                    guard PQsendPrepare(handle, candidate, query.sql, Int32(given.types.count), given.types) == 1 else { return abandon() }
+                    groups.append((nil, (given.key, candidate)))
+                    preparing[given.key] = candidate
+                    name = candidate
+                }
+                guard given.send(query.sql, name: name, on: handle) == 1 else { return abandon() }
+                groups.append((index, nil))
+            }
+            guard PQpipelineSync(handle) == 1 else { return abandon() }
+            guard let results = try collect(handle, groups: groups.count, deadline: deadline) else { return abandon() }
+            defer { results.forEach { if let result = $0 { PQclear(result) } } }
+            guard PQexitPipelineMode(handle) == 1 else { return abandon() }
+            var rows: [PostgresRows] = []
+            var firstError: (any Error)?
+            for (group, result) in zip(groups, results) {
+                if let (key, name) = group.prepares {
+                    if let result, PQresultStatus(result) == PGRES_COMMAND_OK { prepared[key] = name }
+                    continue
+                }
+                guard let result else { return abandon() }
+                if PQresultStatus(result) == PGRES_PIPELINE_ABORTED { continue }
+                do {
+                    rows.append(try Self.rows(of: result, handle: handle))
+                } catch {
+                    if firstError == nil { firstError = error }
+                }
+            }
+            if let firstError { throw firstError }
+            guard rows.count == queries.count else { return abandon() }
+            return rows
+        }
+        guard let outcome = outcome ?? nil else {
+            throw PostgresError(code: .connectionLost, message: "connection is closed")
+        }
+        return outcome
+    }
+
+    /// Reads a pipeline's results after its Sync, never past `deadline`: the first result of each of `groups`
+    /// (an error wins over what follows it), then the Sync's own. Nil when the connection broke. On timeout the
+    /// connection is closed, as `exchange` does.
+    private func collect(_ handle: OpaquePointer, groups: Int, deadline: ContinuousClock.Instant?) throws -> [OpaquePointer?]? {
+        var results: [OpaquePointer?] = []
+        func clear() { results.forEach { if let result = $0 { PQclear(result) } } }
+        do {
+            while true {
+                let flushed = PQflush(handle)
+                if flushed == 0 { break }
+                if flushed < 0 { return nil }
+                try Self.wait(handle, events: Int16(POLLIN | POLLOUT), deadline: deadline)
+                guard PQconsumeInput(handle) == 1 else { return nil }
+            }
+            func next() throws -> OpaquePointer?? {
+                while PQisBusy(handle) == 1 {
+                    try Self.wait(handle, events: Int16(POLLIN), deadline: deadline)
+                    guard PQconsumeInput(handle) == 1 else { return .none }
+                }
+                return .some(PQgetResult(handle))
+            }
+            for _ in 0..<groups {
+                var kept: OpaquePointer?
+                while true {
+                    guard let result = try next() else { clear(); if let kept { PQclear(kept) }; return nil }
+                    guard let result else { break }   // the end of this statement's results
+                    if let current = kept, PQresultStatus(current) == PGRES_FATAL_ERROR {
+                        PQclear(result)
+                    } else {
+                        if let kept { PQclear(kept) }
+                        kept = result
+                    }
+                }
+                results.append(kept)
+            }
+            guard let sync = try next(), let sync else { clear(); return nil }
+            let status = PQresultStatus(sync)
+            PQclear(sync)
+            guard status == PGRES_PIPELINE_SYNC else { clear(); return nil }
+            return results
+        } catch {
+            clear()
+            PQfinish(handle)
+            self.handle = nil
+            prepared = [:]
+            throw error
+        }
+    }
+
+    func queryBlocking(_ query: PostgresQuery, timeout: Duration?) throws -> PostgresRows {
+        for bind in query.binds { if case .invalid(let error) = bind { throw error } }
+        let outcome: PostgresRows? = try withExclusiveHandle { handle in
+            let parameters = try Parameters(query)
+            defer { parameters.release() }
+            let count = query.binds.count
+            let types = parameters.types
+            let key = parameters.key
             let deadline = timeout.map { ContinuousClock.now + $0 }
             var name = query.prepared ? prepared[key] : nil
             if name == nil, query.prepared, prepared.count < Self.maxPrepared {
@@ -287,14 +454,7 @@ public final class PostgresConnection: @unchecked Sendable {
                 prepared[key] = candidate
                 name = candidate
             }
-            let result = try exchange(handle, deadline: deadline) {
-                values.map { UnsafePointer($0) }.withUnsafeBufferPointer { valuePointers in
-                    if let name {
-                        return PQsendQueryPrepared(handle, name, Int32(count), valuePointers.baseAddress, lengths, formats, 0)
-                    }
-                    return PQsendQueryParams(handle, query.sql, Int32(count), types, valuePointers.baseAddress, lengths, formats, 0)
-                }
-            }
+            let result = try exchange(handle, deadline: deadline) { parameters.send(query.sql, name: name, on: handle) }
             return try Self.consume(result: result, handle: handle)
         }
         guard let outcome else {
@@ -386,6 +546,11 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError.fromConnection(handle, code: lost ? .connectionLost : .server)
         }
         defer { PQclear(result) }
+        return try rows(of: result, handle: handle)
+    }
+
+    /// A result's rows, or its error; does not clear it.
+    private static func rows(of result: OpaquePointer, handle: OpaquePointer) throws -> PostgresRows {
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             break
