@@ -42,7 +42,10 @@ struct RowDecoder: Decoder {
     /// The column a key names: its string value in snake case.
     static func column(for key: any CodingKey) -> String {
         let name = key.stringValue
-        if name.contains("_") || name == name.lowercased() { return name }
+        // Byte checks: with Foundation imported, `contains("_")` and `lowercased()` went through CFString search,
+        // per column of every row decoded.
+        let utf8 = name.utf8
+        if utf8.contains(UInt8(ascii: "_")) || !utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) { return name }
         var result = ""
         var previousWasUpper = false
         for (index, character) in name.enumerated() {

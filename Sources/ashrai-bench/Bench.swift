@@ -7,6 +7,7 @@ import Foundation
 import Histogram
 import Logging
 import Postgres
+import Synchronization
 
 /// `ashrai-bench`: N connections calling one method as fast as they can for a while, then the
 /// same single-row query through libpq directly, printed side by side as a ratio.
@@ -29,12 +30,19 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Lines per statement file for --bank (a bank's daily file).") var bankFileLines = 2000
     @Option(help: "Database URL that may read every invoice (the owner), for --bank's sample and check.") var sampleURL: String?
     @Flag(help: "Backtest reports.forecast from 13 weeks ago against what came in and the due-date baseline; fails unless it wins.") var forecast = false
+    @Option(help: "The daemon's process id: its CPU time per operation and its RSS are printed.") var daemonPid: Int32?
+    @Flag(help: "The mixed staff workload instead (70 % reads, 20 % invoices.create, 10 % payments.record) over --mix-connections.") var mix = false
+    @Option(help: "Connections for --mix.") var mixConnections = 32
+    @Option(help: "Instead: hold this many idle logged-in connections and print the daemon's RSS (needs --daemon-pid).") var idle: Int?
 
     struct Row {
         var name: String
         var operations: Int
         var elapsed: Duration
         var histogram: Histogram<UInt64>
+        /// What the row is compared with (a libpq row's name), and the daemon's CPU per operation.
+        var baseline: String? = nil
+        var daemonMicrosPerOp: Double? = nil
         var opsPerSecond: Double { Double(operations) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) }
     }
 
@@ -56,26 +64,181 @@ struct Bench: AsyncParsableCommand {
             return
         }
         let duration = Duration.seconds(seconds)
+        let token = try await RPCConnection.with(endpoint) { connection in
+            try await connection.call("auth.login", ["username": .string(username), "password": .string(password)])["token"]?.stringValue ?? ""
+        }
+        if let idle {
+            try await measureIdle(endpoint: endpoint, token: token, count: idle)
+            return
+        }
+        let customers = try await seed(endpoint: endpoint, token: token)
+        if mix {
+            try await measureMix(endpoint: endpoint, token: token, customers: customers, duration: duration)
+            return
+        }
         var rows: [Row] = []
-        rows.append(try await measure("server.ping", duration: duration) { deadline in
+        rows.append(try await measure("server.ping", duration: duration, baseline: "libpq SELECT now()") { deadline in
             try await RPCConnection.with(endpoint) { connection in
                 try await Self.loop(until: deadline) { _ = try await connection.call("server.ping") }
             }
         })
-        rows.append(try await measure("auth.whoami", duration: duration) { deadline in
-            try await RPCConnection.with(endpoint) { connection in
-                _ = try await connection.call("auth.login", ["username": .string(username), "password": .string(password)])
-                return try await Self.loop(until: deadline) { _ = try await connection.call("auth.whoami") }
+        rows.append(try await measure("auth.whoami", duration: duration, baseline: "libpq SELECT now()") { deadline in
+            try await Self.loggedIn(endpoint, token) { connection in
+                try await Self.loop(until: deadline) { _ = try await connection.call("auth.whoami") }
+            }
+        })
+        rows.append(try await measure("customers.get", duration: duration, baseline: "libpq one customer") { deadline in
+            try await Self.loggedIn(endpoint, token) { connection in
+                try await Self.loop(until: deadline) { _ = try await connection.call("customers.get", ["id": customers.randomElement()!]) }
+            }
+        })
+        rows.append(try await measure("invoices.list (20 of a customer)", duration: duration, baseline: "libpq 20 invoices") { deadline in
+            try await Self.loggedIn(endpoint, token) { connection in
+                try await Self.loop(until: deadline) {
+                    _ = try await connection.call("invoices.list", ["customer_id": customers.randomElement()!, "limit": 20])
+                }
             }
         })
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let pool = PostgresClient(configuration: try PostgresConfiguration(url: databaseURL), maxConnections: connections, logger: logger)
+        // The same rows fetched bare: one statement per operation on the daemon's own role as its jobs run
+        // ('system' sees every row, as staff do) — the floor a request could reach.
+        let bare = PostgresClient(configuration: DatabaseSetup.jobsConfiguration(for: try PostgresConfiguration(url: databaseURL)),
+                                  maxConnections: connections, logger: logger)
         rows.append(try await measure("libpq SELECT now()", duration: duration) { deadline in
             try await Self.loop(until: deadline) { _ = try await pool.query("SELECT now()").scalar(Date.self) }
         })
+        rows.append(try await measure("libpq one customer", duration: duration) { deadline in
+            try await Self.loop(until: deadline) {
+                let id = Int64(customers.randomElement()!.intValue!)
+                _ = try await bare.query("SELECT * FROM customers WHERE id = \(id)")
+            }
+        })
+        rows.append(try await measure("libpq 20 invoices", duration: duration) { deadline in
+            try await Self.loop(until: deadline) {
+                let id = Int64(customers.randomElement()!.intValue!)
+                _ = try await bare.query("SELECT * FROM invoices WHERE customer_id = \(id) AND id > 0 ORDER BY id LIMIT 20")
+            }
+        })
         await pool.shutdown()
+        await bare.shutdown()
         print(Self.table(rows, connections: connections))
+    }
+
+    /// A connection that resumed the bench's session.
+    static func loggedIn<Result>(_ endpoint: ServerEndpoint, _ token: String, _ body: (inout RPCConnection) async throws -> Result) async throws -> Result {
+        try await RPCConnection.with(endpoint) { connection in
+            _ = try await connection.call("auth.resume", ["token": .string(token)])
+            return try await body(&connection)
+        }
+    }
+
+    /// 200 customers (limit 10,000,000) with 5 invoices each, through the daemon; their ids.
+    func seed(endpoint: ServerEndpoint, token: String) async throws -> [JSONValue] {
+        try await withThrowingTaskGroup(of: [JSONValue].self) { group in
+            let run = UInt32.random(in: 0...UInt32.max)
+            for worker in 0..<8 {
+                group.addTask {
+                    try await Self.loggedIn(endpoint, token) { connection in
+                        var ids: [JSONValue] = []
+                        for n in 0..<25 {
+                            let id = try await connection.call("customers.create", ["name": .string("Bench \(run) \(worker)-\(n)")])["id"] ?? .null
+                            _ = try await connection.call("credit.terms.set", ["customer_id": id, "credit_limit": "10000000", "net_days": 30,
+                                                                                "late_interest_rate": "0", "reason": "bench"])
+                            for k in 0..<5 {
+                                _ = try await connection.call("invoices.create", ["customer_id": id, "number": .string("B\(run)-\(worker)-\(n)-\(k)"),
+                                                                                  "issue_date": .string(Self.today), "amount": "100.00"])
+                            }
+                            ids.append(id)
+                        }
+                        return ids
+                    }
+                }
+            }
+            var all: [JSONValue] = []
+            for try await ids in group { all += ids }
+            return all
+        }
+    }
+
+    static var today: String {
+        let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
+        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+    }
+
+    /// Staff at work: 70 % reads (customers.get, invoices.list, statements.get), 20 % invoices.create,
+    /// 10 % payments.record, over `mixConnections`.
+    func measureMix(endpoint: ServerEndpoint, token: String, customers: [JSONValue], duration: Duration) async throws {
+        let run = UInt32.random(in: 0...UInt32.max)
+        let counter = Counter()
+        let row = try await measure("mix (70 % reads, 20 % invoices.create, 10 % payments.record)", duration: duration, connections: mixConnections) { deadline in
+            try await Self.loggedIn(endpoint, token) { connection in
+                var n = 0
+                return try await Self.loop(until: deadline) {
+                    n += 1
+                    let customer = customers.randomElement()!
+                    let roll = Int.random(in: 0..<100)
+                    do {
+                        switch roll {
+                        case 0..<25: _ = try await connection.call("customers.get", ["id": customer])
+                        case 25..<50: _ = try await connection.call("invoices.list", ["customer_id": customer, "limit": 20])
+                        case 50..<70: _ = try await connection.call("statements.get", ["customer_id": customer])
+                        case 70..<90:
+                            _ = try await connection.call("invoices.create", ["customer_id": customer, "number": .string("M\(run)-\(UUID().uuidString.prefix(12))"),
+                                                                              "issue_date": .string(Self.today), "amount": "50.00"])
+                        default:
+                            _ = try await connection.call("payments.record", ["customer_id": customer, "amount": "40.00", "method": "bank_transfer",
+                                                                              "received_on": .string(Self.today)])
+                        }
+                    } catch is RPCFailure {
+                        counter.add()
+                    }
+                }
+            }
+        }
+        print(Self.table([row], connections: mixConnections))
+        print("refused or failed: \(counter.value)")
+    }
+
+    /// `count` idle connections, each logged in (auth.resume), held for 5 s: the daemon's RSS before and with them.
+    func measureIdle(endpoint: ServerEndpoint, token: String, count: Int) async throws {
+        guard let daemonPid else { throw ValidationError("--idle needs --daemon-pid") }
+        let before = Self.rssMiB(daemonPid)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    try await Self.loggedIn(endpoint, token) { connection in
+                        try await Task.sleep(for: .seconds(8))
+                        _ = try await connection.call("server.ping")
+                    }
+                }
+            }
+            try await Task.sleep(for: .seconds(5))
+            let with = Self.rssMiB(daemonPid)
+            print("| idle logged-in connections | daemon RSS before | with them | per connection |\n|---:|---:|---:|---:|")
+            print("| \(count) | \(String(format: "%.0f", before)) MiB | \(String(format: "%.0f", with)) MiB | \(String(format: "%.1f", (with - before) * 1024 / Double(count))) KiB |")
+            try await group.waitForAll()
+        }
+    }
+
+    static func rssMiB(_ pid: Int32) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Double(line.split(separator: " ").dropFirst().first ?? "0").map { $0 / 1024 } ?? 0
+        }
+        return 0
+    }
+
+    /// The daemon's user + system CPU time so far, in microseconds (from /proc).
+    static func cpuMicros(_ pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3, utime 14, stime 15 (1-based over the whole line).
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (user + system) / ticks * 1_000_000
     }
 
     /// reports.aging through the daemon beside the same statement run bare through libpq.
@@ -142,26 +305,42 @@ struct Bench: AsyncParsableCommand {
         return histogram
     }
 
-    func measure(_ name: String, duration: Duration, _ worker: @escaping @Sendable (ContinuousClock.Instant) async throws -> Histogram<UInt64>) async throws -> Row {
+    func measure(_ name: String, duration: Duration, baseline: String? = nil, connections: Int? = nil,
+                 _ worker: @escaping @Sendable (ContinuousClock.Instant) async throws -> Histogram<UInt64>) async throws -> Row {
+        let cpuBefore = daemonPid.flatMap(Self.cpuMicros)
         let start = ContinuousClock.now
         let deadline = start + duration
         let total = try await withThrowingTaskGroup(of: Histogram<UInt64>.self) { group in
-            for _ in 0..<connections { group.addTask { try await worker(deadline) } }
+            for _ in 0..<(connections ?? self.connections) { group.addTask { try await worker(deadline) } }
             var merged = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
             for try await histogram in group { merged.add(histogram) }
             return merged
         }
-        return Row(name: name, operations: Int(total.totalCount), elapsed: ContinuousClock.now - start, histogram: total)
+        var row = Row(name: name, operations: Int(total.totalCount), elapsed: ContinuousClock.now - start, histogram: total, baseline: baseline)
+        if let cpuBefore, let cpuAfter = daemonPid.flatMap(Self.cpuMicros), row.operations > 0 {
+            row.daemonMicrosPerOp = (cpuAfter - cpuBefore) / Double(row.operations)
+        }
+        return row
     }
 
     static func table(_ rows: [Row], connections: Int) -> String {
-        let baseline = rows.last?.opsPerSecond ?? 1
         func ms(_ micros: UInt64) -> String { String(format: "%.3f", Double(micros) / 1000) }
         var lines = ["connections: \(connections)", "",
-                     "| workload | ops/s | p50 ms | p99 ms | vs libpq |", "|---|---:|---:|---:|---:|"]
+                     "| workload | ops/s | p50 ms | p99 ms | p99/p50 | vs libpq | daemon CPU µs/op |", "|---|---:|---:|---:|---:|---:|---:|"]
         for row in rows {
-            lines.append("| \(row.name) | \(String(format: "%.0f", row.opsPerSecond)) | \(ms(row.histogram.valueAtPercentile(50))) | \(ms(row.histogram.valueAtPercentile(99))) | \(String(format: "%.2f", row.opsPerSecond / baseline)) |")
+            let versus = row.baseline.flatMap { name in rows.first { $0.name == name } }.map { String(format: "%.2f", row.opsPerSecond / $0.opsPerSecond) }
+                ?? (row.name.hasPrefix("libpq") ? "1.00" : "—")
+            let p50 = row.histogram.valueAtPercentile(50)
+            let p99 = row.histogram.valueAtPercentile(99)
+            lines.append("| \(row.name) | \(String(format: "%.0f", row.opsPerSecond)) | \(ms(p50)) | \(ms(p99)) | \(String(format: "%.1f", Double(p99) / Double(max(p50, 1)))) | \(versus) | \(row.daemonMicrosPerOp.map { String(format: "%.0f", $0) } ?? "—") |")
         }
         return lines.joined(separator: "\n")
     }
+}
+
+/// A count shared by the workers.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }
