@@ -75,7 +75,7 @@ public final class PostgresClient: Sendable {
         isolation: PostgresIsolation = .readCommitted,
         readOnly: Bool = false,
         prelude: [PostgresQuery] = [],
-        check: ([PostgresRows]) throws -> Void = { _ in },
+        check: @escaping @Sendable ([PostgresRows]) throws -> Void = { _ in },
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await withConnection { connection in
@@ -90,7 +90,7 @@ public final class PostgresClient: Sendable {
         isolation: PostgresIsolation = .serializable,
         maxAttempts: Int = 5,
         prelude: () -> [PostgresQuery] = { [] },
-        check: ([PostgresRows]) throws -> Void = { _ in },
+        check: @escaping @Sendable ([PostgresRows]) throws -> Void = { _ in },
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         precondition(maxAttempts >= 1)

@@ -124,7 +124,49 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
         let timeout = PostgresCallTimeout.override ?? callTimeout
+        if let prelude = takePrelude() {
+            // The transaction's BEGIN and prelude go with this first statement: one round trip. The prelude is
+            // judged before this statement's outcome is looked at; if it refuses, the transaction is rolled back
+            // (by withTransaction), undoing whatever the statement did.
+            let results = try await threadPool.runIfActive { try self.pipelineResultsBlocking(prelude.queries + [query], timeout: timeout) }
+            try judge(prelude, try results.dropLast().map { try $0.get() })
+            return try results[results.count - 1].get()
+        }
         return try await threadPool.runIfActive { try self.queryBlocking(query, timeout: timeout) }
+    }
+
+    /// A transaction's BEGIN and prelude not sent yet, and the check of the prelude's rows.
+    private struct Prelude {
+        let queries: [PostgresQuery]
+        let check: @Sendable ([PostgresRows]) throws -> Void
+    }
+
+    /// Only the task holding the lease touches it, like the handle (see the type's note).
+    private var pendingPrelude: Prelude?
+
+    private func takePrelude() -> Prelude? {
+        defer { pendingPrelude = nil }
+        return pendingPrelude
+    }
+
+    /// Sends a prelude that no statement took along (a body that ran none, a script).
+    private func flushPrelude() async throws {
+        guard let prelude = takePrelude() else { return }
+        let timeout = PostgresCallTimeout.override ?? callTimeout
+        let rows = try await threadPool.runIfActive { try self.pipelineBlocking(prelude.queries, timeout: timeout) }
+        try judge(prelude, rows)
+    }
+
+    /// A prelude's refusal, kept so the transaction cannot commit even if the body swallowed the error.
+    private var preludeRefusal: (any Error)?
+
+    private func judge(_ prelude: Prelude, _ rows: [PostgresRows]) throws {
+        do {
+            try prelude.check(rows)
+        } catch {
+            preludeRefusal = error
+            throw error
+        }
     }
 
     /// Runs a statement and returns the number of rows it affected.
@@ -136,6 +178,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs trusted SQL text that may hold several statements (migrations) with the simple
     /// query protocol. Never pass input here.
     public func executeScript(_ sql: String) async throws {
+        try await flushPrelude()
         let timeout = PostgresCallTimeout.override ?? callTimeout
         try await threadPool.runIfActive { try self.executeScriptBlocking(sql, timeout: timeout) }
     }
@@ -145,15 +188,17 @@ public final class PostgresConnection: @unchecked Sendable {
     /// transaction they form one implicit transaction; inside one (after `BEGIN`) they are part of it.
     @discardableResult
     public func pipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] {
+        try await flushPrelude()
         let timeout = PostgresCallTimeout.override ?? callTimeout
         return try await threadPool.runIfActive { try self.pipelineBlocking(queries, timeout: timeout) }
     }
 
     /// Runs `body` inside `BEGIN … COMMIT`; rolls back and rethrows if it throws.
     ///
-    /// `prelude` statements go with the `BEGIN` in one round trip, and `check` sees their rows before `body`
-    /// runs (a request's settings and its session check: one round trip instead of three); when `check`
-    /// throws, the transaction is rolled back and `body` never runs.
+    /// The `BEGIN` and the `prelude` statements are not sent at once: they go with the body's first statement, in
+    /// one round trip (a request's settings, its session check and its first read: one round trip instead of
+    /// four). `check` sees the prelude's rows before that statement's outcome is used; when it throws, the
+    /// transaction is rolled back — undoing what the statement did — and the body goes no further.
     ///
     /// If a statement failed inside the body and the body swallowed the error, PostgreSQL would
     /// turn the COMMIT into a silent ROLLBACK; this method throws instead.
@@ -161,25 +206,20 @@ public final class PostgresConnection: @unchecked Sendable {
         isolation: PostgresIsolation = .readCommitted,
         readOnly: Bool = false,
         prelude: [PostgresQuery] = [],
-        check: ([PostgresRows]) throws -> Void = { _ in },
+        check: @escaping @Sendable ([PostgresRows]) throws -> Void = { _ in },
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let begin = PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.rawValue)" + (readOnly ? " READ ONLY" : ""))
-        if prelude.isEmpty {
-            try await execute(begin)
-        } else {
-            let rows = try await pipeline([begin] + prelude)
-            do {
-                try check(Array(rows.dropFirst()))
-            } catch {
-                await rollbackQuietly()
-                throw error
-            }
-        }
+        pendingPrelude = Prelude(queries: [begin] + prelude, check: { rows in try check(Array(rows.dropFirst())) })
+        preludeRefusal = nil
         let result: Result
         do {
             result = try await body(self)
+            try await flushPrelude()
+            if let refusal = preludeRefusal { throw refusal }
         } catch {
+            pendingPrelude = nil
+            preludeRefusal = nil
             await rollbackQuietly()
             throw error
         }
@@ -330,13 +370,19 @@ public final class PostgresConnection: @unchecked Sendable {
     /// same pipeline the first time), then every result read in order; the first error is thrown after all are
     /// read, so the connection is left idle and usable.
     func pipelineBlocking(_ queries: [PostgresQuery], timeout: Duration?) throws -> [PostgresRows] {
+        try pipelineResultsBlocking(queries, timeout: timeout).map { try $0.get() }
+    }
+
+    /// Each statement's rows or error (a statement after a failed one: `PostgresError` 25P02); throws only when the
+    /// connection itself failed.
+    func pipelineResultsBlocking(_ queries: [PostgresQuery], timeout: Duration?) throws -> [Swift.Result<PostgresRows, any Error>] {
         let parameters = try queries.map { try Parameters($0) }
         defer { parameters.forEach { $0.release() } }
-        let outcome: [PostgresRows]?? = try withExclusiveHandle { handle -> [PostgresRows]? in
+        let outcome: [Swift.Result<PostgresRows, any Error>]?? = try withExclusiveHandle { handle -> [Swift.Result<PostgresRows, any Error>]? in
             let deadline = timeout.map { ContinuousClock.now + $0 }
             guard PQenterPipelineMode(handle) == 1 else { throw PostgresError.fromConnection(handle, code: .server) }
             // A pipeline that cannot be finished leaves the connection in an unknown state: close it.
-            func abandon() -> [PostgresRows]? {
+            func abandon() -> [Swift.Result<PostgresRows, any Error>]? {
                 PQfinish(handle)
                 self.handle = nil
                 prepared = [:]
@@ -362,22 +408,19 @@ public final class PostgresConnection: @unchecked Sendable {
             guard let results = try collect(handle, groups: groups.count, deadline: deadline) else { return abandon() }
             defer { results.forEach { if let result = $0 { PQclear(result) } } }
             guard PQexitPipelineMode(handle) == 1 else { return abandon() }
-            var rows: [PostgresRows] = []
-            var firstError: (any Error)?
+            var rows: [Swift.Result<PostgresRows, any Error>] = []
             for (group, result) in zip(groups, results) {
                 if let (key, name) = group.prepares {
                     if let result, PQresultStatus(result) == PGRES_COMMAND_OK { prepared[key] = name }
                     continue
                 }
                 guard let result else { return abandon() }
-                if PQresultStatus(result) == PGRES_PIPELINE_ABORTED { continue }
-                do {
-                    rows.append(try Self.rows(of: result, handle: handle))
-                } catch {
-                    if firstError == nil { firstError = error }
+                if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                    rows.append(.failure(PostgresError(code: .server, message: "not run: an earlier statement failed", sqlState: "25P02")))
+                    continue
                 }
+                rows.append(Swift.Result { try Self.rows(of: result, handle: handle) })
             }
-            if let firstError { throw firstError }
             guard rows.count == queries.count else { return abandon() }
             return rows
         }
