@@ -196,7 +196,7 @@ public struct Services: Sendable {
         let check = try await pendingCheck(context)
         return try await pool(context).withTransaction(
             isolation: .readCommitted, readOnly: check == nil, prelude: prelude(context, check: check, readOnly: true),
-            check: { try judge($0, check) }, body)
+            check: { try judge($0, check) }, commitInBackground: true, body)
     }
 }
 

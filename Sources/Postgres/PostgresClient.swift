@@ -76,10 +76,12 @@ public final class PostgresClient: Sendable {
         readOnly: Bool = false,
         prelude: [PostgresQuery] = [],
         check: @escaping @Sendable ([PostgresRows]) throws -> Void = { _ in },
+        commitInBackground: Bool = false,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await withConnection { connection in
-            try await connection.withTransaction(isolation: isolation, readOnly: readOnly, prelude: prelude, check: check, body)
+            try await connection.withTransaction(isolation: isolation, readOnly: readOnly, prelude: prelude, check: check,
+                                                 commitInBackground: commitInBackground, body)
         }
     }
 
@@ -241,7 +243,7 @@ public final class PostgresClient: Sendable {
     }
 
     private func release(_ connection: PostgresConnection) async {
-        let reusable = connection.isUsable && connection.transactionStatus == .idle
+        let reusable = connection.isUsable && (connection.transactionStatus == .idle || connection.hasCommitPending)
         if !reusable {
             logger.debug("discarding database connection", metadata: ["db.connection": "\(connection.id)"])
             connection.closeBlocking()

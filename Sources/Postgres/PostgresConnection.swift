@@ -207,6 +207,7 @@ public final class PostgresConnection: @unchecked Sendable {
         readOnly: Bool = false,
         prelude: [PostgresQuery] = [],
         check: @escaping @Sendable ([PostgresRows]) throws -> Void = { _ in },
+        commitInBackground background: Bool = false,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let begin = PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.rawValue)" + (readOnly ? " READ ONLY" : ""))
@@ -227,6 +228,8 @@ public final class PostgresConnection: @unchecked Sendable {
             await rollbackQuietly()
             throw PostgresError(code: .server, message: "transaction was aborted by an earlier error", sqlState: "25P02")
         }
+        // A transaction that changed nothing (the caller says so: a read) ends without the reply waiting for it.
+        if background, commitInBackground() { return result }
         do {
             try await execute("COMMIT")
         } catch {
@@ -284,6 +287,12 @@ public final class PostgresConnection: @unchecked Sendable {
     /// the session — `pg_terminate_backend` sends a FATAL message and closes; a restart closes.
     func isIdleAndHealthy() -> Bool {
         withExclusiveHandle { handle in
+            if commitPending {
+                // Its answer may be there already; if not, the next statement waits for it.
+                guard PQconsumeInput(handle) == 1 else { return false }
+                if PQisBusy(handle) == 1 { return PQstatus(handle) == CONNECTION_OK }
+                guard (try? settleCommit(handle, deadline: nil)) == true else { return false }
+            }
             guard PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) == PQTRANS_IDLE else { return false }
             var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, 0)
@@ -380,6 +389,7 @@ public final class PostgresConnection: @unchecked Sendable {
         defer { parameters.forEach { $0.release() } }
         let outcome: [Swift.Result<PostgresRows, any Error>]?? = try withExclusiveHandle { handle -> [Swift.Result<PostgresRows, any Error>]? in
             let deadline = timeout.map { ContinuousClock.now + $0 }
+            guard try settleCommit(handle, deadline: deadline) else { return nil }
             guard PQenterPipelineMode(handle) == 1 else { throw PostgresError.fromConnection(handle, code: .server) }
             // A pipeline that cannot be finished leaves the connection in an unknown state: close it.
             func abandon() -> [Swift.Result<PostgresRows, any Error>]? {
@@ -479,9 +489,56 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    /// A read-only transaction's COMMIT sent without waiting for its answer (`commitInBackground`); read by the
+    /// next use of the connection, or on checkout.
+    private var commitPending = false
+
+    /// Whether a COMMIT is on its way (the pool takes such a connection back as idle).
+    var hasCommitPending: Bool { commitPending }
+
+    /// Sends `COMMIT` without waiting for the answer: the request's reply need not wait a round trip for the end
+    /// of a transaction that changed nothing. False (nothing sent) if it could not be sent at once.
+    func commitInBackground() -> Bool {
+        withExclusiveHandle { handle -> Bool in
+            guard PQtransactionStatus(handle) == PQTRANS_INTRANS,
+                  PQsendQueryParams(handle, "COMMIT", 0, nil, nil, nil, nil, 0) == 1 else { return false }
+            commitPending = true
+            return PQflush(handle) >= 0
+        } ?? false
+    }
+
+    /// Reads the answer to a COMMIT sent in the background, never past `deadline`; false when the connection
+    /// broke (it is closed then), true when it is ready for the next statement.
+    private func settleCommit(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?) throws -> Bool {
+        guard commitPending else { return true }
+        commitPending = false
+        do {
+            while PQflush(handle) == 1 {
+                try Self.wait(handle, events: Int16(POLLIN | POLLOUT), deadline: deadline)
+                guard PQconsumeInput(handle) == 1 else { break }
+            }
+            var ok = true
+            while true {
+                while PQisBusy(handle) == 1 {
+                    try Self.wait(handle, events: Int16(POLLIN), deadline: deadline)
+                    guard PQconsumeInput(handle) == 1 else { ok = false; break }
+                }
+                guard ok, let result = PQgetResult(handle) else { break }
+                if PQresultStatus(result) != PGRES_COMMAND_OK { ok = false }
+                PQclear(result)
+            }
+            if ok, PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) == PQTRANS_IDLE { return true }
+        } catch {}
+        PQfinish(handle)
+        self.handle = nil
+        prepared = [:]
+        return false
+    }
+
     func queryBlocking(_ query: PostgresQuery, timeout: Duration?) throws -> PostgresRows {
         for bind in query.binds { if case .invalid(let error) = bind { throw error } }
-        let outcome: PostgresRows? = try withExclusiveHandle { handle in
+        let outcome: PostgresRows?? = try withExclusiveHandle { handle -> PostgresRows? in
+            guard try settleCommit(handle, deadline: timeout.map { ContinuousClock.now + $0 }) else { return nil }
             let parameters = try Parameters(query)
             defer { parameters.release() }
             let count = query.binds.count
@@ -500,7 +557,7 @@ public final class PostgresConnection: @unchecked Sendable {
             let result = try exchange(handle, deadline: deadline) { parameters.send(query.sql, name: name, on: handle) }
             return try Self.consume(result: result, handle: handle)
         }
-        guard let outcome else {
+        guard let outcome = outcome ?? nil else {
             throw PostgresError(code: .connectionLost, message: "connection is closed")
         }
         return outcome
@@ -511,13 +568,14 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(code: .invalidParameter, message: "script contains a NUL byte")
         }
         let done: Bool? = try withExclusiveHandle { handle in
+            guard try settleCommit(handle, deadline: timeout.map { ContinuousClock.now + $0 }) else { return false }
             // Like PQexec: the last result, or the error that stopped the script.
             _ = try Self.consume(result: try exchange(handle, deadline: timeout.map { ContinuousClock.now + $0 }) {
                 PQsendQuery(handle, sql)
             }, handle: handle)
             return true
         }
-        guard done != nil else { throw PostgresError(code: .connectionLost, message: "connection is closed") }
+        guard done == true else { throw PostgresError(code: .connectionLost, message: "connection is closed") }
     }
 
     /// Sends a statement with `send` (a `PQsend…` call) and waits for its results, never past `deadline`:
