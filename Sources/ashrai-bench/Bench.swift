@@ -205,16 +205,26 @@ struct Bench: AsyncParsableCommand {
     func measureIdle(endpoint: ServerEndpoint, token: String, count: Int) async throws {
         guard let daemonPid else { throw ValidationError("--idle needs --daemon-pid") }
         let before = Self.rssMiB(daemonPid)
+        let (resumed, signal) = AsyncStream<Void>.makeStream()
+        let hold = Duration.seconds(max(8, count / 50))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<count {
-                group.addTask {
-                    try await Self.loggedIn(endpoint, token) { connection in
-                        try await Task.sleep(for: .seconds(8))
-                        _ = try await connection.call("server.ping")
+            // In batches of 50, each logged in before the next batch opens: the daemon caps the connections from one
+            // address that are not logged in yet (server.maxAnonymousPerAddress, 64).
+            var waiting = resumed.makeAsyncIterator()
+            for start in stride(from: 0, to: count, by: 50) {
+                let batch = min(50, count - start)
+                for _ in 0..<batch {
+                    group.addTask {
+                        try await Self.loggedIn(endpoint, token) { connection in
+                            signal.yield()
+                            try await Task.sleep(for: hold)
+                            _ = try await connection.call("server.ping")
+                        }
                     }
                 }
+                for _ in 0..<batch { _ = await waiting.next() }
             }
-            try await Task.sleep(for: .seconds(5))
+            try await Task.sleep(for: .seconds(3))
             let with = Self.rssMiB(daemonPid)
             print("| idle logged-in connections | daemon RSS before | with them | per connection |\n|---:|---:|---:|---:|")
             print("| \(count) | \(String(format: "%.0f", before)) MiB | \(String(format: "%.0f", with)) MiB | \(String(format: "%.1f", (with - before) * 1024 / Double(count))) KiB |")
