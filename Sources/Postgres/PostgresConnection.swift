@@ -447,13 +447,7 @@ public final class PostgresConnection: @unchecked Sendable {
         var results: [OpaquePointer?] = []
         func clear() { results.forEach { if let result = $0 { PQclear(result) } } }
         do {
-            while true {
-                let flushed = PQflush(handle)
-                if flushed == 0 { break }
-                if flushed < 0 { return nil }
-                try Self.wait(handle, events: Int16(POLLIN | POLLOUT), deadline: deadline)
-                guard PQconsumeInput(handle) == 1 else { return nil }
-            }
+            guard try Self.flush(handle, deadline: deadline) else { return nil }
             func next() throws -> OpaquePointer?? {
                 while PQisBusy(handle) == 1 {
                     try Self.wait(handle, events: Int16(POLLIN), deadline: deadline)
@@ -513,12 +507,8 @@ public final class PostgresConnection: @unchecked Sendable {
         guard commitPending else { return true }
         commitPending = false
         do {
-            while PQflush(handle) == 1 {
-                try Self.wait(handle, events: Int16(POLLIN | POLLOUT), deadline: deadline)
-                guard PQconsumeInput(handle) == 1 else { break }
-            }
-            var ok = true
-            while true {
+            var ok = try Self.flush(handle, deadline: deadline)
+            while ok {
                 while PQisBusy(handle) == 1 {
                     try Self.wait(handle, events: Int16(POLLIN), deadline: deadline)
                     guard PQconsumeInput(handle) == 1 else { ok = false; break }
@@ -587,13 +577,7 @@ public final class PostgresConnection: @unchecked Sendable {
         guard send() == 1 else { return nil }
         var kept: OpaquePointer?
         do {
-            while true {
-                let flushed = PQflush(handle)
-                if flushed == 0 { break }
-                if flushed < 0 { return nil }
-                try Self.wait(handle, events: Int16(POLLIN | POLLOUT), deadline: deadline)
-                guard PQconsumeInput(handle) == 1 else { return nil }
-            }
+            guard try Self.flush(handle, deadline: deadline) else { return nil }
             while true {
                 while PQisBusy(handle) == 1 {
                     try Self.wait(handle, events: Int16(POLLIN), deadline: deadline)
@@ -617,6 +601,18 @@ public final class PostgresConnection: @unchecked Sendable {
             self.handle = nil
             prepared = [:]
             throw error
+        }
+    }
+
+    /// Sends what libpq still holds (a non-blocking socket may have taken only part of it), never past `deadline`;
+    /// false when the connection broke.
+    private static func flush(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?) throws -> Bool {
+        while true {
+            let flushed = PQflush(handle)
+            if flushed == 0 { return true }
+            if flushed < 0 { return false }
+            try wait(handle, events: Int16(POLLIN | POLLOUT), deadline: deadline)
+            guard PQconsumeInput(handle) == 1 else { return false }
         }
     }
 
