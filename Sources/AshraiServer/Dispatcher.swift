@@ -295,11 +295,12 @@ public struct Dispatcher: Sendable {
         }
     }
 
-    /// Maps database errors: unreachable → 503 (retryable); anything else → -32603 without internals.
+    /// A duration in milliseconds, for the logs.
     static func milliseconds(_ elapsed: Duration) -> String {
         String(format: "%.2f", Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
     }
 
+    /// Maps database errors: unreachable → 503 (retryable); anything else → -32603 without internals.
     static func failure(for error: PostgresError, logger: Logger, metadata: Logger.Metadata = [:]) -> RPCFailure {
         if isUnavailable(error) {
             logger.warning("database unavailable", metadata: metadata.merging(["error": "\(error)"]) { $1 })

@@ -57,7 +57,6 @@ public final class PostgresConnection: @unchecked Sendable {
         if let handle { PQfinish(handle) }
     }
 
-    /// Opens a connection on the thread pool.
     /// Opens a connection on the thread pool, giving up at `deadline` (nil: libpq's `connect_timeout`).
     public static func connect(
         configuration: PostgresConfiguration, threadPool: NIOThreadPool, deadline: ContinuousClock.Instant? = nil
@@ -393,9 +392,7 @@ public final class PostgresConnection: @unchecked Sendable {
             guard PQenterPipelineMode(handle) == 1 else { throw PostgresError.fromConnection(handle, code: .server) }
             // A pipeline that cannot be finished leaves the connection in an unknown state: close it.
             func abandon() -> [Swift.Result<PostgresRows, any Error>]? {
-                PQfinish(handle)
-                self.handle = nil
-                prepared = [:]
+                discard(handle)
                 return nil
             }
             // Each result group in order: the index of the statement it answers, or nil for a Prepare.
@@ -448,37 +445,18 @@ public final class PostgresConnection: @unchecked Sendable {
         func clear() { results.forEach { if let result = $0 { PQclear(result) } } }
         do {
             guard try Self.flush(handle, deadline: deadline) else { return nil }
-            func next() throws -> OpaquePointer?? {
-                while PQisBusy(handle) == 1 {
-                    try Self.wait(handle, events: Int16(POLLIN), deadline: deadline)
-                    guard PQconsumeInput(handle) == 1 else { return .none }
-                }
-                return .some(PQgetResult(handle))
-            }
             for _ in 0..<groups {
-                var kept: OpaquePointer?
-                while true {
-                    guard let result = try next() else { clear(); if let kept { PQclear(kept) }; return nil }
-                    guard let result else { break }   // the end of this statement's results
-                    if let current = kept, PQresultStatus(current) == PGRES_FATAL_ERROR {
-                        PQclear(result)
-                    } else {
-                        if let kept { PQclear(kept) }
-                        kept = result
-                    }
-                }
-                results.append(kept)
+                guard let statement = try Self.readStatement(handle, deadline: deadline) else { clear(); return nil }
+                results.append(statement)
             }
-            guard let sync = try next(), let sync else { clear(); return nil }
+            guard let sync = try Self.nextResult(handle, deadline: deadline), let sync else { clear(); return nil }
             let status = PQresultStatus(sync)
             PQclear(sync)
             guard status == PGRES_PIPELINE_SYNC else { clear(); return nil }
             return results
         } catch {
             clear()
-            PQfinish(handle)
-            self.handle = nil
-            prepared = [:]
+            discard(handle)
             throw error
         }
     }
@@ -507,34 +485,26 @@ public final class PostgresConnection: @unchecked Sendable {
         guard commitPending else { return true }
         commitPending = false
         do {
-            var ok = try Self.flush(handle, deadline: deadline)
-            while ok {
-                while PQisBusy(handle) == 1 {
-                    try Self.wait(handle, events: Int16(POLLIN), deadline: deadline)
-                    guard PQconsumeInput(handle) == 1 else { ok = false; break }
-                }
-                guard ok, let result = PQgetResult(handle) else { break }
-                if PQresultStatus(result) != PGRES_COMMAND_OK { ok = false }
-                PQclear(result)
+            if try Self.flush(handle, deadline: deadline), let answer = try Self.readStatement(handle, deadline: deadline) {
+                let ok = answer.map { PQresultStatus($0) == PGRES_COMMAND_OK } ?? false
+                if let answer { PQclear(answer) }
+                if ok, PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) == PQTRANS_IDLE { return true }
             }
-            if ok, PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) == PQTRANS_IDLE { return true }
         } catch {}
-        PQfinish(handle)
-        self.handle = nil
-        prepared = [:]
+        discard(handle)
         return false
     }
 
     func queryBlocking(_ query: PostgresQuery, timeout: Duration?) throws -> PostgresRows {
         for bind in query.binds { if case .invalid(let error) = bind { throw error } }
         let outcome: PostgresRows?? = try withExclusiveHandle { handle -> PostgresRows? in
-            guard try settleCommit(handle, deadline: timeout.map { ContinuousClock.now + $0 }) else { return nil }
+            let deadline = timeout.map { ContinuousClock.now + $0 }
+            guard try settleCommit(handle, deadline: deadline) else { return nil }
             let parameters = try Parameters(query)
             defer { parameters.release() }
             let count = query.binds.count
             let types = parameters.types
             let key = parameters.key
-            let deadline = timeout.map { ContinuousClock.now + $0 }
             var name = query.prepared ? prepared[key] : nil
             if name == nil, query.prepared, prepared.count < Self.maxPrepared {
                 let candidate = "ashrai_\(prepared.count)"
@@ -558,9 +528,10 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(code: .invalidParameter, message: "script contains a NUL byte")
         }
         let done: Bool? = try withExclusiveHandle { handle in
-            guard try settleCommit(handle, deadline: timeout.map { ContinuousClock.now + $0 }) else { return false }
+            let deadline = timeout.map { ContinuousClock.now + $0 }
+            guard try settleCommit(handle, deadline: deadline) else { return false }
             // Like PQexec: the last result, or the error that stopped the script.
-            _ = try Self.consume(result: try exchange(handle, deadline: timeout.map { ContinuousClock.now + $0 }) {
+            _ = try Self.consume(result: try exchange(handle, deadline: deadline) {
                 PQsendQuery(handle, sql)
             }, handle: handle)
             return true
@@ -575,31 +546,53 @@ public final class PostgresConnection: @unchecked Sendable {
     /// next statement — and `.timedOut` is thrown.
     private func exchange(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?, send: () -> Int32) throws -> OpaquePointer? {
         guard send() == 1 else { return nil }
-        var kept: OpaquePointer?
         do {
             guard try Self.flush(handle, deadline: deadline) else { return nil }
+            return try Self.readStatement(handle, deadline: deadline) ?? nil
+        } catch {
+            discard(handle)
+            throw error
+        }
+    }
+
+    /// Closes the handle after a failure that leaves it in an unknown state (a missed deadline, a broken pipeline):
+    /// later use fails with `connectionLost`, and the pool replaces the connection. Holds `busy`, like every caller.
+    private func discard(_ handle: OpaquePointer) {
+        PQfinish(handle)
+        self.handle = nil
+        prepared = [:]
+    }
+
+    /// Waits, never past `deadline`, until libpq has the next result; `.some(nil)` is the end of a statement's
+    /// results, `nil` a broken connection.
+    private static func nextResult(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?) throws -> OpaquePointer?? {
+        while PQisBusy(handle) == 1 {
+            try wait(handle, events: Int16(POLLIN), deadline: deadline)
+            guard PQconsumeInput(handle) == 1 else { return .none }
+        }
+        return .some(PQgetResult(handle))
+    }
+
+    /// Reads one statement's results to their end: the last, or the first error (as `PQexec` does);
+    /// `.some(nil)` when there were none, `nil` when the connection broke.
+    private static func readStatement(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?) throws -> OpaquePointer?? {
+        var kept: OpaquePointer?
+        do {
             while true {
-                while PQisBusy(handle) == 1 {
-                    try Self.wait(handle, events: Int16(POLLIN), deadline: deadline)
-                    guard PQconsumeInput(handle) == 1 else {
-                        if let kept { PQclear(kept) }
-                        return nil
-                    }
+                guard let result = try nextResult(handle, deadline: deadline) else {
+                    if let kept { PQclear(kept) }
+                    return .none
                 }
-                guard let next = PQgetResult(handle) else { break }
+                guard let result else { return .some(kept) }
                 if let current = kept, PQresultStatus(current) == PGRES_FATAL_ERROR {
-                    PQclear(next)
+                    PQclear(result)
                 } else {
                     if let kept { PQclear(kept) }
-                    kept = next
+                    kept = result
                 }
             }
-            return kept
         } catch {
             if let kept { PQclear(kept) }
-            PQfinish(handle)
-            self.handle = nil
-            prepared = [:]
             throw error
         }
     }
