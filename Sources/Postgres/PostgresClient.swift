@@ -147,7 +147,7 @@ public final class PostgresClient: Sendable {
             let lease = try await nextLease(deadline: deadline)
             switch lease {
             case .connection(let connection):
-                let alive = connection.isIdleAndHealthy()   // non-blocking: poll(2) with timeout 0
+                let alive = await connection.isIdleAndHealthy()   // non-blocking: poll(2) with timeout 0
                 if alive { return connection }
                 logger.info("replacing broken database connection", metadata: ["db.connection": "\(connection.id)"])
                 connection.closeBlocking()

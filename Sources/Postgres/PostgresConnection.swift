@@ -92,7 +92,7 @@ public final class PostgresConnection: @unchecked Sendable {
             var polling = PGRES_POLLING_WRITING
             while polling != PGRES_POLLING_OK && polling != PGRES_POLLING_FAILED {
                 do {
-                    try wait(handle, events: Int16(polling == PGRES_POLLING_READING ? POLLIN : POLLOUT), deadline: deadline)
+                    try waitBlocking(handle, events: Int16(polling == PGRES_POLLING_READING ? POLLIN : POLLOUT), deadline: deadline)
                 } catch {
                     PQfinish(handle)
                     throw error
@@ -117,7 +117,7 @@ public final class PostgresConnection: @unchecked Sendable {
         return handle
     }
 
-    // MARK: - Async API (each call hops to the thread pool)
+    // MARK: - Async API (the calling task sends and reads; it waits for the socket on `PostgresReactor`)
 
     /// Runs a parameterised statement and returns its rows.
     @discardableResult
@@ -127,11 +127,11 @@ public final class PostgresConnection: @unchecked Sendable {
             // The transaction's BEGIN and prelude go with this first statement: one round trip. The prelude is
             // judged before this statement's outcome is looked at; if it refuses, the transaction is rolled back
             // (by withTransaction), undoing whatever the statement did.
-            let results = try await threadPool.runIfActive { try self.pipelineResultsBlocking(prelude.queries + [query], timeout: timeout) }
+            let results = try await pipelineResults(prelude.queries + [query], timeout: timeout)
             try judge(prelude, try results.dropLast().map { try $0.get() })
             return try results[results.count - 1].get()
         }
-        return try await threadPool.runIfActive { try self.queryBlocking(query, timeout: timeout) }
+        return try await run(query, timeout: timeout)
     }
 
     /// A transaction's BEGIN and prelude not sent yet, and the check of the prelude's rows.
@@ -152,7 +152,7 @@ public final class PostgresConnection: @unchecked Sendable {
     private func flushPrelude() async throws {
         guard let prelude = takePrelude() else { return }
         let timeout = PostgresCallTimeout.override ?? callTimeout
-        let rows = try await threadPool.runIfActive { try self.pipelineBlocking(prelude.queries, timeout: timeout) }
+        let rows = try await pipelineRows(prelude.queries, timeout: timeout)
         try judge(prelude, rows)
     }
 
@@ -179,7 +179,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public func executeScript(_ sql: String) async throws {
         try await flushPrelude()
         let timeout = PostgresCallTimeout.override ?? callTimeout
-        try await threadPool.runIfActive { try self.executeScriptBlocking(sql, timeout: timeout) }
+        try await runScript(sql, timeout: timeout)
     }
 
     /// Runs several statements in one round trip (libpq pipeline mode, one Sync at the end) and returns each
@@ -189,7 +189,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public func pipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] {
         try await flushPrelude()
         let timeout = PostgresCallTimeout.override ?? callTimeout
-        return try await threadPool.runIfActive { try self.pipelineBlocking(queries, timeout: timeout) }
+        return try await pipelineRows(queries, timeout: timeout)
     }
 
     /// Runs `body` inside `BEGIN … COMMIT`; rolls back and rethrows if it throws.
@@ -284,13 +284,13 @@ public final class PostgresConnection: @unchecked Sendable {
     /// transaction is open, and the socket has nothing to read. A healthy idle pool connection
     /// receives nothing (it never LISTENs), so readable data or EOF means the server is ending
     /// the session — `pg_terminate_backend` sends a FATAL message and closes; a restart closes.
-    func isIdleAndHealthy() -> Bool {
-        withExclusiveHandle { handle in
+    func isIdleAndHealthy() async -> Bool {
+        await withExclusiveHandle { handle in
             if commitPending {
                 // Its answer may be there already; if not, the next statement waits for it.
                 guard PQconsumeInput(handle) == 1 else { return false }
                 if PQisBusy(handle) == 1 { return PQstatus(handle) == CONNECTION_OK }
-                guard (try? settleCommit(handle, deadline: nil)) == true else { return false }
+                guard (try? await settleCommit(handle, deadline: nil)) == true else { return false }
             }
             guard PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) == PQTRANS_IDLE else { return false }
             var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
@@ -308,7 +308,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    // MARK: - Blocking core (thread pool only)
+    // MARK: - The core: non-blocking libpq calls, waiting on the reactor
 
     private func withExclusiveHandle<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T? {
         let handle: OpaquePointer? = busy.withLock { isBusy in
@@ -319,6 +319,17 @@ public final class PostgresConnection: @unchecked Sendable {
         defer { busy.withLock { $0 = false } }
         guard let handle else { return nil }
         return try body(handle)
+    }
+
+    private func withExclusiveHandle<T>(_ body: (OpaquePointer) async throws -> T) async rethrows -> T? {
+        let handle: OpaquePointer? = busy.withLock { isBusy in
+            precondition(!isBusy, "PostgresConnection used by two tasks at once")
+            isBusy = true
+            return self.handle
+        }
+        defer { busy.withLock { $0 = false } }
+        guard let handle else { return nil }
+        return try await body(handle)
     }
 
     /// A statement's parameters as libpq takes them; `values` are malloc'd and freed by `release()` (libpq copies
@@ -377,18 +388,18 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Several statements, one Sync, one round trip: each sent (a statement marked `prepared` is prepared in the
     /// same pipeline the first time), then every result read in order; the first error is thrown after all are
     /// read, so the connection is left idle and usable.
-    func pipelineBlocking(_ queries: [PostgresQuery], timeout: Duration?) throws -> [PostgresRows] {
-        try pipelineResultsBlocking(queries, timeout: timeout).map { try $0.get() }
+    func pipelineRows(_ queries: [PostgresQuery], timeout: Duration?) async throws -> [PostgresRows] {
+        try await pipelineResults(queries, timeout: timeout).map { try $0.get() }
     }
 
     /// Each statement's rows or error (a statement after a failed one: `PostgresError` 25P02); throws only when the
     /// connection itself failed.
-    func pipelineResultsBlocking(_ queries: [PostgresQuery], timeout: Duration?) throws -> [Swift.Result<PostgresRows, any Error>] {
+    func pipelineResults(_ queries: [PostgresQuery], timeout: Duration?) async throws -> [Swift.Result<PostgresRows, any Error>] {
         let parameters = try queries.map { try Parameters($0) }
         defer { parameters.forEach { $0.release() } }
-        let outcome: [Swift.Result<PostgresRows, any Error>]?? = try withExclusiveHandle { handle -> [Swift.Result<PostgresRows, any Error>]? in
+        let outcome: [Swift.Result<PostgresRows, any Error>]?? = try await withExclusiveHandle { handle -> [Swift.Result<PostgresRows, any Error>]? in
             let deadline = timeout.map { ContinuousClock.now + $0 }
-            guard try settleCommit(handle, deadline: deadline) else { return nil }
+            guard try await settleCommit(handle, deadline: deadline) else { return nil }
             guard PQenterPipelineMode(handle) == 1 else { throw PostgresError.fromConnection(handle, code: .server) }
             // A pipeline that cannot be finished leaves the connection in an unknown state: close it.
             func abandon() -> [Swift.Result<PostgresRows, any Error>]? {
@@ -412,7 +423,7 @@ public final class PostgresConnection: @unchecked Sendable {
                 groups.append((index, nil))
             }
             guard PQpipelineSync(handle) == 1 else { return abandon() }
-            guard let results = try collect(handle, groups: groups.count, deadline: deadline) else { return abandon() }
+            guard let results = try await collect(handle, groups: groups.count, deadline: deadline) else { return abandon() }
             defer { results.forEach { if let result = $0 { PQclear(result) } } }
             guard PQexitPipelineMode(handle) == 1 else { return abandon() }
             var rows: [Swift.Result<PostgresRows, any Error>] = []
@@ -440,16 +451,16 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Reads a pipeline's results after its Sync, never past `deadline`: the first result of each of `groups`
     /// (an error wins over what follows it), then the Sync's own. Nil when the connection broke. On timeout the
     /// connection is closed, as `exchange` does.
-    private func collect(_ handle: OpaquePointer, groups: Int, deadline: ContinuousClock.Instant?) throws -> [OpaquePointer?]? {
+    private func collect(_ handle: OpaquePointer, groups: Int, deadline: ContinuousClock.Instant?) async throws -> [OpaquePointer?]? {
         var results: [OpaquePointer?] = []
         func clear() { results.forEach { if let result = $0 { PQclear(result) } } }
         do {
-            guard try Self.flush(handle, deadline: deadline) else { return nil }
+            guard try await Self.flush(handle, deadline: deadline) else { return nil }
             for _ in 0..<groups {
-                guard let statement = try Self.readStatement(handle, deadline: deadline) else { clear(); return nil }
+                guard let statement = try await Self.readStatement(handle, deadline: deadline) else { clear(); return nil }
                 results.append(statement)
             }
-            guard let sync = try Self.nextResult(handle, deadline: deadline), let sync else { clear(); return nil }
+            guard let sync = try await Self.nextResult(handle, deadline: deadline), let sync else { clear(); return nil }
             let status = PQresultStatus(sync)
             PQclear(sync)
             guard status == PGRES_PIPELINE_SYNC else { clear(); return nil }
@@ -481,11 +492,11 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Reads the answer to a COMMIT sent in the background, never past `deadline`; false when the connection
     /// broke (it is closed then), true when it is ready for the next statement.
-    private func settleCommit(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?) throws -> Bool {
+    private func settleCommit(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?) async throws -> Bool {
         guard commitPending else { return true }
         commitPending = false
         do {
-            if try Self.flush(handle, deadline: deadline), let answer = try Self.readStatement(handle, deadline: deadline) {
+            if try await Self.flush(handle, deadline: deadline), let answer = try await Self.readStatement(handle, deadline: deadline) {
                 let ok = answer.map { PQresultStatus($0) == PGRES_COMMAND_OK } ?? false
                 if let answer { PQclear(answer) }
                 if ok, PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) == PQTRANS_IDLE { return true }
@@ -495,11 +506,11 @@ public final class PostgresConnection: @unchecked Sendable {
         return false
     }
 
-    func queryBlocking(_ query: PostgresQuery, timeout: Duration?) throws -> PostgresRows {
+    func run(_ query: PostgresQuery, timeout: Duration?) async throws -> PostgresRows {
         for bind in query.binds { if case .invalid(let error) = bind { throw error } }
-        let outcome: PostgresRows?? = try withExclusiveHandle { handle -> PostgresRows? in
+        let outcome: PostgresRows?? = try await withExclusiveHandle { handle -> PostgresRows? in
             let deadline = timeout.map { ContinuousClock.now + $0 }
-            guard try settleCommit(handle, deadline: deadline) else { return nil }
+            guard try await settleCommit(handle, deadline: deadline) else { return nil }
             let parameters = try Parameters(query)
             defer { parameters.release() }
             let count = query.binds.count
@@ -508,13 +519,13 @@ public final class PostgresConnection: @unchecked Sendable {
             var name = query.prepared ? prepared[key] : nil
             if name == nil, query.prepared, prepared.count < Self.maxPrepared {
                 let candidate = "ashrai_\(prepared.count)"
-                _ = try Self.consume(result: try exchange(handle, deadline: deadline) {
+                _ = try Self.consume(result: try await exchange(handle, deadline: deadline) {
                     PQsendPrepare(handle, candidate, query.sql, Int32(count), types)
                 }, handle: handle)
                 prepared[key] = candidate
                 name = candidate
             }
-            let result = try exchange(handle, deadline: deadline) { parameters.send(query.sql, name: name, on: handle) }
+            let result = try await exchange(handle, deadline: deadline) { parameters.send(query.sql, name: name, on: handle) }
             return try Self.consume(result: result, handle: handle)
         }
         guard let outcome = outcome ?? nil else {
@@ -523,15 +534,15 @@ public final class PostgresConnection: @unchecked Sendable {
         return outcome
     }
 
-    func executeScriptBlocking(_ sql: String, timeout: Duration?) throws {
+    func runScript(_ sql: String, timeout: Duration?) async throws {
         guard !sql.utf8.contains(0) else {
             throw PostgresError(code: .invalidParameter, message: "script contains a NUL byte")
         }
-        let done: Bool? = try withExclusiveHandle { handle in
+        let done: Bool? = try await withExclusiveHandle { handle in
             let deadline = timeout.map { ContinuousClock.now + $0 }
-            guard try settleCommit(handle, deadline: deadline) else { return false }
+            guard try await settleCommit(handle, deadline: deadline) else { return false }
             // Like PQexec: the last result, or the error that stopped the script.
-            _ = try Self.consume(result: try exchange(handle, deadline: deadline) {
+            _ = try Self.consume(result: try await exchange(handle, deadline: deadline) {
                 PQsendQuery(handle, sql)
             }, handle: handle)
             return true
@@ -544,11 +555,11 @@ public final class PostgresConnection: @unchecked Sendable {
     /// the last result, or the first error (as `PQexec` does); nil when the connection broke. When the
     /// deadline passes, the connection is closed — a server that has not answered cannot be trusted with the
     /// next statement — and `.timedOut` is thrown.
-    private func exchange(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?, send: () -> Int32) throws -> OpaquePointer? {
+    private func exchange(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?, send: () -> Int32) async throws -> OpaquePointer? {
         guard send() == 1 else { return nil }
         do {
-            guard try Self.flush(handle, deadline: deadline) else { return nil }
-            return try Self.readStatement(handle, deadline: deadline) ?? nil
+            guard try await Self.flush(handle, deadline: deadline) else { return nil }
+            return try await Self.readStatement(handle, deadline: deadline) ?? nil
         } catch {
             discard(handle)
             throw error
@@ -565,9 +576,9 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Waits, never past `deadline`, until libpq has the next result; `.some(nil)` is the end of a statement's
     /// results, `nil` a broken connection.
-    private static func nextResult(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?) throws -> OpaquePointer?? {
+    private static func nextResult(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?) async throws -> OpaquePointer?? {
         while PQisBusy(handle) == 1 {
-            try wait(handle, events: Int16(POLLIN), deadline: deadline)
+            try await PostgresReactor.shared.wait(PQsocket(handle), writable: false, deadline: deadline)
             guard PQconsumeInput(handle) == 1 else { return .none }
         }
         return .some(PQgetResult(handle))
@@ -575,11 +586,11 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Reads one statement's results to their end: the last, or the first error (as `PQexec` does);
     /// `.some(nil)` when there were none, `nil` when the connection broke.
-    private static func readStatement(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?) throws -> OpaquePointer?? {
+    private static func readStatement(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?) async throws -> OpaquePointer?? {
         var kept: OpaquePointer?
         do {
             while true {
-                guard let result = try nextResult(handle, deadline: deadline) else {
+                guard let result = try await nextResult(handle, deadline: deadline) else {
                     if let kept { PQclear(kept) }
                     return .none
                 }
@@ -599,25 +610,24 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Sends what libpq still holds (a non-blocking socket may have taken only part of it), never past `deadline`;
     /// false when the connection broke.
-    private static func flush(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?) throws -> Bool {
+    private static func flush(_ handle: OpaquePointer, deadline: ContinuousClock.Instant?) async throws -> Bool {
         while true {
             let flushed = PQflush(handle)
             if flushed == 0 { return true }
             if flushed < 0 { return false }
-            try wait(handle, events: Int16(POLLIN | POLLOUT), deadline: deadline)
+            try await PostgresReactor.shared.wait(PQsocket(handle), writable: true, deadline: deadline)
             guard PQconsumeInput(handle) == 1 else { return false }
         }
     }
 
-    /// Waits until the socket is ready for `events`; throws `.timedOut` once `deadline` has passed.
-    private static func wait(_ handle: OpaquePointer, events: Int16, deadline: ContinuousClock.Instant?) throws {
+    /// Waits in poll(2) until the socket is ready for `events`; throws `.timedOut` once `deadline` has passed. Only
+    /// for opening a connection, which runs on the thread pool (libpq may resolve a host name there).
+    private static func waitBlocking(_ handle: OpaquePointer, events: Int16, deadline: ContinuousClock.Instant?) throws {
         while true {
             var timeout: Int32 = -1
             if let deadline {
                 let left = deadline - ContinuousClock.now
-                guard left > .zero else {
-                    throw PostgresError(code: .timedOut, message: "the database did not answer within the call timeout")
-                }
+                guard left > .zero else { throw PostgresReactor.timedOut }
                 let milliseconds = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1
                 timeout = Int32(clamping: milliseconds)
             }

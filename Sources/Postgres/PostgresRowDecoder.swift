@@ -41,25 +41,34 @@ struct RowDecoder: Decoder {
 
     /// The column a key names: its string value in snake case.
     static func column(for key: any CodingKey) -> String {
-        let name = key.stringValue
-        // Byte checks: with Foundation imported, `contains("_")` and `lowercased()` went through CFString search,
-        // per column of every row decoded.
-        let utf8 = name.utf8
-        if utf8.contains(UInt8(ascii: "_")) || !utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) { return name }
-        var result = ""
-        var previousWasUpper = false
-        for (index, character) in name.enumerated() {
-            if character.isUppercase {
-                // "customerID" → customer_id, "openAmount" → open_amount
-                if index > 0 && !previousWasUpper { result.append("_") }
-                result.append(contentsOf: character.lowercased())
-                previousWasUpper = true
-            } else {
-                result.append(character)
-                previousWasUpper = false
+        column(named: key.stringValue)
+    }
+
+    /// `customerID` → `customer_id`, `openAmount` → `open_amount`; a name with an underscore or no capital is
+    /// already a column. By bytes, in one pass (Swift identifiers here are ASCII): with Foundation imported,
+    /// `contains("_")` and `lowercased()` went through CFString search, and a walk over `Character`s through
+    /// Unicode tables, per column of every row decoded (a tenth of an `auth.whoami`).
+    static func column(named name: String) -> String {
+        var name = name
+        return name.withUTF8 { bytes -> String? in
+            guard !bytes.contains(UInt8(ascii: "_")), bytes.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else {
+                return nil
             }
-        }
-        return result
+            var result: [UInt8] = []
+            result.reserveCapacity(bytes.count + 4)
+            var previousWasUpper = false
+            for (index, byte) in bytes.enumerated() {
+                if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") {
+                    if index > 0 && !previousWasUpper { result.append(UInt8(ascii: "_")) }
+                    result.append(byte + 32)
+                    previousWasUpper = true
+                } else {
+                    result.append(byte)
+                    previousWasUpper = false
+                }
+            }
+            return String(decoding: result, as: UTF8.self)
+        } ?? name
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -87,8 +96,24 @@ struct RowDecoder: Decoder {
             return row.isNull(name)
         }
 
-        func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        // The common column types without the dynamic cast of the generic path.
+        func decode(_ type: String.Type, forKey key: Key) throws -> String { try row.decode(type, column: RowDecoder.column(for: key)) }
+        func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try row.decode(type, column: RowDecoder.column(for: key)) }
+        func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try row.decode(type, column: RowDecoder.column(for: key)) }
+        func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try row.decode(type, column: RowDecoder.column(for: key)) }
+
+        /// One name conversion and one lookup (the default asks `contains`, `decodeNil` and `decode` in turn).
+        func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
             let name = RowDecoder.column(for: key)
+            guard let index = row.columns.index(of: name), !row.isNull(at: index) else { return nil }
+            return try decode(type, column: name, key: key)
+        }
+
+        func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+            try decode(type, column: RowDecoder.column(for: key), key: key)
+        }
+
+        private func decode<T: Decodable>(_ type: T.Type, column name: String, key: Key) throws -> T {
             if let decodable = T.self as? any PostgresDecodable.Type {
                 return try Self.open(decodable, row: row, column: name) as! T
             }

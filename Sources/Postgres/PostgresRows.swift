@@ -53,6 +53,9 @@ public struct PostgresRow: Sendable {
         return try decode(type, at: index)
     }
 
+    /// Whether the column at `index` (a valid one) is NULL.
+    func isNull(at index: Int) -> Bool { values[values.startIndex + index] == nil }
+
     /// Whether the column named `name` is NULL (false if there is no such column).
     public func isNull(_ name: String) -> Bool {
         guard let index = columns.index(of: name) else { return false }

@@ -34,6 +34,7 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "The mixed staff workload instead (70 % reads, 20 % invoices.create, 10 % payments.record) over --mix-connections.") var mix = false
     @Option(help: "Connections for --mix.") var mixConnections = 32
     @Option(help: "Instead: hold this many idle logged-in connections and print the daemon's RSS (needs --daemon-pid).") var idle: Int?
+    @Option(help: "Only the workloads whose names start with this (e.g. auth.whoami, to profile one).") var only: String?
 
     struct Row {
         var name: String
@@ -43,6 +44,10 @@ struct Bench: AsyncParsableCommand {
         /// What the row is compared with (a libpq row's name), and the daemon's CPU per operation.
         var baseline: String? = nil
         var daemonMicrosPerOp: Double? = nil
+        /// The load generator's own CPU per operation (it shares the cores with the daemon and PostgreSQL).
+        var benchMicrosPerOp: Double? = nil
+        /// Left out by --only.
+        var skipped = false
         var opsPerSecond: Double { Double(operations) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) }
     }
 
@@ -317,7 +322,12 @@ struct Bench: AsyncParsableCommand {
 
     func measure(_ name: String, duration: Duration, baseline: String? = nil, connections: Int? = nil,
                  _ worker: @escaping @Sendable (ContinuousClock.Instant) async throws -> Histogram<UInt64>) async throws -> Row {
+        if let only, !name.hasPrefix(only) {
+            return Row(name: name, operations: 0, elapsed: .zero,
+                       histogram: Histogram(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three), skipped: true)
+        }
         let cpuBefore = daemonPid.flatMap(Self.cpuMicros)
+        let benchBefore = Self.cpuMicros(getpid())
         let start = ContinuousClock.now
         let deadline = start + duration
         let total = try await withThrowingTaskGroup(of: Histogram<UInt64>.self) { group in
@@ -330,19 +340,22 @@ struct Bench: AsyncParsableCommand {
         if let cpuBefore, let cpuAfter = daemonPid.flatMap(Self.cpuMicros), row.operations > 0 {
             row.daemonMicrosPerOp = (cpuAfter - cpuBefore) / Double(row.operations)
         }
+        if let benchBefore, let benchAfter = Self.cpuMicros(getpid()), row.operations > 0 {
+            row.benchMicrosPerOp = (benchAfter - benchBefore) / Double(row.operations)
+        }
         return row
     }
 
     static func table(_ rows: [Row], connections: Int) -> String {
         func ms(_ micros: UInt64) -> String { String(format: "%.3f", Double(micros) / 1000) }
         var lines = ["connections: \(connections)", "",
-                     "| workload | ops/s | p50 ms | p99 ms | p99/p50 | vs libpq | daemon CPU µs/op |", "|---|---:|---:|---:|---:|---:|---:|"]
-        for row in rows {
-            let versus = row.baseline.flatMap { name in rows.first { $0.name == name } }.map { String(format: "%.2f", row.opsPerSecond / $0.opsPerSecond) }
+                     "| workload | ops/s | p50 ms | p99 ms | p99/p50 | vs libpq | daemon CPU µs/op | bench CPU µs/op |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for row in rows where !row.skipped {
+            let versus = row.baseline.flatMap { name in rows.first { $0.name == name && !$0.skipped } }.map { String(format: "%.2f", row.opsPerSecond / $0.opsPerSecond) }
                 ?? (row.name.hasPrefix("libpq") ? "1.00" : "—")
             let p50 = row.histogram.valueAtPercentile(50)
             let p99 = row.histogram.valueAtPercentile(99)
-            lines.append("| \(row.name) | \(String(format: "%.0f", row.opsPerSecond)) | \(ms(p50)) | \(ms(p99)) | \(String(format: "%.1f", Double(p99) / Double(max(p50, 1)))) | \(versus) | \(row.daemonMicrosPerOp.map { String(format: "%.0f", $0) } ?? "—") |")
+            lines.append("| \(row.name) | \(String(format: "%.0f", row.opsPerSecond)) | \(ms(p50)) | \(ms(p99)) | \(String(format: "%.1f", Double(p99) / Double(max(p50, 1)))) | \(versus) | \(row.daemonMicrosPerOp.map { String(format: "%.0f", $0) } ?? "—") | \(row.benchMicrosPerOp.map { String(format: "%.0f", $0) } ?? "—") |")
         }
         return lines.joined(separator: "\n")
     }
