@@ -198,6 +198,15 @@ public struct Services: Sendable {
             isolation: .readCommitted, readOnly: check == nil, prelude: prelude(context, check: check, readOnly: true),
             check: { try judge($0, check) }, commitInBackground: true, body)
     }
+
+    /// A read of one statement, as `read` makes it, in one round trip with its `COMMIT`
+    /// (`PostgresConnection.readStatement`): the common form of a read.
+    public func read(_ context: CallContext, query: PostgresQuery) async throws -> PostgresRows {
+        let check = try await pendingCheck(context)
+        return try await pool(context).readStatement(
+            isolation: .readCommitted, readOnly: check == nil, prelude: prelude(context, check: check, readOnly: true),
+            check: { try judge($0, check) }, query)
+    }
 }
 
 /// The session a connection is logged in with.

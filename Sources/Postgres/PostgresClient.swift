@@ -85,6 +85,19 @@ public final class PostgresClient: Sendable {
         }
     }
 
+    /// Leases a connection for one read-only statement in one round trip (`PostgresConnection.readStatement`).
+    public func readStatement(
+        isolation: PostgresIsolation = .readCommitted,
+        readOnly: Bool = true,
+        prelude: [PostgresQuery] = [],
+        check: ([PostgresRows]) throws -> Void = { _ in },
+        _ query: PostgresQuery
+    ) async throws -> PostgresRows {
+        try await withConnection { connection in
+            try await connection.readStatement(isolation: isolation, readOnly: readOnly, prelude: prelude, check: check, query)
+        }
+    }
+
     /// Like `withTransaction`, but runs the whole transaction again when PostgreSQL reports a
     /// serialization failure (40001) or deadlock (40P01): at most `maxAttempts` times, with an
     /// exponential, fully jittered pause between attempts. `body` must be safe to run again.

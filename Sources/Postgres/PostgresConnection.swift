@@ -238,6 +238,30 @@ public final class PostgresConnection: @unchecked Sendable {
         return result
     }
 
+    /// A read of one statement in one round trip: `BEGIN`, the `prelude`, the statement and `COMMIT` in one
+    /// pipeline, so neither the reply nor the connection waits for the end of the transaction.
+    ///
+    /// Only for a statement that writes nothing: the transaction is `READ ONLY` (`readOnly`, or a prelude that
+    /// switches to it after what it writes itself, as the session check does). `check` sees the prelude's rows
+    /// after the COMMIT; when it refuses, the rows are withheld — the statement changed nothing to undo.
+    public func readStatement(
+        isolation: PostgresIsolation = .readCommitted,
+        readOnly: Bool = true,
+        prelude: [PostgresQuery] = [],
+        check: ([PostgresRows]) throws -> Void = { _ in },
+        _ query: PostgresQuery
+    ) async throws -> PostgresRows {
+        let begin = PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.rawValue)" + (readOnly ? " READ ONLY" : ""))
+        let timeout = PostgresCallTimeout.override ?? callTimeout
+        let results = try await pipelineResults([begin] + prelude + [query, "COMMIT"], timeout: timeout)
+        // A failed statement leaves the transaction aborted (the pipeline's Sync does not end an explicit one).
+        if transactionStatus != .idle { await rollbackQuietly() }
+        try check(try results[1..<(1 + prelude.count)].map { try $0.get() })
+        let rows = try results[prelude.count + 1].get()
+        _ = try results[prelude.count + 2].get()
+        return rows
+    }
+
     private func rollbackQuietly() async {
         guard isUsable, transactionStatus != .idle else { return }
         _ = try? await execute("ROLLBACK")

@@ -95,4 +95,40 @@ struct PipelineTests {
         #expect(status == .idle)
         await pool.shutdown()
     }
+
+    @Test("a one-statement read goes with BEGIN, its prelude and COMMIT; it cannot write; a failure or a refusal leaves the connection idle")
+    func readStatement() async throws {
+        struct Refused: Error {}
+        let pool = try await Self.pool()
+        let table = "read_\(UInt32.random(in: 0...UInt32.max))"
+        try await pool.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(table) (n int)"))
+        try await pool.query(PostgresQuery(unsafeSQL: "INSERT INTO \(table) VALUES (1), (2)"))
+        func idle() async throws -> PostgresConnection.TransactionStatus {
+            try await pool.withConnection { connection in
+                _ = try await connection.query("SELECT 1")
+                return connection.transactionStatus
+            }
+        }
+        var seen: [PostgresRows] = []
+        let rows = try await pool.readStatement(prelude: ["SELECT set_config('ashrai.probe', 'on', true) AS probe"], check: { seen = $0 },
+                                                PostgresQuery(unsafeSQL: "SELECT current_setting('ashrai.probe') AS probe, count(*)::int AS n FROM \(table)"))
+        #expect(try rows[0].decode(String.self, column: "probe") == "on")   // the prelude's setting, in the same transaction
+        #expect(try rows[0].decode(Int.self, column: "n") == 2)
+        #expect(try seen[0].scalar(String.self) == "on")
+        #expect(try await idle() == .idle)
+        // Read only: a write fails (25006) and the connection is rolled back to idle.
+        await #expect(throws: PostgresError.self) {
+            try await pool.readStatement(PostgresQuery(unsafeSQL: "INSERT INTO \(table) VALUES (3)"))
+        }
+        #expect(try await idle() == .idle)
+        await #expect(throws: PostgresError.self) { try await pool.readStatement("SELECT 1 / 0") }
+        #expect(try await idle() == .idle)
+        // A refusal withholds the rows.
+        await #expect(throws: Refused.self) {
+            try await pool.readStatement(prelude: ["SELECT 1"], check: { _ in throw Refused() }, "SELECT 2")
+        }
+        #expect(try await idle() == .idle)
+        #expect(try await pool.query(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table)")).scalar(Int.self) == 2)
+        await pool.shutdown()
+    }
 }

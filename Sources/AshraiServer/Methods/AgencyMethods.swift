@@ -94,9 +94,9 @@ enum AgencyMethods {
 
     static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let active = try params.optionalBool("active")
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: AgencyStore.agencyColumns) FROM agencies a WHERE (\(active)::boolean IS NULL OR a.active = \(active)) ORDER BY a.name, a.id
-            """) }
+            """)
         return ["agencies": .array(rows.decodeEach("agency", logger: context.logger) { try $0.decode(AgencyRecord.self).json })]
     }
 
@@ -307,13 +307,13 @@ enum AssignmentMethods {
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         let status = try params.optionalChoice("status", AssignmentStatus.self)?.rawValue
         let agency = AgencyScope.agency(context)
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: AgencyStore.assignmentColumns) FROM \(unescaped: AgencyStore.assignmentFrom)
             WHERE (\(agencyID)::bigint IS NULL OR s.agency_id = \(agencyID)) AND (\(customerID)::bigint IS NULL OR s.customer_id = \(customerID))
               AND (\(agency)::bigint IS NULL OR (s.agency_id = \(agency) AND s.status = 'active'))
               AND (\(status)::text IS NULL OR s.status = \(status))
             ORDER BY s.id DESC LIMIT 1000
-            """) }
+            """)
         return ["assignments": .array(rows.decodeEach("assignment", logger: context.logger) { try $0.decode(AssignmentRecord.self).json })]
     }
 

@@ -13,7 +13,7 @@ enum AuditMethods {
         let limit = try params.optionalInt("limit", range: 1...500) ?? 100
         let beforeID = try params.optionalInt("before_id").map(Int64.init)
         let since = try params.optionalInstant("since")
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT id, occurred_at, actor_user_id, actor_username, action, entity_type, entity_id, before, after, context
             FROM audit_log
             WHERE (\(entity)::text IS NULL OR entity_type = \(entity))
@@ -23,7 +23,7 @@ enum AuditMethods {
               AND (\(beforeID)::bigint IS NULL OR id < \(beforeID))
             ORDER BY id DESC
             LIMIT \(limit)
-            """) }
+            """)
         let entries: [JSONValue] = try rows.map { row in
             [
                 "id": .number(String(try row.decode(Int64.self, column: "id"))),

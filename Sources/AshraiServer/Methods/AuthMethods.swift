@@ -34,9 +34,9 @@ enum AuthMethods {
         let key = Username.key(username)
         let daemon = context.asDaemon
         let attempt = try await reserveAttempt(key: key, method: "auth.login", services: services, context: daemon)
-        let userRows = try await services.read(daemon) { try await $0.query("""
+        let userRows = try await services.read(daemon, query: """
             SELECT u.password_hash, \(unescaped: UserRecord.columns) FROM users u WHERE u.username_key = \(key)
-            """) }
+            """)
         let user = try userRows.first.map(UserRecord.init(row:))
         let hash = try userRows.first?.decode(String.self, column: "password_hash")
         let matches = try await services.secrets.verify(password: password, hash: hash)
@@ -190,7 +190,7 @@ enum AuthMethods {
         }
         var resumed = context
         resumed.session = session
-        let user = try await services.read(resumed) { try await UserRecord.load(id: session.userID, on: $0) }
+        let user = try await UserRecord.first(of: try await services.read(resumed, query: UserRecord.query(id: session.userID)))
         guard let user else { throw RPCFailure.unauthenticated }
         return (sessionResult(token: token, session: session, user: user), session)
     }
@@ -215,7 +215,7 @@ enum AuthMethods {
 
     static func whoami(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         guard let session = context.session else { throw RPCFailure.unauthenticated }
-        let user = try await services.read(context) { try await UserRecord.load(id: session.userID, on: $0) }
+        let user = try await UserRecord.first(of: try await services.read(context, query: UserRecord.query(id: session.userID)))
         guard let user else { throw RPCFailure.unauthenticated }
         return ["user": user.json, "expires_at": .string(rfc3339(session.expiresAt)), "must_change_password": .bool(session.mustChangePassword)]
     }
@@ -237,7 +237,7 @@ enum AuthMethods {
             try await endSession(session, services: services, context: context)
             throw failure
         }
-        let stored = try await services.read(daemon) { try await $0.query("SELECT password_hash FROM users WHERE id = \(session.userID)") }.scalar(String.self)
+        let stored = try await services.read(daemon, query: "SELECT password_hash FROM users WHERE id = \(session.userID)").scalar(String.self)
         guard try await services.secrets.verify(password: old, hash: stored) else {
             if try await recordFailure(key: key, attempt: attempt, method: "auth.change_password", services: services, context: daemon) {
                 try await endSession(session, services: services, context: context)

@@ -370,12 +370,12 @@ enum BankMethods {
         let statementID = try params.optionalInt("statement_id", range: 1...Int.max).map(Int64.init)
         let limit = try params.optionalInt("limit", range: 1...500) ?? 100
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: BankTransactionRecord.columns) FROM bank_transactions t
             WHERE t.id > \(after) AND (\(status)::text IS NULL OR t.status = \(status))
               AND (\(statementID)::bigint IS NULL OR t.statement_id = \(statementID))
             ORDER BY t.id LIMIT \(limit)
-            """) }
+            """)
         return ["transactions": .array(rows.decodeEach("bank transaction", logger: context.logger) { try BankTransactionRecord(row: $0).json }),
                 "next_after": rows.nextAfter(limit: limit)]
     }

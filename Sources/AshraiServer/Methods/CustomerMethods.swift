@@ -382,7 +382,7 @@ enum CustomerMethods {
         if owner != nil, unowned { throw RPCFailure.invalidParams("unowned", "owner_id and unowned together match nothing") }
         // Staff search the stored search text (name, code, legal id, e-mail); an agency only what it is shown.
         let searched = agency == nil ? "c.search_text" : AgencyScope.searchableCustomerFields
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: CustomerRecord.columns) FROM customers c
             WHERE c.id > \(after)
               AND (\(agency)::bigint IS NULL OR c.id IN (SELECT i.customer_id FROM invoices i WHERE i.id IN (SELECT agency_invoice_ids(\(agency)))))
@@ -393,7 +393,7 @@ enum CustomerMethods {
               AND (NOT \(unowned) OR c.owner_id IS NULL)
             ORDER BY c.id
             LIMIT \(limit)
-            """) }
+            """)
         let customers = rows.decodeEach("customer", logger: context.logger) { try CustomerRecord(row: $0) }
         let next = rows.nextAfter(limit: limit)
         return ["customers": .array(customers.map { AgencyScope.customerView($0.json, agency: agency) }), "next_after": next]

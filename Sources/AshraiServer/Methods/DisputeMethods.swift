@@ -153,11 +153,11 @@ enum DisputeMethods {
         let status = try params.optionalString("status", maxLength: 16)
         if let status, !["open", "resolved"].contains(status) { throw RPCFailure.invalidParams("status", "status must be open or resolved") }
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: columns) FROM \(unescaped: from)
             WHERE (\(status)::text IS NULL OR d.status = \(status)) AND (\(customerID)::bigint IS NULL OR d.customer_id = \(customerID))
             ORDER BY d.id DESC LIMIT 1000
-            """) }
+            """)
         return ["disputes": .array(try rows.map(disputeJSON))]
     }
 }

@@ -92,12 +92,12 @@ enum HoldMethods {
     static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         let active = try params.optionalBool("active")
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: columns) FROM \(unescaped: from)
             WHERE (\(customerID)::bigint IS NULL OR h.customer_id = \(customerID))
               AND (\(active)::boolean IS NULL OR (h.released_at IS NULL) = \(active))
             ORDER BY h.id DESC LIMIT 500
-            """) }
+            """)
         return ["holds": .array(try rows.map(holdJSON))]
     }
 }
@@ -151,14 +151,14 @@ enum ReviewMethods {
     /// grade first (ungraded as E), then the longest overdue.
     static func due(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let asOf = try params.optionalDate("as_of")
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: CustomerRecord.columns),
                    \(services.day(asOf)) - coalesce(c.next_review_on, c.created_at::date) AS days_overdue
             FROM customers c
             WHERE c.status <> 'closed' AND coalesce(c.next_review_on, c.created_at::date) <= \(services.day(asOf))
             ORDER BY coalesce(c.grade, 'E') DESC, days_overdue DESC, c.id
             LIMIT 1000
-            """) }
+            """)
         return ["due": .array(try rows.map { row in
             ["customer": try CustomerRecord(row: row).json, "days_overdue": .int(try row.decode(Int.self, column: "days_overdue"))]
         })]

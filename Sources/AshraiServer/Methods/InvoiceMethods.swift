@@ -140,7 +140,7 @@ enum InvoiceMethods {
         let overdueAsOf = try params.optionalDate("overdue_as_of")
         let limit = try params.optionalInt("limit", range: 1...500) ?? 50
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: InvoiceStore.columns) FROM invoices i
             WHERE i.id > \(after)
               AND (\(agency)::bigint IS NULL OR i.id IN (SELECT agency_invoice_ids(\(agency))))
@@ -149,7 +149,7 @@ enum InvoiceMethods {
               AND (\(overdueAsOf)::date IS NULL OR (i.status IN (\(unescaped: InvoiceStatus.owingSQL)) AND i.due_date < \(overdueAsOf)))
             ORDER BY i.id
             LIMIT \(limit)
-            """) }
+            """)
         let invoices = rows.decodeEach("invoice", logger: context.logger) { AgencyScope.invoiceView(try $0.decode(InvoiceRecord.self).json, agency: agency) }
         let next = rows.nextAfter(limit: limit)
         return ["invoices": .array(invoices), "next_after": next]

@@ -111,13 +111,13 @@ enum LetterMethods {
         let limit = try params.optionalInt("limit", range: 1...500) ?? 100
         let kind = try params.optionalChoice("kind", LetterKind.self)?.rawValue
         let agency = AgencyScope.agency(context)
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: columns) FROM \(unescaped: from)
             WHERE (\(customerID)::bigint IS NULL OR l.customer_id = \(customerID)) AND (\(status)::text IS NULL OR l.status = \(status))
               AND (\(kind)::text IS NULL OR l.kind = \(kind))
               AND (\(agency)::bigint IS NULL OR l.id IN (SELECT agency_letter_ids(\(agency))))
             ORDER BY l.id DESC LIMIT \(limit)
-            """) }
+            """)
         return ["letters": .array(rows.decodeEach("letter", logger: context.logger) { try letterJSON($0, full: false) })]
     }
 

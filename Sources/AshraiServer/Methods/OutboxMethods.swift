@@ -15,13 +15,13 @@ enum OutboxMethods {
         let channel = try params.optionalChoice("channel", MessageChannel.self)?.rawValue
         let limit = try params.optionalInt("limit", range: 1...500) ?? 100
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: OutboxStore.columns) FROM messages m
             WHERE m.id > \(after) AND (\(state)::text IS NULL OR m.state = \(state))
               AND (\(customerID)::bigint IS NULL OR m.customer_id = \(customerID))
               AND (\(channel)::text IS NULL OR m.channel = \(channel))
             ORDER BY m.id LIMIT \(limit)
-            """) }
+            """)
         return ["messages": .array(rows.decodeEach("message", logger: context.logger) { try $0.decode(MessageRecord.self).json() }),
                 "next_after": rows.nextAfter(limit: limit)]
     }

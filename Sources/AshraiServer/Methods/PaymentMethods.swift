@@ -219,14 +219,14 @@ enum PaymentMethods {
         let to = try params.optionalDate("to")
         let limit = try params.optionalInt("limit", range: 1...500) ?? 50
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: PaymentStore.columns) FROM payments p
             WHERE p.id > \(after)
               AND (\(customerID)::bigint IS NULL OR p.customer_id = \(customerID))
               AND (\(from)::date IS NULL OR p.received_on >= \(from))
               AND (\(to)::date IS NULL OR p.received_on <= \(to))
             ORDER BY p.id LIMIT \(limit)
-            """) }
+            """)
         let payments = rows.decodeEach("payment", logger: context.logger) { try $0.decode(PaymentRecord.self).json }
         let next = rows.nextAfter(limit: limit)
         return ["payments": .array(payments), "next_after": next]

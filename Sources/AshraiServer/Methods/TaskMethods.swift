@@ -91,7 +91,7 @@ enum TaskMethods {
         let after = try params.optionalInt("after", range: 1...Int.max).map(Int64.init) ?? 0
         let clerk = context.session?.role == .clerk ? context.session?.userID : nil
         if let clerk, let owner, owner != clerk { throw RPCFailure.forbidden("a clerk sees their own tasks and the unowned") }
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: TaskRecord.columns) FROM \(unescaped: TaskRecord.from)
             WHERE t.state = \(state.rawValue)
               AND (\(after)::bigint = 0 OR (t.due_on, t.id) > (SELECT a.due_on, a.id FROM tasks a WHERE a.id = \(after)))
@@ -101,7 +101,7 @@ enum TaskMethods {
               AND (\(kind)::text IS NULL OR t.kind = \(kind))
               AND (\(dueBy)::date IS NULL OR t.due_on <= \(dueBy))
             ORDER BY t.due_on, t.id LIMIT \(limit)
-            """) }
+            """)
         // Soonest due first across pages: `after` is the last task of the previous page, and the next page starts after it
         // in (due_on, id) order (sorting each page of ids by due date put a later page's due tasks after this one's).
         let tasks = rows.decodeEach("task", logger: context.logger) { try TaskRecord(row: $0) }

@@ -91,7 +91,7 @@ enum TrainingMethods {
     }
 
     static func listCourses(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
-        let rows = try await services.read(context) { try await $0.query("SELECT \(unescaped: courseColumns) FROM training_courses c ORDER BY c.code") }
+        let rows = try await services.read(context, query: "SELECT \(unescaped: courseColumns) FROM training_courses c ORDER BY c.code")
         return ["courses": .array(try rows.map(courseJSON))]
     }
 
@@ -152,10 +152,10 @@ enum TrainingMethods {
             throw RPCFailure.forbidden("you may read only your own training records")
         }
         let userID = mayReadOthers ? requested : session.userID
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: recordColumns) FROM \(unescaped: recordFrom)
             WHERE (\(userID)::bigint IS NULL OR r.user_id = \(userID)) ORDER BY r.completed_on DESC, r.id DESC LIMIT 2000
-            """) }
+            """)
         return ["records": .array(try rows.map(recordJSON))]
     }
 

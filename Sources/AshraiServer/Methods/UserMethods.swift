@@ -66,11 +66,11 @@ enum UserMethods {
 
     static func list(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let includeDisabled = try params.optionalBool("include_disabled") ?? true
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: UserRecord.columns) FROM users u
             WHERE \(includeDisabled) OR u.disabled_at IS NULL
             ORDER BY u.username_key
-            """) }
+            """)
         return ["users": .array(rows.decodeEach("user", logger: context.logger) { try UserRecord(row: $0).json })]
     }
 

@@ -38,7 +38,13 @@ struct UserRecord: Decodable, Sendable {
 
     /// Loads one user, optionally locking the row for the rest of the transaction.
     static func load(id: Int64, forUpdate: Bool = false, on tx: PostgresConnection) async throws -> UserRecord? {
-        let rows = try await tx.query("SELECT \(unescaped: columns) FROM users u WHERE u.id = \(id) \(unescaped: forUpdate ? "FOR UPDATE" : "")")
-        return try rows.first.map(UserRecord.init(row:))
+        try first(of: try await tx.query(query(id: id, forUpdate: forUpdate)))
     }
+
+    /// The statement that reads one user (`load`, or `Services.read(_:query:)` on its own).
+    static func query(id: Int64, forUpdate: Bool = false) -> PostgresQuery {
+        "SELECT \(unescaped: columns) FROM users u WHERE u.id = \(id) \(unescaped: forUpdate ? "FOR UPDATE" : "")"
+    }
+
+    static func first(of rows: PostgresRows) throws -> UserRecord? { try rows.first.map(UserRecord.init(row:)) }
 }

@@ -64,12 +64,12 @@ enum WriteoffMethods {
         let customerID = try params.optionalInt("customer_id", range: 1...Int.max).map(Int64.init)
         let from = try params.optionalDate("from")
         let to = try params.optionalDate("to")
-        let rows = try await services.read(context) { try await $0.query("""
+        let rows = try await services.read(context, query: """
             SELECT \(unescaped: columns) FROM writeoffs w LEFT JOIN users u ON u.id = w.created_by
             WHERE (\(customerID)::bigint IS NULL OR w.customer_id = \(customerID))
               AND (\(from)::date IS NULL OR w.written_off_on >= \(from)) AND (\(to)::date IS NULL OR w.written_off_on <= \(to))
             ORDER BY w.id DESC LIMIT 1000
-            """) }
+            """)
         let writeoffs = try rows.map(writeoffJSON)
         let total = try rows.reduce(Decimal(0)) { $0 + (try $1.decode(Decimal.self, column: "amount")) }
         return ["writeoffs": .array(writeoffs), "total": .money(total)]
