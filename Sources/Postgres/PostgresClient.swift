@@ -3,7 +3,7 @@ import Logging
 import NIOPosix
 import Synchronization
 
-/// A pool of libpq connections with its own thread pool for the blocking calls.
+/// A pool of libpq connections (with a thread pool for opening them).
 ///
 /// ```swift
 /// let db = PostgresClient(configuration: config, maxConnections: 8, logger: logger)
@@ -51,7 +51,8 @@ public final class PostgresClient: Sendable {
         self.maxConnections = maxConnections
         self.logger = logger
         self.state = Mutex(State())
-        // One thread per connection: a blocking call never waits for a thread.
+        // Only for opening connections (libpq may resolve a host name, blocking): one thread per connection, so a
+        // reconnect after a restart never queues behind another. Statements wait on PostgresReactor.
         self.threadPool = NIOThreadPool(numberOfThreads: maxConnections)
         self.threadPool.start()
     }

@@ -22,10 +22,11 @@ public enum PostgresCallTimeout {
 /// One libpq connection (`PGconn`).
 ///
 /// libpq forbids using a `PGconn` from two threads at once. A connection is therefore only ever
-/// used by the task that leased it from `PostgresClient` (or the migrator that opened it), and
-/// every blocking libpq call runs on the client's `NIOThreadPool`, never on an event loop or the
-/// cooperative pool. A `busy` flag turns any concurrent use into an immediate crash instead of
-/// silent corruption.
+/// used by the task that leased it from `PostgresClient` (or the migrator that opened it). The
+/// connection is non-blocking: that task sends and reads on whatever thread it runs on, and waits
+/// for the socket on `PostgresReactor`, so no call blocks an event loop or the cooperative pool
+/// (only opening a connection runs on a thread pool). A `busy` flag turns any concurrent use into
+/// an immediate crash instead of silent corruption.
 ///
 /// `@unchecked Sendable` is safe because of that lease discipline plus the `busy` check: the
 /// `PGconn` is touched by exactly one thread at a time.
@@ -38,7 +39,6 @@ public final class PostgresConnection: @unchecked Sendable {
     private var prepared: [String: String] = [:]
     /// Prepared statements kept per connection; beyond this, statements run unnamed.
     static let maxPrepared = 512
-    let threadPool: NIOThreadPool
     /// The bound on each call (`PostgresConfiguration.callTimeout`).
     let callTimeout: Duration?
     /// A short id for logs.
@@ -46,9 +46,8 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private static let nextID = Atomic<Int>(1)
 
-    private init(handle: OpaquePointer, threadPool: NIOThreadPool, callTimeout: Duration?) {
+    private init(handle: OpaquePointer, callTimeout: Duration?) {
         self.handle = handle
-        self.threadPool = threadPool
         self.callTimeout = callTimeout
         self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
     }
@@ -62,7 +61,7 @@ public final class PostgresConnection: @unchecked Sendable {
         configuration: PostgresConfiguration, threadPool: NIOThreadPool, deadline: ContinuousClock.Instant? = nil
     ) async throws -> PostgresConnection {
         try await threadPool.runIfActive {
-            PostgresConnection(handle: try openHandle(configuration: configuration, deadline: deadline), threadPool: threadPool,
+            PostgresConnection(handle: try openHandle(configuration: configuration, deadline: deadline),
                                callTimeout: configuration.callTimeout)
         }
     }
@@ -228,7 +227,7 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(code: .server, message: "transaction was aborted by an earlier error", sqlState: "25P02")
         }
         // A transaction that changed nothing (the caller says so: a read) ends without the reply waiting for it.
-        if background, commitInBackground() { return result }
+        if background, await commitInBackground() { return result }
         do {
             try await execute("COMMIT")
         } catch {
@@ -333,17 +332,6 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     // MARK: - The core: non-blocking libpq calls, waiting on the reactor
-
-    private func withExclusiveHandle<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T? {
-        let handle: OpaquePointer? = busy.withLock { isBusy in
-            precondition(!isBusy, "PostgresConnection used by two tasks at once")
-            isBusy = true
-            return self.handle
-        }
-        defer { busy.withLock { $0 = false } }
-        guard let handle else { return nil }
-        return try body(handle)
-    }
 
     private func withExclusiveHandle<T>(_ body: (OpaquePointer) async throws -> T) async rethrows -> T? {
         let handle: OpaquePointer? = busy.withLock { isBusy in
@@ -505,8 +493,8 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Sends `COMMIT` without waiting for the answer: the request's reply need not wait a round trip for the end
     /// of a transaction that changed nothing. False (nothing sent) if it could not be sent at once.
-    func commitInBackground() -> Bool {
-        withExclusiveHandle { handle -> Bool in
+    func commitInBackground() async -> Bool {
+        await withExclusiveHandle { handle -> Bool in
             guard PQtransactionStatus(handle) == PQTRANS_INTRANS,
                   PQsendQueryParams(handle, "COMMIT", 0, nil, nil, nil, nil, 0) == 1 else { return false }
             commitPending = true
