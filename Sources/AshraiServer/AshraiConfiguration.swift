@@ -3,6 +3,7 @@ import AshraiProtocol
 import Configuration
 import Foundation
 import Logging
+import Postgres
 import SystemPackage
 
 /// The daemon's settings: `Config/ashraid.yaml` (or `--config`), overridden by `ASHRAI_*`
@@ -18,6 +19,9 @@ public struct AshraiConfiguration: Sendable {
     public var migrationDatabaseURL: String?
     /// Pool size.
     public var poolSize = 8
+    /// Whether pooled connections keep named prepared statements (`database.preparedStatements`; off behind
+    /// PgBouncer in transaction mode, see docs/DEPLOYMENT.md).
+    public var preparedStatements = true
     /// Directory of migration files.
     public var migrationsDirectory = "SQL"
     /// Log level.
@@ -38,6 +42,21 @@ public struct AshraiConfiguration: Sendable {
     public struct Problem: Error, CustomStringConvertible, Sendable {
         /// What is wrong.
         public var description: String
+    }
+
+    /// The application pool's connection settings: the URL, the request bound, prepared statements or not.
+    public func applicationDatabase() throws -> PostgresConfiguration {
+        var configuration = try PostgresConfiguration(url: databaseURL).withCallTimeout(server.clientCallTimeout(system: false))
+        configuration.preparedStatements = preparedStatements
+        return configuration
+    }
+
+    /// The jobs' pool's: the application role's `_jobs` login, with the jobs' bound.
+    public func jobsDatabase() throws -> PostgresConfiguration {
+        var configuration = DatabaseSetup.jobsConfiguration(for: try PostgresConfiguration(url: databaseURL))
+            .withCallTimeout(server.clientCallTimeout(system: true))
+        configuration.preparedStatements = preparedStatements
+        return configuration
     }
 
     /// Loads the layers. `configFile` nil means `Config/ashraid.yaml` if it exists.
@@ -84,6 +103,13 @@ public struct AshraiConfiguration: Sendable {
             return value
         }
         if let v = try integer("database.poolSize", 1...512) { result.poolSize = v }
+        if let text = reader.string(forKey: "database.preparedStatements") {
+            switch text.lowercased() {
+            case "true", "yes", "on", "1": result.preparedStatements = true
+            case "false", "no", "off", "0": result.preparedStatements = false
+            default: throw Problem(description: "database.preparedStatements (ASHRAI_DATABASE_PREPARED_STATEMENTS) must be true or false")
+            }
+        }
         if let v = try integer("database.callTimeoutSeconds", 1...3600) { result.server.databaseCallTimeout = .seconds(v) }
         if let v = try integer("database.jobsCallTimeoutSeconds", 1...86_400) { result.server.jobsCallTimeout = .seconds(v) }
         if let v = try integer("server.maxLineBytes", 1024...(64 << 20)) { result.server.maxLineBytes = v }

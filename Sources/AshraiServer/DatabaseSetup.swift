@@ -86,6 +86,24 @@ public enum DatabaseSetup {
         try await connection.execute(PostgresQuery(unsafeSQL: statement))
     }
 
+    /// Runs `runFormatted` inside a savepoint of the migration's transaction: a failure that `ignoring` accepts is
+    /// rolled back to the savepoint and returned, and the transaction goes on.
+    static func runFormatted(_ formatting: PostgresQuery, on connection: PostgresConnection,
+                             ignoring: (PostgresError) -> Bool) async throws -> PostgresError? {
+        try await connection.execute("SAVEPOINT ashrai_role")
+        do {
+            try await runFormatted(formatting, on: connection)
+            try await connection.execute("RELEASE SAVEPOINT ashrai_role")
+            return nil
+        } catch let error as PostgresError where ignoring(error) {
+            try await connection.execute("ROLLBACK TO SAVEPOINT ashrai_role")
+            return error
+        }
+    }
+
+    /// A role or membership that another migrate run (another database of the cluster) made meanwhile.
+    static func alreadyThere(_ error: PostgresError) -> Bool { error.sqlState == "42710" || error.isUniqueViolation }
+
     /// Creates a NOLOGIN group role (`ashrai_application`, `ashrai_jobs`) if missing.
     static func ensureGroupRole(_ group: String, on connection: PostgresConnection) async throws {
         if try await roleExists(group, on: connection) { return }
@@ -94,11 +112,8 @@ public enum DatabaseSetup {
                 code: .migration,
                 message: "role \(group) does not exist and the migration role may not create roles; have an administrator run: CREATE ROLE \(group) NOLOGIN")
         }
-        do {
-            try await runFormatted("SELECT format('CREATE ROLE %I NOLOGIN', \(group)::text)", on: connection)
-        } catch let error as PostgresError where error.sqlState == "42710" || error.isUniqueViolation {
-            // Created concurrently by another migrate run (other database, same cluster).
-        }
+        // Created concurrently by another migrate run (other database, same cluster): fine.
+        _ = try await runFormatted("SELECT format('CREATE ROLE %I NOLOGIN', \(group)::text)", on: connection, ignoring: alreadyThere)
     }
 
     /// Creates a login role if missing and makes it a member of `groups`.
@@ -118,28 +133,24 @@ public enum DatabaseSetup {
                                metadata: ["role": "\(user)"])
                 return
             }
-            do {
-                if let password, !password.isEmpty {
-                    try await runFormatted(
-                        "SELECT format('CREATE ROLE %I LOGIN INHERIT PASSWORD %L', \(user)::text, \(password)::text)",
-                        on: connection)
-                } else {
-                    try await runFormatted("SELECT format('CREATE ROLE %I LOGIN INHERIT', \(user)::text)", on: connection)
-                }
+            let create: PostgresQuery = if let password, !password.isEmpty {
+                "SELECT format('CREATE ROLE %I LOGIN INHERIT PASSWORD %L', \(user)::text, \(password)::text)"
+            } else {
+                "SELECT format('CREATE ROLE %I LOGIN INHERIT', \(user)::text)"
+            }
+            if try await runFormatted(create, on: connection, ignoring: alreadyThere) == nil {   // else created concurrently
                 logger.info("created application role", metadata: ["role": "\(user)"])
-            } catch let error as PostgresError where error.sqlState == "42710" || error.isUniqueViolation {
-                // Created concurrently.
             }
         }
         for group in groups {
             let isMember = try await connection.query(
                 "SELECT pg_has_role(\(user)::text, \(group)::text, 'MEMBER')").scalar(Bool.self)
             if isMember { continue }
-            do {
-                try await runFormatted("SELECT format('GRANT %I TO %I', \(group)::text, \(user)::text)", on: connection)
-            } catch let error as PostgresError where error.sqlState == "42710" || error.isUniqueViolation {
-                // Granted concurrently by another migrate run.
-            } catch let error as PostgresError where error.sqlState == SQLState.insufficientPrivilege {
+            // Granted concurrently by another migrate run: fine; not allowed: say so.
+            let refused = try await runFormatted("SELECT format('GRANT %I TO %I', \(group)::text, \(user)::text)", on: connection) {
+                alreadyThere($0) || $0.sqlState == SQLState.insufficientPrivilege
+            }
+            if refused?.sqlState == SQLState.insufficientPrivilege {
                 logger.warning("cannot grant a group to a login role; ask an administrator",
                                metadata: ["role": "\(user)", "group": "\(group)"])
             }

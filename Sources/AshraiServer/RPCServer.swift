@@ -108,13 +108,11 @@ public final class RPCServer: Service, Sendable {
                 try await serverChannel.executeThenClose { inbound in
                     for try await (connection, limit, activity) in inbound {
                         let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).oldValue
-                        // The connection's requests run on its event loop: lines arrive, replies leave and database
-                        // answers resume the request there, with no hop to and from the cooperative pool (two thread
-                        // wake-ups per request, #19). Nothing a request does blocks: libpq waits on PostgresReactor,
-                        // password hashing, PDF and SMTP run on thread pools of their own.
-                        group.addTask(executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)) {
-                            await self.serve(connection, limit: limit, activity: activity, id: id)
-                        }
+                        // On the cooperative pool, not the connection's event loop: running requests on their event
+                        // loop saved a thread hop each (#19) but pinned every connection to one loop, so one heavy
+                        // request (an import, a report) stalled every connection on that loop — a login deadline
+                        // fired on a line already read.
+                        group.addTask { await self.serve(connection, limit: limit, activity: activity, id: id) }
                     }
                 }
             }
@@ -333,17 +331,5 @@ final class IdleCloser: ChannelInboundHandler, Sendable {
         } else {
             context.fireUserInboundEventTriggered(event)
         }
-    }
-}
-
-/// Runs a task's jobs on a NIO event loop (a task executor preference): see `RPCServer.run`.
-final class EventLoopTaskExecutor: TaskExecutor {
-    let eventLoop: any EventLoop
-
-    init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -13,6 +13,10 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// closed. nil: no bound (the migrator, tools). A frozen server (SIGSTOP, a stalled disk, a partition) keeps
     /// its TCP connections open and answers nothing; only a client-side deadline gets the caller out.
     public var callTimeout: Duration?
+    /// Whether a connection keeps named prepared statements (planned once per connection). Off behind a pooler in
+    /// transaction mode that does not carry them from one server connection to the next (PgBouncer before 1.21):
+    /// every statement is then sent unnamed, parsed and planned each time.
+    public var preparedStatements = true
 
     /// Parses a `postgresql://` URL or a `key=value` conninfo string with `PQconninfoParse`.
     /// - Throws: `PostgresError` with code `.invalidConfiguration` naming what libpq rejected.

@@ -39,6 +39,8 @@ public final class PostgresConnection: @unchecked Sendable {
     private var prepared: [String: String] = [:]
     /// Prepared statements kept per connection; beyond this, statements run unnamed.
     static let maxPrepared = 512
+    /// Whether statements marked `prepared` are prepared (`PostgresConfiguration.preparedStatements`).
+    let preparesStatements: Bool
     /// The bound on each call (`PostgresConfiguration.callTimeout`).
     let callTimeout: Duration?
     /// A short id for logs.
@@ -46,7 +48,8 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private static let nextID = Atomic<Int>(1)
 
-    private init(handle: OpaquePointer, callTimeout: Duration?) {
+    private init(handle: OpaquePointer, callTimeout: Duration?, preparesStatements: Bool) {
+        self.preparesStatements = preparesStatements
         self.handle = handle
         self.callTimeout = callTimeout
         self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
@@ -62,7 +65,7 @@ public final class PostgresConnection: @unchecked Sendable {
     ) async throws -> PostgresConnection {
         try await threadPool.runIfActive {
             PostgresConnection(handle: try openHandle(configuration: configuration, deadline: deadline),
-                               callTimeout: configuration.callTimeout)
+                               callTimeout: configuration.callTimeout, preparesStatements: configuration.preparedStatements)
         }
     }
 
@@ -423,8 +426,9 @@ public final class PostgresConnection: @unchecked Sendable {
             var preparing: [String: String] = [:]
             for (index, query) in queries.enumerated() {
                 let given = parameters[index]
-                var name = query.prepared ? (prepared[given.key] ?? preparing[given.key]) : nil
-                if name == nil, query.prepared, prepared.count + preparing.count < Self.maxPrepared {
+                let prepares = query.prepared && preparesStatements
+                var name = prepares ? (prepared[given.key] ?? preparing[given.key]) : nil
+                if name == nil, prepares, prepared.count + preparing.count < Self.maxPrepared {
                     let candidate = "ashrai_\(prepared.count + preparing.count)"
                     guard PQsendPrepare(handle, candidate, query.sql, Int32(given.types.count), given.types) == 1 else { return abandon() }
                     groups.append((nil, (given.key, candidate)))
@@ -528,8 +532,9 @@ public final class PostgresConnection: @unchecked Sendable {
             let count = query.binds.count
             let types = parameters.types
             let key = parameters.key
-            var name = query.prepared ? prepared[key] : nil
-            if name == nil, query.prepared, prepared.count < Self.maxPrepared {
+            let prepares = query.prepared && preparesStatements
+            var name = prepares ? prepared[key] : nil
+            if name == nil, prepares, prepared.count < Self.maxPrepared {
                 let candidate = "ashrai_\(prepared.count)"
                 _ = try Self.consume(result: try await exchange(handle, deadline: deadline) {
                     PQsendPrepare(handle, candidate, query.sql, Int32(count), types)

@@ -55,10 +55,14 @@ public struct PostgresMigrationReport: Sendable, Equatable {
     public var alreadyApplied: [Int]
 }
 
-/// Applies migrations in order, each in its own transaction, under a session-level advisory
-/// lock so that two daemons starting together do not race, and records each with a SHA-256
-/// checksum (computed by the server) in `schema_migrations`. An applied migration whose file
-/// has changed since is refused, as is a database that holds a migration this build lacks.
+/// Applies migrations in order, each in its own transaction, and records each with a SHA-256 checksum (computed by
+/// the server) in `schema_migrations`. An applied migration whose file has changed since is refused, as is a database
+/// that holds a migration this build lacks.
+///
+/// Two daemons starting together do not race: every transaction the migrator makes first takes a transaction-scoped
+/// advisory lock (`pg_advisory_xact_lock`) and looks again at what is applied, so the second waits for the first
+/// and then skips what it did. Nothing is held between transactions, so migrating works through a pooler in
+/// transaction mode too (no session-level lock to lose to another server connection).
 public struct PostgresMigrator: Sendable {
     /// The advisory lock key: "ashrai" in ASCII.
     public static let defaultLockKey: Int64 = 0x6173_6872_6169
@@ -76,63 +80,59 @@ public struct PostgresMigrator: Sendable {
         self.logger = logger
     }
 
-    /// Applies what is pending. `beforeMigrations` and `afterMigrations` run on the same
-    /// connection while the lock is held (for role set-up that must not race either).
+    /// Applies what is pending. `beforeMigrations` and `afterMigrations` run in transactions of their own under the
+    /// lock (for role set-up that must not race either).
     public func migrate(
         on connection: PostgresConnection,
         beforeMigrations: (PostgresConnection) async throws -> Void = { _ in },
         afterMigrations: (PostgresConnection) async throws -> Void = { _ in }
     ) async throws -> PostgresMigrationReport {
-        try await connection.query("SELECT pg_advisory_lock(\(lockKey))")
-        do {
-            let report = try await migrateLocked(on: connection, beforeMigrations: beforeMigrations, afterMigrations: afterMigrations)
-            try await connection.query("SELECT pg_advisory_unlock(\(lockKey))")
-            return report
-        } catch {
-            if connection.isUsable {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))")
-            }
-            throw error
+        let applied = try await locked(on: connection) { tx -> [Int: String] in
+            try await beforeMigrations(tx)
+            try await tx.execute("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    integer PRIMARY KEY,
+                    name       text NOT NULL,
+                    checksum   text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """)
+            let applied = try await appliedChecksums(on: tx)
+            try await verify(applied: applied, on: tx)
+            return applied
         }
-    }
-
-    private func migrateLocked(
-        on connection: PostgresConnection,
-        beforeMigrations: (PostgresConnection) async throws -> Void,
-        afterMigrations: (PostgresConnection) async throws -> Void
-    ) async throws -> PostgresMigrationReport {
-        try await beforeMigrations(connection)
-        try await connection.execute("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version    integer PRIMARY KEY,
-                name       text NOT NULL,
-                checksum   text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """)
-        let applied = try await appliedChecksums(on: connection)
-        try await verify(applied: applied, on: connection)
         var report = PostgresMigrationReport(applied: [], alreadyApplied: applied.keys.sorted())
         for migration in migrations where applied[migration.version] == nil {
-            logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
             do {
-                try await connection.withTransaction { tx in
+                let done = try await locked(on: connection) { tx -> Bool in
+                    // Another migrator may have applied it while this one waited for the lock.
+                    guard try await tx.query("SELECT 1 FROM schema_migrations WHERE version = \(migration.version)").isEmpty else { return false }
+                    logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
                     try await tx.executeScript(migration.sql)
                     try await tx.execute("""
                         INSERT INTO schema_migrations (version, name, checksum)
                         VALUES (\(migration.version), \(migration.name), encode(sha256(convert_to(\(migration.sql), 'UTF8')), 'hex'))
                         """)
+                    return true
                 }
+                if done { report.applied.append(migration.version) } else { report.alreadyApplied.append(migration.version) }
             } catch let error as PostgresError {
                 var wrapped = error
                 wrapped.code = .migration
                 wrapped.message = "migration \(migration.name) failed: \(error.message)"
                 throw wrapped
             }
-            report.applied.append(migration.version)
         }
-        try await afterMigrations(connection)
+        try await locked(on: connection) { tx in try await afterMigrations(tx) }
         return report
+    }
+
+    /// One transaction holding the migration lock.
+    private func locked<Result>(on connection: PostgresConnection, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await connection.withTransaction { tx in
+            try await tx.query("SELECT pg_advisory_xact_lock(\(lockKey))")
+            return try await body(tx)
+        }
     }
 
     /// Checks, without applying anything, that every migration of this build is applied and

@@ -24,8 +24,7 @@ struct Serve: AsyncParsableCommand {
             let database = try await openCurrentDatabase(config, logger: logger)
             let secrets = Secrets(cost: config.passwordCost)
             let jobs = PostgresClient(
-                configuration: DatabaseSetup.jobsConfiguration(for: try PostgresConfiguration(url: config.databaseURL))
-                    .withCallTimeout(config.server.clientCallTimeout(system: true)),
+                configuration: try config.jobsDatabase(),
                 maxConnections: 4, logger: logger)
             let services = Services(database: database, secrets: secrets, settings: config.server, version: AshraidVersion.current,
                                     jobsDatabase: jobs)
@@ -72,7 +71,7 @@ func openCurrentDatabase(_ config: AshraiConfiguration, logger: Logger) async th
             migrationsDirectory: config.migrationsDirectory, logger: logger)
     }
     let database = PostgresClient(
-        configuration: try PostgresConfiguration(url: config.databaseURL).withCallTimeout(config.server.clientCallTimeout(system: false)),
+        configuration: try config.applicationDatabase(),
         maxConnections: config.poolSize, logger: logger)
     let pending = try await DatabaseSetup.pendingMigrations(
         on: database, migrationsDirectory: config.migrationsDirectory, logger: logger)

@@ -1,0 +1,165 @@
+import AshraiCore
+import AshraiProtocol
+import AshraiServer
+import AshraiTestSupport
+import Foundation
+import Postgres
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `ashraid serve` process (the binary next to the test bundle) on a database of the test cluster.
+final class DaemonProcess: Sendable {
+    let port: Int
+    private let process: Process
+    private let exited: AsyncStream<Int32>
+
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ashraid")
+    }
+
+    /// Starts a daemon on a free port and waits until it accepts connections.
+    init(databaseURL: String) async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the ashraid product first")
+        port = try Self.freePort()
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)"]
+        // The repository's SQL/ and Config/ (templates, the default dunning policy), as an installed daemon has them.
+        process.currentDirectoryURL = URL(fileURLWithPath: TestDatabase.repositoryRootPath)
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ASHRAI_") }
+        environment["ASHRAI_DATABASE_URL"] = databaseURL
+        environment["ASHRAI_LOG_LEVEL"] = "error"
+        environment["ASHRAI_DUNNING_SCHEDULE"] = "off"
+        environment["ASHRAI_AUTH_HASH_MEMORY_KIB"] = "19456"   // the floor: logins are not what is tested here
+        environment["ASHRAI_AUTH_HASH_OPERATIONS"] = "2"
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let (exited, continuation) = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { continuation.yield($0.terminationStatus); continuation.finish() }
+        self.exited = exited
+        self.process = process
+        try process.run()
+        for _ in 0..<200 {
+            if Self.accepts(port) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        process.terminate()
+        throw TestFailure()
+    }
+
+    /// SIGTERM, and the exit status once it has exited.
+    func stop() async -> Int32? {
+        process.terminate()
+        for await status in exited { return status }
+        return nil
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw TestFailure() }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+/// Several daemons on one database (issue 20): the daemon keeps no state of its own, so a session, its end and
+/// every job's "once" hold across processes.
+@Suite("several daemons on one database")
+struct MultiDaemonTests {
+    @Test("three ashraid processes: a session from one works on the others, a user disabled on one is refused on another at its next call, and dunning runs on all three at once write each letter once")
+    func threeDaemons() async throws {
+        let database = try await TestDatabase.create("daemons")
+        _ = try await DatabaseSetup.migrate(migrationURL: database.ownerURL, applicationURL: database.applicationURL,
+                                            migrationsDirectory: TestDatabase.migrationsDirectory, logger: makeTestLogger())
+        let pool = PostgresClient(configuration: database.applicationConfiguration, maxConnections: 2, logger: makeTestLogger())
+        let admin = (username: "boss", password: "daemons admin password")
+        _ = try await AdminBootstrap.createOrReset(username: admin.username, password: admin.password, mustChangePassword: false,
+                                                   onlyIfNone: false, database: pool, secrets: Shared.secrets)
+        var daemons: [DaemonProcess] = []
+        for _ in 0..<3 { daemons.append(try await DaemonProcess(databaseURL: database.applicationURL)) }
+        let (a, b, c) = (daemons[0].port, daemons[1].port, daemons[2].port)
+        do {
+            // One login, three daemons.
+            let token = try await LineClient.with(port: a) { try await $0.login(admin.username, admin.password) }
+            for port in [b, c] {
+                try await LineClient.with(port: port) { client in
+                    _ = try await client.result("auth.resume", ["token": .string(token)])
+                    #expect(try await client.result("auth.whoami")["user"]?["username"] == .string(admin.username))
+                }
+            }
+
+            // A clerk working on B is disabled by the admin on C: B refuses the clerk's very next call.
+            let clerk = try await makeUser(port: a, role: .clerk, admin: admin)
+            try await LineClient.with(port: b) { working in
+                _ = try await working.login(clerk.username, clerk.password)
+                #expect(try await working.call("customers.list")["result"] != nil)
+                try await LineClient.with(port: c) { boss in
+                    _ = try await boss.result("auth.resume", ["token": .string(token)])
+                    _ = try await boss.result("users.disable", ["id": .int(clerk.id)])
+                }
+                #expect(try await working.call("customers.list").errorCode == 401)
+            }
+
+            // Twelve customers two weeks overdue; six dunning runs for the same day, two on each daemon, at once.
+            let customers = try await LineClient.with(port: a) { client -> [JSONValue] in
+                _ = try await client.result("auth.resume", ["token": .string(token)])
+                var ids: [JSONValue] = []
+                for n in 0..<12 {
+                    let id = try await client.customer("Late \(n) Ltd")
+                    _ = try await client.invoice(id, "\(100 + n).00", due: "2026-01-01")
+                    ids.append(id)
+                }
+                return ids
+            }
+            let runs = try await withThrowingTaskGroup(of: JSONValue.self) { group in
+                for k in 0..<6 {
+                    let port = daemons[k % 3].port
+                    group.addTask {
+                        try await LineClient.with(port: port) { client in
+                            _ = try await client.result("auth.resume", ["token": .string(token)])
+                            return try await client.result("dunning.run", ["as_of": "2026-01-05"])
+                        }
+                    }
+                }
+                var all: [JSONValue] = []
+                for try await run in group { all.append(run) }
+                return all
+            }
+            #expect(runs.count == 6)
+            let letters = try await pool.asSystem("""
+                SELECT customer_id, level, count(*)::int AS n FROM letters GROUP BY customer_id, level
+                """)
+            // Every customer got its letter, and no (customer, level) twice, whichever daemon wrote it.
+            #expect(Set(try letters.map { try $0.decode(Int.self, column: "customer_id") }) == Set(customers.compactMap(\.intValue)))
+            #expect(try letters.allSatisfy { try $0.decode(Int.self, column: "n") == 1 })
+        } catch {
+            for daemon in daemons { _ = await daemon.stop() }
+            throw error
+        }
+        for daemon in daemons { #expect(await daemon.stop() == 0) }   // SIGTERM: a clean exit
+        await pool.shutdown()
+    }
+}
