@@ -50,6 +50,20 @@ public struct MethodSpec: Sendable {
 
     /// Whether a session is needed.
     public var needsSession: Bool { access != .anyone }
+
+    /// This spec with `data_as_of` and `data_source` added to its result (an object schema).
+    func stampedAsReport() -> MethodSpec {
+        guard case .object(var schema) = result else { return self }
+        // A result documented only as "an object" stays open to its other keys.
+        if schema["properties"] == nil { schema["additionalProperties"] = true }
+        var properties = schema["properties"]?.objectValue ?? [:]
+        properties["data_as_of"] = ["type": "string", "format": "date-time",
+                                    "description": "the instant the data is as of: now on the primary, or a replica's last replayed commit"]
+        properties["data_source"] = ["type": "string", "enum": ["primary", "replica"]]
+        schema["properties"] = .object(properties)
+        schema["required"] = .array((schema["required"]?.arrayValue ?? []) + ["data_as_of", "data_source"])
+        return MethodSpec(name: name, summary: summary, access: access, params: params, result: .object(schema))
+    }
 }
 
 /// Every method the server dispatches — the one table the dispatcher, `rpc.discover`, the
@@ -64,7 +78,14 @@ public enum MethodCatalog {
     static let managersAndAgency: MethodSpec.Access = .roles([.admin, .manager, .agency])
 
     /// All methods, in documentation order.
-    public static let all: [MethodSpec] = foundation + customerMethods + creditMethods + ledgerMethods + collectionMethods + agencyMethods + kpiMethods + trainingMethods + reviewMethods + outboxMethods + bankMethods + chequeMethods + taskMethods
+    public static let all: [MethodSpec] = (foundation + customerMethods + creditMethods + ledgerMethods + collectionMethods + agencyMethods + kpiMethods + trainingMethods + reviewMethods + outboxMethods + bankMethods + chequeMethods + taskMethods)
+        .map { reports.contains($0.name) ? $0.stampedAsReport() : $0 }
+
+    /// The reports: read on a streaming replica when one is configured and current enough (`database.replicaUrl`),
+    /// and answered with `data_as_of` and `data_source` saying which was used.
+    public static let reports: Set<String> = [
+        "reports.aging", "reports.kpis", "reports.kpis_trend", "reports.collectors", "reports.review", "reports.forecast", "statements.get",
+    ]
 
     /// Server, auth, users, audit.
     static let foundation: [MethodSpec] = [

@@ -1,7 +1,7 @@
 import AshraiCore
 
 /// Checks a value against the subset of JSON Schema the method catalog writes: `type` (one or a
-/// list), `properties`, `required`, `additionalProperties: false`, `items`, `enum`, `oneOf`,
+/// list), `properties`, `required`, `additionalProperties` (false; true keeps a strict check open), `items`, `enum`, `oneOf`,
 /// `minimum`, `maxLength` (in characters) and the formats `date`, `date-time` and the money
 /// pattern. Used by the tests to hold every reply a test receives to the documented result.
 public enum SchemaCheck {
@@ -55,7 +55,7 @@ public enum SchemaCheck {
             for (name, member) in members {
                 if let propertySchema = properties[name] {
                     found += problems(member, against: propertySchema, at: "\(path).\(name)", strict: strict)
-                } else if rules["additionalProperties"] == .bool(false) || (strict && rules["properties"] != nil) {
+                } else if rules["additionalProperties"] == .bool(false) || (strict && rules["properties"] != nil && rules["additionalProperties"] != .bool(true)) {
                     found.append("\(path): \(name) is not documented")
                 }
             }

@@ -22,6 +22,8 @@ public struct AshraiConfiguration: Sendable {
     /// Whether pooled connections keep named prepared statements (`database.preparedStatements`; off behind
     /// PgBouncer in transaction mode, see docs/DEPLOYMENT.md).
     public var preparedStatements = true
+    /// A streaming replica's URL for reports (`database.replicaUrl`, the application role); nil: none.
+    public var replicaURL: String?
     /// Directory of migration files.
     public var migrationsDirectory = "SQL"
     /// Log level.
@@ -47,6 +49,14 @@ public struct AshraiConfiguration: Sendable {
     /// The application pool's connection settings: the URL, the request bound, prepared statements or not.
     public func applicationDatabase() throws -> PostgresConfiguration {
         var configuration = try PostgresConfiguration(url: databaseURL).withCallTimeout(server.clientCallTimeout(system: false))
+        configuration.preparedStatements = preparedStatements
+        return configuration
+    }
+
+    /// The replica pool's, if one is configured: the request bound, prepared statements as the primary's.
+    public func replicaDatabase() throws -> PostgresConfiguration? {
+        guard let replicaURL else { return nil }
+        var configuration = try PostgresConfiguration(url: replicaURL).withCallTimeout(server.clientCallTimeout(system: false))
         configuration.preparedStatements = preparedStatements
         return configuration
     }
@@ -86,6 +96,7 @@ public struct AshraiConfiguration: Sendable {
         }
         if let url = reader.string(forKey: "database.url"), !url.isEmpty { result.databaseURL = url }
         if let url = reader.string(forKey: "migration.database.url"), !url.isEmpty { result.migrationDatabaseURL = url }
+        if let url = reader.string(forKey: "database.replicaUrl"), !url.isEmpty { result.replicaURL = url }
         if let directory = reader.string(forKey: "database.migrations"), !directory.isEmpty {
             result.migrationsDirectory = directory
         }
@@ -112,6 +123,7 @@ public struct AshraiConfiguration: Sendable {
         }
         if let v = try integer("database.callTimeoutSeconds", 1...3600) { result.server.databaseCallTimeout = .seconds(v) }
         if let v = try integer("database.jobsCallTimeoutSeconds", 1...86_400) { result.server.jobsCallTimeout = .seconds(v) }
+        if let v = try integer("database.replicaMaxLagSeconds", 1...86_400) { result.server.replicaMaxLag = .seconds(v) }
         if let v = try integer("server.maxLineBytes", 1024...(64 << 20)) { result.server.maxLineBytes = v }
         if let v = try integer("server.preLoginMaxLineBytes", 1024...(1 << 20)) { result.server.preLoginMaxLineBytes = v }
         if let v = try integer("server.maxConnections", 1...100_000) { result.server.maxConnections = v }

@@ -30,6 +30,9 @@ public struct ServerSettings: Sendable {
     public var databaseCallTimeout: Duration = .seconds(5)
     /// The same bound for the daemon's own jobs (dunning runs, housekeeping, the outbox), which do more per statement.
     public var jobsCallTimeout: Duration = .seconds(60)
+    /// How far behind the primary a streaming replica may be for reports to be read from it
+    /// (`database.replicaMaxLagSeconds`); further behind, or unreachable, reports go to the primary.
+    public var replicaMaxLag: Duration = .seconds(30)
     /// Output buffered for a client before writes wait (NIO's high watermark).
     public var maxPendingOutputBytes = 4 << 20
     /// Requests in one batch after login / before login.
@@ -112,12 +115,15 @@ public struct Services: Sendable {
     /// The daemon's own pool (a login role in `ashrai_jobs`): the only sessions that may act as
     /// `system` — the scheduled jobs, and the login path before anyone is known.
     public let jobsDatabase: PostgresClient
+    /// A streaming replica for reports (`database.replicaUrl`), if configured: see `Services.report`.
+    public let replicaDatabase: PostgresClient?
 
     /// Creates the bundle. `now` is the system clock except in tests that fix the instant.
     public init(database: PostgresClient, secrets: Secrets, settings: ServerSettings, version: String,
-                jobsDatabase: PostgresClient, now: @escaping @Sendable () -> Date = { Date() }) {
+                jobsDatabase: PostgresClient, replicaDatabase: PostgresClient? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
         self.jobsDatabase = jobsDatabase
+        self.replicaDatabase = replicaDatabase
         self.secrets = secrets
         self.settings = settings
         self.version = version

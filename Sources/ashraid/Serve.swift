@@ -26,12 +26,14 @@ struct Serve: AsyncParsableCommand {
             let jobs = PostgresClient(
                 configuration: try config.jobsDatabase(),
                 maxConnections: 4, logger: logger)
+            let replica = try config.replicaDatabase().map { PostgresClient(configuration: $0, maxConnections: config.poolSize, logger: logger) }
             let services = Services(database: database, secrets: secrets, settings: config.server, version: AshraidVersion.current,
-                                    jobsDatabase: jobs)
+                                    jobsDatabase: jobs, replicaDatabase: replica)
             if case .failure(let problem) = services.collectionAssets {
                 logger.error("cannot start: \(problem.description)")
                 await database.shutdown()
                 await jobs.shutdown()
+                await replica?.shutdown()
                 await secrets.shutdown()
                 throw ExitCode(1)
             }
@@ -41,7 +43,7 @@ struct Serve: AsyncParsableCommand {
                 services: services, logger: logger)
             // The pools and the hasher first: a group ends its services in reverse order, so they
             // close after the server and the jobs that use them — on every path out of run().
-            var members: [any Service] = [database, jobs, secrets, server, MaintenanceService(services: services, logger: logger)]
+            var members: [any Service] = [database, jobs] + (replica.map { [$0] } ?? []) + [secrets, server, MaintenanceService(services: services, logger: logger)]
             if let minute = config.server.collections.scheduleMinuteOfDay {
                 members.append(DunningScheduler(services: services, minuteOfDay: minute, logger: logger))
             }

@@ -27,7 +27,7 @@ enum KPIMethods {
         guard to.daysSinceEpoch - from.daysSinceEpoch < 3660 else { throw RPCFailure.invalidParams("to", "a period is at most ten years") }
         let asOf = try params.optionalDate("as_of") ?? to
         guard asOf >= to else { throw RPCFailure.invalidParams("as_of", "as_of cannot be before to") }
-        return try await services.read(context) { connection in
+        return try await services.reportReply(context) { connection in
             try await report(from: from, to: to, asOf: asOf, today: services.today(), on: connection)
         }
     }
@@ -116,7 +116,7 @@ enum KPIMethods {
     /// The same KPIs per calendar month, the last `months` months (the current one up to today).
     static func trend(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let months = try params.optionalInt("months", range: 1...36) ?? 12
-        return try await services.read(context) { connection in
+        return try await services.reportReply(context) { connection in
             let today = services.today()
             var rows: [JSONValue] = []
             var year = today.year, month = today.month
@@ -143,7 +143,7 @@ enum KPIMethods {
         let from = try params.date("from")
         let to = try params.date("to")
         guard from <= to else { throw RPCFailure.invalidParams("from", "from must not be after to") }
-        return try await services.read(context) { connection in
+        return try await services.reportReply(context) { connection in
             var staff: [Int64: (username: String, interactions: Int, promises: Int, promised: Decimal, kept: Int, collected: Decimal)] = [:]
             for row in try await connection.query("""
                 SELECT u.id, u.username, count(x.id) AS interactions FROM users u
@@ -213,7 +213,7 @@ enum KPIMethods {
     static func review(services: Services, context: CallContext, params: Params) async throws -> JSONValue {
         let asOfParam = try params.optionalDate("as_of")
         let holdDays = try params.optionalInt("hold_days", range: 1...3650) ?? 30
-        return try await services.read(context) { connection in
+        return try await services.reportReply(context) { connection in
             let asOf = services.day(asOfParam)
             func customers(_ rows: PostgresRows, extra: (PostgresRow) throws -> JSONObject = { _ in [:] }) throws -> JSONValue {
                 .array(try rows.map { row in

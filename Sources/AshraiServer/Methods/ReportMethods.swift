@@ -13,7 +13,7 @@ enum ReportMethods {
         let requestedAsOf = try params.optionalDate("as_of")
         let weeks = try params.optionalInt("weeks", range: 1...26) ?? 13
         let started = ContinuousClock.now
-        let (asOf, inputs) = try await services.read(context) { connection in
+        let ((asOf, inputs), source) = try await services.report(context) { connection in
             let today = services.today()
             let asOf = min(requestedAsOf ?? today, today)
             return (asOf, try await ForecastStore.inputs(asOf: asOf, today: today, scale: services.settings.currency.minorUnits, on: connection))
@@ -24,7 +24,7 @@ enum ReportMethods {
         context.logger.debug("reports.forecast", metadata: ["read": "\(read - started)", "computed": "\(ContinuousClock.now - read)",
                                                              "invoices": "\(inputs.invoices.count)", "customers": "\(inputs.model.own.count)"])
         let currency = services.settings.currency
-        return [
+        return source.stamp([
             "as_of": .date(asOf), "currency": .string(currency.code),
             "weeks": .array(result.weeks.enumerated().map { index, week in
                 ["week": .int(index + 1), "from": .date(PostgresDate(daysSinceEpoch: week.first)), "to": .date(PostgresDate(daysSinceEpoch: week.last)),
@@ -36,7 +36,7 @@ enum ReportMethods {
             "basis": ["open_invoices": .int(inputs.invoices.count), "customers_with_history": .int(inputs.model.own.count),
                       "commitments": .int(inputs.commitments.count), "prior_weight": .int(Forecast.priorWeight),
                       "never_after_days": .int(Forecast.LagDistribution.neverAfter)],
-        ]
+        ])
     }
 
     /// Aging in one set-based statement: the open amount of every invoice as of the date,
@@ -63,7 +63,7 @@ enum ReportMethods {
         // are a page, largest balance first.
         let limit = try params.optionalInt("limit", range: 1...100_000) ?? 1000
         let offset = try params.optionalInt("offset", range: 0...10_000_000) ?? 0
-        let (rows, asOf, cheques) = try await services.read(context) { connection -> (PostgresRows, PostgresDate, Decimal) in
+        let ((rows, asOf, cheques), source) = try await services.report(context) { connection -> (PostgresRows, PostgresDate, Decimal) in
             let today = services.today()
             let asOf = requestedAsOf ?? today
             let rows = try await connection.query(AgingStore.query(asOf: asOf, today: today, customerID: customerID,
@@ -102,7 +102,7 @@ enum ReportMethods {
             object["total_after_cheques"] = .money(max(0, total - cheques))
             totals = .object(object)
         }
-        return ["as_of": .date(asOf), "buckets": .array(labels.map(JSONValue.string)), "rows": .array(jsonRows),
-                "totals": totals, "next_offset": hasMore ? .int(offset + limit) : .null]
+        return source.stamp(["as_of": .date(asOf), "buckets": .array(labels.map(JSONValue.string)), "rows": .array(jsonRows),
+                             "totals": totals, "next_offset": hasMore ? .int(offset + limit) : .null])
     }
 }

@@ -76,7 +76,7 @@ enum StatementMethods {
         let fromParam = try params.optionalDate("from")
         let toParam = try params.optionalDate("to")
         let asOfParam = try params.optionalDate("as_of")
-        return try await services.read(context) { connection in
+        return try await services.reportReply(context) { connection in
             let customer = try await CustomerRecord.require(customerID, on: connection)
             let today = services.today()
             let to = toParam ?? asOfParam ?? today
