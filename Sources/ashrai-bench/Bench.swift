@@ -46,6 +46,8 @@ struct Bench: AsyncParsableCommand {
         var daemonMicrosPerOp: Double? = nil
         /// The load generator's own CPU per operation (it shares the cores with the daemon and PostgreSQL).
         var benchMicrosPerOp: Double? = nil
+        /// PostgreSQL's CPU per operation: every `postgres` process on the machine (the bench's cluster, alone on it).
+        var postgresMicrosPerOp: Double? = nil
         /// Left out by --only.
         var skipped = false
         var opsPerSecond: Double { Double(operations) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) }
@@ -245,6 +247,19 @@ struct Bench: AsyncParsableCommand {
         return 0
     }
 
+    /// The CPU time so far of every process named `postgres` (the postmaster and its backends; a backend that
+    /// exited meanwhile is not counted), in microseconds.
+    static func postgresCPUMicros() -> Double {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        var total = 0.0
+        for entry in entries where entry.first?.isNumber == true {
+            guard let name = try? String(contentsOfFile: "/proc/\(entry)/comm", encoding: .utf8), name.hasPrefix("postgres"),
+                  let pid = Int32(entry), let micros = cpuMicros(pid) else { continue }
+            total += micros
+        }
+        return total
+    }
+
     /// The daemon's user + system CPU time so far, in microseconds (from /proc).
     static func cpuMicros(_ pid: Int32) -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -328,6 +343,7 @@ struct Bench: AsyncParsableCommand {
         }
         let cpuBefore = daemonPid.flatMap(Self.cpuMicros)
         let benchBefore = Self.cpuMicros(getpid())
+        let postgresBefore = Self.postgresCPUMicros()
         let start = ContinuousClock.now
         let deadline = start + duration
         let total = try await withThrowingTaskGroup(of: Histogram<UInt64>.self) { group in
@@ -343,19 +359,20 @@ struct Bench: AsyncParsableCommand {
         if let benchBefore, let benchAfter = Self.cpuMicros(getpid()), row.operations > 0 {
             row.benchMicrosPerOp = (benchAfter - benchBefore) / Double(row.operations)
         }
+        if row.operations > 0 { row.postgresMicrosPerOp = (Self.postgresCPUMicros() - postgresBefore) / Double(row.operations) }
         return row
     }
 
     static func table(_ rows: [Row], connections: Int) -> String {
         func ms(_ micros: UInt64) -> String { String(format: "%.3f", Double(micros) / 1000) }
         var lines = ["connections: \(connections)", "",
-                     "| workload | ops/s | p50 ms | p99 ms | p99/p50 | vs libpq | daemon CPU µs/op | bench CPU µs/op |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+                     "| workload | ops/s | p50 ms | p99 ms | p99/p50 | vs libpq | daemon CPU µs/op | bench CPU µs/op | PostgreSQL CPU µs/op |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for row in rows where !row.skipped {
             let versus = row.baseline.flatMap { name in rows.first { $0.name == name && !$0.skipped } }.map { String(format: "%.2f", row.opsPerSecond / $0.opsPerSecond) }
                 ?? (row.name.hasPrefix("libpq") ? "1.00" : "—")
             let p50 = row.histogram.valueAtPercentile(50)
             let p99 = row.histogram.valueAtPercentile(99)
-            lines.append("| \(row.name) | \(String(format: "%.0f", row.opsPerSecond)) | \(ms(p50)) | \(ms(p99)) | \(String(format: "%.1f", Double(p99) / Double(max(p50, 1)))) | \(versus) | \(row.daemonMicrosPerOp.map { String(format: "%.0f", $0) } ?? "—") | \(row.benchMicrosPerOp.map { String(format: "%.0f", $0) } ?? "—") |")
+            lines.append("| \(row.name) | \(String(format: "%.0f", row.opsPerSecond)) | \(ms(p50)) | \(ms(p99)) | \(String(format: "%.1f", Double(p99) / Double(max(p50, 1)))) | \(versus) | \(row.daemonMicrosPerOp.map { String(format: "%.0f", $0) } ?? "—") | \(row.benchMicrosPerOp.map { String(format: "%.0f", $0) } ?? "—") | \(row.postgresMicrosPerOp.map { String(format: "%.0f", $0) } ?? "—") |")
         }
         return lines.joined(separator: "\n")
     }
