@@ -1,5 +1,5 @@
 # Ashrai — the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test build deps pg-start pg-stop pg-remove clean openrpc bench bench-outbox bench-bank bench-forecast fuzz chaos chaos-short
+.PHONY: run test build deps pg-start pg-stop pg-remove clean openrpc bench bench-outbox bench-bank bench-forecast fuzz chaos chaos-short restore-drill
 
 run:            ## build, start this clone's cluster (Scripts/state-dir), migrate, serve on 127.0.0.1:7420
 	Scripts/run
@@ -36,6 +36,9 @@ chaos:          ## release build + every fault scenario (kill -9, PostgreSQL res
 
 chaos-short:    ## the short chaos run CI makes (about 2 minutes after the build)
 	Scripts/chaos --short
+
+restore-drill:  ## back up (roles + pg_dump) a throwaway cluster with a first week in it, restore on another, check a daemon answers the same
+	Scripts/restore-drill
 
 bench:          ## release build + throwaway cluster + server + load generator; prints ops/s, p50/p99 vs libpq
 	Scripts/bench
