@@ -19,8 +19,8 @@ final class DaemonProcess: Sendable {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ashraid")
     }
 
-    /// Starts a daemon on a free port and waits until it accepts connections.
-    init(databaseURL: String) async throws {
+    /// Starts a daemon on a free port and waits until it accepts connections; `environment` adds `ASHRAI_*` settings.
+    init(databaseURL: String, environment extra: [String: String] = [:]) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the ashraid product first")
         port = try Self.freePort()
         let process = Process()
@@ -34,6 +34,7 @@ final class DaemonProcess: Sendable {
         environment["ASHRAI_DUNNING_SCHEDULE"] = "off"
         environment["ASHRAI_AUTH_HASH_MEMORY_KIB"] = "19456"   // the floor: logins are not what is tested here
         environment["ASHRAI_AUTH_HASH_OPERATIONS"] = "2"
+        environment.merge(extra) { _, given in given }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -89,7 +90,7 @@ final class DaemonProcess: Sendable {
 /// every job's "once" hold across processes.
 @Suite("several daemons on one database")
 struct MultiDaemonTests {
-    @Test("three ashraid processes: a session from one works on the others, a user disabled on one is refused on another at its next call, and dunning runs on all three at once write each letter once")
+    @Test("three ashraid processes: a session from one works on the others, a user disabled on one is refused on another at its next call, and dunning runs and schedules on all of them write each letter once")
     func threeDaemons() async throws {
         let database = try await TestDatabase.create("daemons")
         _ = try await DatabaseSetup.migrate(migrationURL: database.ownerURL, applicationURL: database.applicationURL,
@@ -155,6 +156,18 @@ struct MultiDaemonTests {
             // Every customer got its letter, and no (customer, level) twice, whichever daemon wrote it.
             #expect(Set(try letters.map { try $0.decode(Int.self, column: "customer_id") }) == Set(customers.compactMap(\.intValue)))
             #expect(try letters.allSatisfy { try $0.decode(Int.self, column: "n") == 1 })
+
+            // Schedules: three more daemons whose daily run is due the moment they start (00:00 on the business's
+            // clock) — one scheduled run for today, and still no letter twice.
+            for _ in 0..<3 { daemons.append(try await DaemonProcess(databaseURL: database.applicationURL, environment: ["ASHRAI_DUNNING_SCHEDULE": "00:00"])) }
+            func scheduledRuns() async throws -> Int {
+                try await pool.asSystem("SELECT count(*)::int FROM dunning_runs WHERE scheduled").scalar(Int.self)
+            }
+            for _ in 0..<150 where try await scheduledRuns() == 0 { try await Task.sleep(for: .milliseconds(200)) }
+            try await Task.sleep(for: .seconds(1))   // the other two take the run's lock after it and find it done
+            #expect(try await scheduledRuns() == 1)
+            let after = try await pool.asSystem("SELECT customer_id, level, count(*)::int AS n FROM letters GROUP BY customer_id, level")
+            #expect(try after.allSatisfy { try $0.decode(Int.self, column: "n") == 1 })
         } catch {
             for daemon in daemons { _ = await daemon.stop() }
             throw error
