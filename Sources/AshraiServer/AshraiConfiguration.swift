@@ -48,23 +48,22 @@ public struct AshraiConfiguration: Sendable {
 
     /// The application pool's connection settings: the URL, the request bound, prepared statements or not.
     public func applicationDatabase() throws -> PostgresConfiguration {
-        var configuration = try PostgresConfiguration(url: databaseURL).withCallTimeout(server.clientCallTimeout(system: false))
-        configuration.preparedStatements = preparedStatements
-        return configuration
+        pool(try PostgresConfiguration(url: databaseURL), system: false)
     }
 
     /// The replica pool's, if one is configured: the request bound, prepared statements as the primary's.
     public func replicaDatabase() throws -> PostgresConfiguration? {
-        guard let replicaURL else { return nil }
-        var configuration = try PostgresConfiguration(url: replicaURL).withCallTimeout(server.clientCallTimeout(system: false))
-        configuration.preparedStatements = preparedStatements
-        return configuration
+        try replicaURL.map { pool(try PostgresConfiguration(url: $0), system: false) }
     }
 
     /// The jobs' pool's: the application role's `_jobs` login, with the jobs' bound.
     public func jobsDatabase() throws -> PostgresConfiguration {
-        var configuration = DatabaseSetup.jobsConfiguration(for: try PostgresConfiguration(url: databaseURL))
-            .withCallTimeout(server.clientCallTimeout(system: true))
+        pool(DatabaseSetup.jobsConfiguration(for: try PostgresConfiguration(url: databaseURL)), system: true)
+    }
+
+    /// What every pool of the daemon gets: the call bound (the requests' or the jobs') and the prepared-statements choice.
+    private func pool(_ base: PostgresConfiguration, system: Bool) -> PostgresConfiguration {
+        var configuration = base.withCallTimeout(server.clientCallTimeout(system: system))
         configuration.preparedStatements = preparedStatements
         return configuration
     }

@@ -7,8 +7,8 @@ import Postgres
 public struct DataSource: Sendable, Equatable {
     /// Whether a replica answered.
     public var replica: Bool
-    /// The instant the data is as of: now for the primary (and a replica that has replayed all it received while
-    /// streaming), else the replica's last replayed commit.
+    /// The instant the data is as of: now for the primary (and a replica that has replayed as far as the primary's
+    /// WAL position read just before), else the replica's last replayed commit.
     public var asOf: Date
 
     /// The reply fields every report carries: `data_as_of` and `data_source`.
