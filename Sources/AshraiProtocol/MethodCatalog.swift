@@ -87,6 +87,14 @@ public enum MethodCatalog {
         "reports.aging", "reports.kpis", "reports.kpis_trend", "reports.collectors", "reports.review", "reports.forecast", "statements.get",
     ]
 
+    /// The batches: methods whose one call does a run's or a file's worth of work, or waits for another run to end
+    /// (dunning takes one lock per database). Their statements and lock waits are bounded by the jobs' bound
+    /// (`database.jobsCallTimeoutSeconds`), not a request's.
+    public static let batches: Set<String> = [
+        "dunning.run", "plans.check", "customers.import", "invoices.import", "payments.import", "bank.statements.import",
+        "letters.print",
+    ]
+
     /// Server, auth, users, audit.
     static let foundation: [MethodSpec] = [
         MethodSpec(name: "server.ping", summary: "Liveness: answers pong with the database's time.", access: .anyone,

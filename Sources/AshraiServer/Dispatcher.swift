@@ -192,6 +192,7 @@ public struct Dispatcher: Sendable {
             throw RPCFailure(.methodNotFound, "method not found")
         }
         context.sessionCheck = nil
+        context.isBatch = MethodCatalog.batches.contains(method)
         if spec.needsSession {
             guard let current = context.session else { throw RPCFailure.unauthenticated }
             if case .plain = handler, services.settings.training.gates[method] == nil,
@@ -226,7 +227,11 @@ public struct Dispatcher: Sendable {
         switch handler {
         case .plain(let handler):
             do {
-                let result = try await handler(services, context, Params(object))
+                // A batch waits on the database as long as the jobs do (a dunning run may wait for another to end).
+                let current = context
+                let result = try await PostgresCallTimeout.$override.withValue(services.settings.clientCallTimeout(system: current.isBatch)) {
+                    try await handler(services, current, Params(object))
+                }
                 try await settleSessionCheck(&context)
                 return .value(result)
             } catch let error as PostgresError where Self.isUnavailable(error) {

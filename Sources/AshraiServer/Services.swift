@@ -187,8 +187,8 @@ public struct Services: Sendable {
     /// security, and the business's time zone, so a `timestamptz` cast to `date` in SQL is the
     /// business's day, as `today()` is.
     func sessionSettings(_ context: CallContext) -> PostgresQuery {
-        // A request's bound while a request runs (its daemon work included); the jobs' for the jobs.
-        let bound = String(settings.callTimeout(system: context.isSystem && PostgresCallTimeout.override == nil).milliseconds)
+        // A request's bound while a request runs (its daemon work included); the jobs' for the jobs and for a batch.
+        let bound = String(settings.callTimeout(system: context.isBatch || (context.isSystem && PostgresCallTimeout.override == nil)).milliseconds)
         return """
             SELECT set_config('ashrai.user_id', \(context.viewer), true), set_config('TimeZone', \(settings.timeZone.identifier), true),
                    set_config('statement_timeout', \(bound), true), set_config('lock_timeout', \(bound), true)
@@ -247,6 +247,8 @@ public struct CallContext: Sendable {
     public var logger: Logger
     /// The daemon's own work (the scheduler), not a request: row-level security lets it see all.
     public var isSystem = false
+    /// The request is a batch (`MethodCatalog.batches`): its database calls have the jobs' bound.
+    var isBatch = false
     /// This request's session check, while the Dispatcher has one to be made in its first transaction.
     var sessionCheck: SessionCheck?
 

@@ -166,6 +166,43 @@ struct DunningTests {
         }
     }
 
+    @Test("a run waits for another run to end as long as the jobs' bound allows, not the 1 s a request has; a plain request still has 1 s")
+    func runWaitsForRun() async throws {
+        try await withCollections("dun_wait", configure: { $0.databaseCallTimeout = .seconds(1) }) { _, client, database in
+            let customer = try await client.customer("Patient Ltd")
+            _ = try await client.invoice(customer, "100.00", due: "2026-05-01")
+            // Another run (another daemon's) holds dunning's lock for 2.5 s.
+            let holding = Task {
+                try await database.withTransaction { tx in
+                    try await tx.query("SELECT pg_advisory_xact_lock(hashtext('ashrai.dunning.run'))")
+                    try await tx.query("SELECT pg_sleep(2.5)")
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let run = try await client.result("dunning.run", ["as_of": "2026-05-20"])
+            #expect(run["letters"]?.arrayValue?.count == 1)
+            try await holding.value
+            // A request that is not a batch keeps its own bound: a statement past 1 s is cancelled, answered 503.
+            let jobs = database.jobsClient()
+            let blocked = Task {
+                try await jobs.withTransaction { tx in
+                    try await tx.query("SELECT set_config('ashrai.user_id', 'system', true)")
+                    let locked = try await tx.query("SELECT 1 FROM customers WHERE id = \(customer.intValue.map(Int64.init)) FOR UPDATE")
+                    #expect(locked.count == 1)
+                    try await tx.query("SELECT pg_sleep(2.5)")
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let version = try await client.result("customers.get", ["id": customer])["version"] ?? .null
+            let started = ContinuousClock.now
+            let refused = try await client.call("customers.update", ["id": customer, "version": version, "name": "Impatient Ltd"])
+            #expect(refused["error"]?["code"] == 503)
+            #expect(ContinuousClock.now - started < .seconds(2))
+            try await blocked.value
+            await jobs.shutdown()
+        }
+    }
+
     @Test("disputes, active plans and open promises pause an invoice, with the reason; a proposed plan does not; the pause ends with them")
     func pauses() async throws {
         try await withCollections("dun_pauses") { _, client, _ in
