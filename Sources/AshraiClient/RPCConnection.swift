@@ -45,6 +45,8 @@ public struct RPCConnection {
     private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private var nextID = 1
+    /// Notifications the server pushed (after `events.subscribe`) while a reply was awaited, oldest first.
+    private var pending: [JSONValue] = []
 
     /// Connects, runs `body`, closes.
     public static func with<Result>(
@@ -108,14 +110,38 @@ public struct RPCConnection {
         let request: JSONValue = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": .object(params)]
         do {
             try await outbound.write(ByteBuffer(string: request.encoded() + "\n"))
-            guard let line = try await inbound.next() else {
-                throw ConnectionFailure(description: "the server closed the connection")
+            while true {
+                guard let line = try await inbound.next() else {
+                    throw ConnectionFailure(description: "the server closed the connection")
+                }
+                let message = try JSONValue.parse(Array(line.readableBytesView))
+                // A notification (a method, no id) may come before the reply: kept for `notification()`.
+                if message["id"] == nil, message["method"] != nil {
+                    pending.append(message)
+                    continue
+                }
+                return message
             }
-            return try JSONValue.parse(Array(line.readableBytesView))
         } catch let failure as ConnectionFailure {
             throw failure
         } catch {
             throw ConnectionFailure(description: "connection failed (\(error))")
+        }
+    }
+
+    /// The next notification the server pushes (`events.subscribe`): its method and params; nil when the server
+    /// closed the connection.
+    public mutating func notification() async throws -> (method: String, params: JSONValue)? {
+        while true {
+            if !pending.isEmpty {
+                let message = pending.removeFirst()
+                return (message["method"]?.stringValue ?? "", message["params"] ?? .null)
+            }
+            let line: ByteBuffer?
+            do { line = try await inbound.next() } catch { throw ConnectionFailure(description: "connection failed (\(error))") }
+            guard let line else { return nil }
+            let message = try JSONValue.parse(Array(line.readableBytesView))
+            if message["id"] == nil, message["method"] != nil { pending.append(message) }
         }
     }
 }

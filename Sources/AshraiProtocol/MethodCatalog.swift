@@ -78,7 +78,7 @@ public enum MethodCatalog {
     static let managersAndAgency: MethodSpec.Access = .roles([.admin, .manager, .agency])
 
     /// All methods, in documentation order.
-    public static let all: [MethodSpec] = (foundation + customerMethods + creditMethods + ledgerMethods + collectionMethods + agencyMethods + kpiMethods + trainingMethods + reviewMethods + outboxMethods + bankMethods + chequeMethods + taskMethods)
+    public static let all: [MethodSpec] = (foundation + customerMethods + creditMethods + ledgerMethods + collectionMethods + agencyMethods + kpiMethods + trainingMethods + reviewMethods + outboxMethods + bankMethods + chequeMethods + taskMethods + eventMethods)
         .map { reports.contains($0.name) ? $0.stampedAsReport() : $0 }
 
     /// The reports: read on a streaming replica when one is configured and current enough (`database.replicaUrl`),

@@ -24,6 +24,9 @@ public struct AshraiConfiguration: Sendable {
     public var preparedStatements = true
     /// A streaming replica's URL for reports (`database.replicaUrl`, the application role); nil: none.
     public var replicaURL: String?
+    /// Where the daemon LISTENs for events (`database.eventsUrl`, the application role); nil: `databaseURL`. Behind a
+    /// PgBouncer in transaction mode it must reach PostgreSQL directly (LISTEN needs a session of its own).
+    public var eventsURL: String?
     /// Directory of migration files.
     public var migrationsDirectory = "SQL"
     /// Log level.
@@ -54,6 +57,11 @@ public struct AshraiConfiguration: Sendable {
     /// The replica pool's, if one is configured: the request bound, prepared statements as the primary's.
     public func replicaDatabase() throws -> PostgresConfiguration? {
         try replicaURL.map { pool(try PostgresConfiguration(url: $0), system: false) }
+    }
+
+    /// The events listener's connection: `database.eventsUrl`, else the application database's.
+    public func eventsDatabase() throws -> PostgresConfiguration {
+        pool(try PostgresConfiguration(url: eventsURL ?? databaseURL), system: false)
     }
 
     /// The jobs' pool's: the application role's `_jobs` login, with the jobs' bound.
@@ -96,6 +104,7 @@ public struct AshraiConfiguration: Sendable {
         if let url = reader.string(forKey: "database.url"), !url.isEmpty { result.databaseURL = url }
         if let url = reader.string(forKey: "migration.database.url"), !url.isEmpty { result.migrationDatabaseURL = url }
         if let url = reader.string(forKey: "database.replicaUrl"), !url.isEmpty { result.replicaURL = url }
+        if let url = reader.string(forKey: "database.eventsUrl"), !url.isEmpty { result.eventsURL = url }
         if let directory = reader.string(forKey: "database.migrations"), !directory.isEmpty {
             result.migrationsDirectory = directory
         }
@@ -123,6 +132,7 @@ public struct AshraiConfiguration: Sendable {
         if let v = try integer("database.callTimeoutSeconds", 1...3600) { result.server.databaseCallTimeout = .seconds(v) }
         if let v = try integer("database.jobsCallTimeoutSeconds", 1...86_400) { result.server.jobsCallTimeout = .seconds(v) }
         if let v = try integer("database.replicaMaxLagSeconds", 1...86_400) { result.server.replicaMaxLag = .seconds(v) }
+        if let v = try integer("events.pollIntervalSeconds", 1...3600) { result.server.eventsPollInterval = .seconds(v) }
         if let v = try integer("server.maxLineBytes", 1024...(64 << 20)) { result.server.maxLineBytes = v }
         if let v = try integer("server.preLoginMaxLineBytes", 1024...(1 << 20)) { result.server.preLoginMaxLineBytes = v }
         if let v = try integer("server.maxConnections", 1...100_000) { result.server.maxConnections = v }

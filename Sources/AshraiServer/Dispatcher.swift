@@ -12,6 +12,10 @@ public typealias MethodHandler = @Sendable (Services, CallContext, Params) async
 /// the context; the Dispatcher applies what they return.
 public typealias SessionHandler = @Sendable (Services, CallContext, Params) async throws -> (result: JSONValue, session: SessionInfo?)
 
+/// A method that changes what the connection hears (`events.subscribe`, `events.unsubscribe`): its result, and the
+/// subscription the connection has afterwards (nil: none). The server starts or stops the connection's delivery.
+public typealias SubscriptionHandler = @Sendable (Services, CallContext, Params) async throws -> (result: JSONValue, subscription: EventSubscription?)
+
 /// A check every call passes after the role check and before its handler (the training gate).
 public typealias MethodGate = @Sendable (_ method: String, Services, CallContext) async throws -> Void
 
@@ -19,6 +23,7 @@ public typealias MethodGate = @Sendable (_ method: String, Services, CallContext
 enum Handler: Sendable {
     case plain(MethodHandler)
     case session(SessionHandler)
+    case subscription(SubscriptionHandler)
 }
 
 /// Turns one request line (a request or a batch) into one response line, or none.
@@ -264,6 +269,10 @@ public struct Dispatcher: Sendable {
             let (result, session) = try await handler(services, context, Params(object))
             context.session = session
             return .value(result)
+        case .subscription(let handler):
+            let (result, subscription) = try await handler(services, context, Params(object))
+            context.subscription = subscription
+            return .value(result)
         }
     }
 
@@ -331,6 +340,7 @@ public struct Dispatcher: Sendable {
 enum MethodHandlers {
     static let all: [String: Handler] = plain.mapValues(Handler.plain)
         .merging(AuthMethods.sessionHandlers.mapValues(Handler.session)) { $1 }
+        .merging(EventMethods.handlers.mapValues(Handler.subscription)) { $1 }
 
     static let gates: [MethodGate] = [TrainingMethods.checkGate]
 

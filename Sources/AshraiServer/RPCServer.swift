@@ -36,6 +36,9 @@ public final class RPCServer: Service, Sendable {
 
     private let options: Options
     private let dispatcher: Dispatcher
+    private let services: Services
+    /// Wakes this daemon's subscribed connections when PostgreSQL says an event was written (`events.subscribe`).
+    let events: EventHub
     private let settings: ServerSettings
     private let logger: Logger
     private let onRunning: @Sendable (SocketAddress) -> Void
@@ -56,6 +59,8 @@ public final class RPCServer: Service, Sendable {
     ) {
         self.options = options
         self.dispatcher = Dispatcher(services: services)
+        self.services = services
+        self.events = EventHub(configuration: services.eventsDatabase, pollInterval: services.settings.eventsPollInterval, logger: logger)
         self.settings = services.settings
         self.logger = logger
         self.onRunning = onRunning
@@ -125,6 +130,7 @@ public final class RPCServer: Service, Sendable {
                 channel.close(mode: .input, promise: nil)
             }
         }
+        await events.stop()
         logger.info("server stopped")
     }
 
@@ -166,21 +172,26 @@ public final class RPCServer: Service, Sendable {
         logger.debug("connection opened", metadata: ["client": "\(address ?? "?")"])
         do {
             try await channel.executeThenClose { inbound, outbound in
-                func send(_ reply: [UInt8]) async throws {
-                    var buffer = raw.allocator.buffer(capacity: reply.count + 1)
-                    buffer.writeBytes(reply)
-                    buffer.writeInteger(UInt8(ascii: "\n"))
-                    if raw.isWritable {
-                        try await outbound.write(buffer)
-                    } else {
-                        // The client is not reading: give it `writeTimeout` to drain, then drop it.
-                        let timer = raw.eventLoop.scheduleTask(in: .seconds(settings.writeTimeout.components.seconds)) {
-                            raw.close(promise: nil)
-                        }
-                        defer { timer.cancel() }
-                        try await outbound.write(buffer)
+                let writer = LineWriter(outbound: outbound, channel: raw, writeTimeout: settings.writeTimeout)
+                func send(_ reply: [UInt8]) async throws { try await writer.send(reply) }
+                // Delivery of the connection's subscription, beside the request loop: notifications are whole lines
+                // written between replies (the writer takes lines from both), and the loop stops it — waiting for
+                // it, so no notification follows the reply that ended it — when the subscription changes or the
+                // session ends.
+                var delivery: (generation: Int, task: Task<Void, Never>)?
+                func follow(_ context: CallContext) async {
+                    let wanted = context.session == nil ? nil : context.subscription
+                    if let delivery, delivery.generation == wanted?.generation { return }
+                    if let running = delivery {
+                        running.task.cancel()
+                        await running.task.value
+                        delivery = nil
                     }
+                    activity.isSubscribed = wanted != nil
+                    guard let wanted else { return }
+                    delivery = (wanted.generation, Task { await self.deliver(wanted, context: context, writer: writer) })
                 }
+                defer { delivery?.task.cancel() }
                 if sameAddress > settings.maxAnonymousPerAddress {
                     logger.warning("too many connections not logged in from one address; refusing", metadata: ["client": "\(address ?? "?")"])
                     try await send(Dispatcher.errorResponse(id: .null, RPCFailure(
@@ -213,6 +224,7 @@ public final class RPCServer: Service, Sendable {
                         guard bytes.count <= limit.bytes else { throw LineTooLong() }
                         activity.isBusy = true
                         let reply = await dispatcher.handle(line: bytes, context: &context)
+                        if context.subscription != nil || delivery != nil { await follow(context) }
                         // Who is logged in is settled before the reply goes out, so a deadline
                         // cannot close a connection whose login has already been answered.
                         let loggedIn = context.session != nil
@@ -238,11 +250,78 @@ public final class RPCServer: Service, Sendable {
                     logger.notice("line too long; closing connection")
                     try await send(Dispatcher.errorResponse(id: .null, RPCFailure(.invalidRequest, "line too long")).encodedBytes())
                 }
+                if let running = delivery {
+                    running.task.cancel()
+                    await running.task.value
+                }
             }
         } catch {
             logger.debug("connection ended with error", metadata: ["error": "\(error)"])
         }
         logger.debug("connection closed")
+    }
+}
+
+extension RPCServer {
+    /// Sends a subscription's events to its connection until cancelled: at each wake-up from the hub, what is new
+    /// since the last one delivered (`EventFeed`), a page at a time, as the subscriber sees it. A session that ended
+    /// gets `events.ended` and delivery stops; a database that fails is tried again at the next wake-up (the poll).
+    func deliver(_ subscription: EventSubscription, context: CallContext, writer: LineWriter) async {
+        let (id, wakeups) = events.join()
+        defer { events.leave(id) }
+        var context = context
+        var cursor = subscription.cursor
+        for await _ in wakeups {
+            do {
+                var more = true
+                while more {
+                    try Task.checkCancellation()
+                    let (page, refreshed) = try await PostgresCallTimeout.$override.withValue(settings.clientCallTimeout(system: false)) { [context, cursor] in
+                        try await EventFeed.read(after: cursor, topics: subscription.topics, services, context: context)
+                    }
+                    if let refreshed { context.session = refreshed }
+                    for (_, notification) in page.events {
+                        try Task.checkCancellation()
+                        try await writer.send(notification.encodedBytes())
+                    }
+                    cursor = page.next
+                    more = page.full
+                }
+            } catch let failure as RPCFailure where failure.code == .unauthenticated || failure.code == .forbidden {
+                let ended: JSONValue = ["jsonrpc": "2.0", "method": "events.ended",
+                                        "params": ["reason": .string(failure.code == .unauthenticated ? "unauthenticated" : "forbidden")]]
+                try? await writer.send(ended.encodedBytes())
+                return
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                context.logger.debug("reading events failed; trying again at the next wake-up", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
+
+/// Writes whole lines to one connection, from the request loop and the subscription's delivery alike (NIO's writer
+/// takes writes from several tasks; a line is one write, so lines never interleave). A client that stops reading gets
+/// `writeTimeout` to drain, then is dropped.
+struct LineWriter: Sendable {
+    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    let channel: any Channel
+    let writeTimeout: Duration
+
+    func send(_ line: [UInt8]) async throws {
+        var buffer = channel.allocator.buffer(capacity: line.count + 1)
+        buffer.writeBytes(line)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        if channel.isWritable {
+            try await outbound.write(buffer)
+        } else {
+            let channel = self.channel
+            let timer = channel.eventLoop.scheduleTask(in: .seconds(writeTimeout.components.seconds)) { channel.close(promise: nil) }
+            defer { timer.cancel() }
+            try await outbound.write(buffer)
+        }
     }
 }
 
@@ -306,6 +385,12 @@ struct BoundedLineDecoder: ByteToMessageDecoder {
 final class ConnectionActivity: Sendable {
     private let busy = Atomic<Bool>(false)
     private let expired = Atomic<Bool>(false)
+    private let subscribed = Atomic<Bool>(false)
+    /// The connection hears events: a watcher that sends nothing is not idle.
+    var isSubscribed: Bool {
+        get { subscribed.load(ordering: .sequentiallyConsistent) }
+        set { subscribed.store(newValue, ordering: .sequentiallyConsistent) }
+    }
     var isBusy: Bool {
         get { busy.load(ordering: .sequentiallyConsistent) }
         set { busy.store(newValue, ordering: .sequentiallyConsistent) }
@@ -327,7 +412,7 @@ final class IdleCloser: ChannelInboundHandler, Sendable {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
-            if !activity.isBusy { context.close(promise: nil) }
+            if !activity.isBusy && !activity.isSubscribed { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }

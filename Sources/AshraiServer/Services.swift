@@ -33,6 +33,9 @@ public struct ServerSettings: Sendable {
     /// How far behind the primary a streaming replica may be for reports to be read from it
     /// (`database.replicaMaxLagSeconds`); further behind, or unreachable, reports go to the primary.
     public var replicaMaxLag: Duration = .seconds(30)
+    /// Subscribed connections read what is new at least this often, even when no notification came
+    /// (`events.pollIntervalSeconds`): the fallback when LISTEN cannot hear.
+    public var eventsPollInterval: Duration = .seconds(5)
     /// Output buffered for a client before writes wait (NIO's high watermark).
     public var maxPendingOutputBytes = 4 << 20
     /// Requests in one batch after login / before login.
@@ -118,10 +121,18 @@ public struct Services: Sendable {
     /// A streaming replica for reports (`database.replicaUrl`), if configured: see `Services.report`.
     public let replicaDatabase: PostgresClient?
 
+    /// Where the daemon LISTENs for events (`database.eventsUrl`; default the application database): a connection of
+    /// its own that stays open, so it must reach PostgreSQL directly or through a session-mode pool.
+    public let eventsDatabase: PostgresConfiguration
+
     /// Creates the bundle. `now` is the system clock except in tests that fix the instant.
     public init(database: PostgresClient, secrets: Secrets, settings: ServerSettings, version: String,
-                jobsDatabase: PostgresClient, replicaDatabase: PostgresClient? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+                jobsDatabase: PostgresClient, replicaDatabase: PostgresClient? = nil, eventsDatabase: PostgresConfiguration? = nil,
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
+        var events = eventsDatabase ?? database.configuration
+        events.preparedStatements = false
+        self.eventsDatabase = events
         self.jobsDatabase = jobsDatabase
         self.replicaDatabase = replicaDatabase
         self.secrets = secrets
@@ -249,6 +260,8 @@ public struct CallContext: Sendable {
     public var isSystem = false
     /// The request is a batch (`MethodCatalog.batches`): its database calls have the jobs' bound.
     var isBatch = false
+    /// What the connection hears (`events.subscribe`); the server delivers it while the session lasts.
+    public var subscription: EventSubscription?
     /// This request's session check, while the Dispatcher has one to be made in its first transaction.
     var sessionCheck: SessionCheck?
 

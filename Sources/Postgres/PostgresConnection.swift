@@ -13,6 +13,16 @@ public enum PostgresIsolation: String, Sendable {
     case serializable = "SERIALIZABLE"
 }
 
+/// A `NOTIFY` received on a channel a connection `LISTEN`s to.
+public struct PostgresNotification: Sendable, Equatable {
+    /// The channel.
+    public var channel: String
+    /// The payload (often empty).
+    public var payload: String
+    /// The notifying server process.
+    public var senderPID: Int32
+}
+
 /// The bound on database calls made by the current task, over any pool's own `callTimeout`: the daemon sets
 /// a request's bound for everything the request does, even on the pool its background jobs use with a longer one.
 public enum PostgresCallTimeout {
@@ -323,6 +333,40 @@ public final class PostgresConnection: @unchecked Sendable {
             let ready = poll(&descriptor, 1, 0)
             return ready == 0
         } ?? false
+    }
+
+    /// The notifications that came for the channels this connection `LISTEN`s to, waiting up to `timeout` for the
+    /// first; none when none came. Ends early with `CancellationError` when the task is cancelled. A broken
+    /// connection throws `connectionLost` (PostgreSQL keeps nothing for a listener that was away: read the state again).
+    public func notifications(waitingUpTo timeout: Duration) async throws -> [PostgresNotification] {
+        let received: [PostgresNotification]? = try await withExclusiveHandle { handle in
+            var received = Self.takeNotifications(handle)
+            if !received.isEmpty { return received }
+            do {
+                try await PostgresReactor.shared.waitCancellably(PQsocket(handle), deadline: ContinuousClock.now + timeout)
+            } catch let error as PostgresError where error.code == .timedOut {
+                return []
+            }
+            guard PQconsumeInput(handle) == 1 else {
+                let error = PostgresError.fromConnection(handle, code: .connectionLost)
+                discard(handle)
+                throw error
+            }
+            received = Self.takeNotifications(handle)
+            return received
+        }
+        guard let received else { throw PostgresError(code: .connectionLost, message: "the connection is closed") }
+        return received
+    }
+
+    private static func takeNotifications(_ handle: OpaquePointer) -> [PostgresNotification] {
+        var received: [PostgresNotification] = []
+        while let notify = PQnotifies(handle) {
+            received.append(PostgresNotification(channel: String(cString: notify.pointee.relname), payload: String(cString: notify.pointee.extra),
+                                                 senderPID: notify.pointee.be_pid))
+            PQfreemem(notify)
+        }
+        return received
     }
 
     /// Closes the connection; later use fails with `connectionLost`.

@@ -41,10 +41,16 @@ final class PostgresReactor: Sendable {
 
     /// Suspends until `descriptor` is readable (or writable too, with `writable`), or throws `.timedOut` once
     /// `deadline` has passed. Only the task holding the connection waits on its socket.
-    func wait(_ descriptor: Int32, writable: Bool, deadline: ContinuousClock.Instant?) async throws {
+    func wait(_ descriptor: Int32, writable: Bool, deadline: ContinuousClock.Instant?, cancellable: Bool = false) async throws {
         if let deadline, ContinuousClock.now >= deadline { throw Self.timedOut }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             waiters.withLock { $0[descriptor] = Waiter(continuation: continuation, deadline: deadline) }
+            // Cancelled before the waiter was there for the cancellation handler to find: end it here (whichever
+            // of the two removes the waiter resumes it, once).
+            if cancellable, Task.isCancelled, let waiter = waiters.withLock({ $0.removeValue(forKey: descriptor) }) {
+                waiter.continuation.resume(throwing: CancellationError())
+                return
+            }
             var flags = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLONESHOT.rawValue
             if writable { flags |= EPOLLOUT.rawValue }
             var event = epoll_event(events: flags, data: epoll_data_t(fd: descriptor))
@@ -56,6 +62,16 @@ final class PostgresReactor: Sendable {
                     waiter.continuation.resume(throwing: PostgresError(code: .connectionLost, message: "cannot wait on the database socket (errno \(code))"))
                 }
             }
+        }
+    }
+
+    /// `wait`, ended early by the task's cancellation (`CancellationError`): for a wait that is not a call's, such as a
+    /// listener's for its next notification.
+    func waitCancellably(_ descriptor: Int32, deadline: ContinuousClock.Instant?) async throws {
+        try await withTaskCancellationHandler {
+            try await wait(descriptor, writable: false, deadline: deadline, cancellable: true)
+        } onCancel: {
+            if let waiter = waiters.withLock({ $0.removeValue(forKey: descriptor) }) { waiter.continuation.resume(throwing: CancellationError()) }
         }
     }
 

@@ -28,7 +28,7 @@ struct Serve: AsyncParsableCommand {
                 maxConnections: 4, logger: logger)
             let replica = try config.replicaDatabase().map { PostgresClient(configuration: $0, maxConnections: config.poolSize, logger: logger) }
             let services = Services(database: database, secrets: secrets, settings: config.server, version: AshraidVersion.current,
-                                    jobsDatabase: jobs, replicaDatabase: replica)
+                                    jobsDatabase: jobs, replicaDatabase: replica, eventsDatabase: try config.eventsDatabase())
             if case .failure(let problem) = services.collectionAssets {
                 logger.error("cannot start: \(problem.description)")
                 await database.shutdown()

@@ -42,6 +42,7 @@ struct OneFactTests {
         ("cheques", "status", ChequeStatus.allCases.map(\.rawValue)),
         ("tasks", "kind", TaskKind.allCases.map(\.rawValue)),
         ("tasks", "state", TaskState.allCases.map(\.rawValue)),
+        ("events", "topic", EventTopic.allCases.map(\.rawValue)),
     ]
 
     @Test("every CHECK list of values names exactly the Swift enumeration's cases, and every such CHECK is listed here")

@@ -107,6 +107,8 @@ struct LineClient {
     var nextID = 1
     /// The server's port (the shared admin's one login opens a connection of its own).
     var port = 0
+    /// Notifications the server pushed (after `events.subscribe`) while a reply was awaited, oldest first.
+    var notifications: [JSONValue] = []
 
     /// Connects, runs `body`, and closes.
     static func with<T>(port: Int, _ body: (inout LineClient) async throws -> T) async throws -> T {
@@ -153,7 +155,12 @@ struct LineClient {
         nextID += 1
         let request: JSONValue = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": .object(params)]
         try await send(request.encoded())
-        let reply = try #require(try await receive())
+        var reply = try #require(try await receive())
+        // A notification (a method, no id) may come before the reply: kept for `notification()`.
+        while reply["id"] == nil, reply["method"] != nil {
+            notifications.append(reply)
+            reply = try #require(try await receive())
+        }
         // Every result a test receives is held to the catalog's documented result schema.
         if let result = reply["result"], let spec = MethodCatalog.spec(named: method) {
             for problem in SchemaCheck.problems(result, against: spec.result, strict: true) {
@@ -161,6 +168,17 @@ struct LineClient {
             }
         }
         return reply
+    }
+
+    /// The next notification the server pushes (one already received first); nil when the connection closed. A test
+    /// that waits for one carries a time limit.
+    mutating func notification() async throws -> JSONValue? {
+        if !notifications.isEmpty { return notifications.removeFirst() }
+        while let line = try await receive() {
+            if line["id"] == nil, line["method"] != nil { return line }
+            Issue.record("a reply nobody asked for: \(line.encoded())")
+        }
+        return nil
     }
 
     /// Calls and returns the result, failing the test on an error.

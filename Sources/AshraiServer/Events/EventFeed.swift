@@ -1,0 +1,156 @@
+import AshraiCore
+import AshraiProtocol
+import Foundation
+import Logging
+import Postgres
+
+/// A connection's subscription (`events.subscribe`): what it hears and from where. A new one replaces the old.
+public struct EventSubscription: Sendable, Equatable {
+    /// The topics asked for (narrowed at every read to what the session's role hears then).
+    public var topics: [EventTopic]
+    /// Where delivery starts: after this event.
+    public var cursor: EventCursor
+    /// Tells one subscription from the next on the same connection.
+    public var generation: Int
+}
+
+/// Reads the events a subscriber has not heard yet, as that subscriber: in the request's way (`Services.read` with the
+/// session checked in the same round trip), so row-level security filters them, and a session that ended or a user
+/// who was disabled stops hearing at once.
+enum EventFeed {
+    /// Events per read; a subscriber further behind reads again at once.
+    static let batch = 200
+    /// How long events are kept (MaintenanceService prunes older ones).
+    static let keepDays = 30
+
+    /// One event, as read for a subscriber.
+    struct Event: Sendable {
+        var cursor: EventCursor
+        var topic: String
+        var at: Date
+        var customerID: Int64
+        var customerName: String?
+        var customerCode: String?
+        var by: String?
+        var data: JSONValue
+
+        init(_ row: PostgresRow) throws {
+            guard let transaction = UInt64(try row.decode(String.self, column: "xid")) else { throw RPCFailure.internalError }
+            cursor = EventCursor(transaction: transaction, id: try row.decode(Int64.self, column: "id"))
+            topic = try row.decode(String.self, column: "topic")
+            at = try row.decode(Date.self, column: "at")
+            customerID = try row.decode(Int64.self, column: "customer_id")
+            customerName = try row.decode(String?.self, column: "customer_name")
+            customerCode = try row.decode(String?.self, column: "customer_code")
+            by = try row.decode(String?.self, column: "by")
+            data = try row.decode(JSONValue.self, column: "data")
+        }
+    }
+
+    /// What one read found: the events after the cursor, oldest first, and where the next read starts.
+    struct Page: Sendable {
+        var events: [(cursor: EventCursor, notification: JSONValue)]
+        var next: EventCursor
+        /// Whether more may be waiting (the page was full).
+        var full: Bool
+    }
+
+    /// The first cursor of a new subscription: everything from transactions still running or not started yet.
+    static func horizon(_ services: Services, context: CallContext) async throws -> EventCursor {
+        let text = try await services.read(context, query: "SELECT pg_snapshot_xmin(pg_current_snapshot())::text").scalar(String.self)
+        guard let transaction = UInt64(text) else { throw RPCFailure.internalError }
+        return EventCursor(transaction: transaction, id: 0)
+    }
+
+    /// Whether events after `cursor` were pruned.
+    static func missed(after cursor: EventCursor, _ services: Services, context: CallContext) async throws -> Bool {
+        try await services.read(context, query: """
+            SELECT EXISTS (SELECT 1 FROM events_pruned WHERE (through_xid, through_id) > (\(String(cursor.transaction))::xid8, \(cursor.id)))
+            """).scalar(Bool.self)
+    }
+
+    /// The next page for a subscriber whose session is `context` (checked in the same round trip; a session gone
+    /// throws 401). Topics the session's role no longer hears are left out.
+    static func read(after cursor: EventCursor, topics: [EventTopic], _ services: Services, context: CallContext) async throws -> (Page, SessionInfo?) {
+        var checked = context
+        var check: SessionCheck?
+        if let session = context.session, let spec = MethodCatalog.spec(named: "events.subscribe") {
+            check = SessionCheck(session: session, method: "events.subscribe", spec: spec)
+            checked.sessionCheck = check
+        }
+        let rows = try await services.read(checked, query: """
+            WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon)
+            SELECT h.horizon::text AS horizon, e.id, e.xid::text AS xid, e.topic, e.at, e.customer_id, c.name AS customer_name,
+                   c.code AS customer_code, u.username AS by, e.data
+            FROM h LEFT JOIN LATERAL (
+                SELECT * FROM events e
+                WHERE (e.xid, e.id) > (\(String(cursor.transaction))::xid8, \(cursor.id)) AND e.xid < h.horizon
+                  AND e.topic = ANY (\(PostgresArray(topics.map(\.rawValue)))::text[])
+                ORDER BY e.xid, e.id LIMIT \(batch)
+            ) e ON true
+            LEFT JOIN customers c ON c.id = e.customer_id
+            LEFT JOIN users u ON u.id = e.user_id
+            ORDER BY e.xid, e.id
+            """)
+        var refreshed: SessionInfo?
+        if case .live(let session)? = check?.outcome { refreshed = session }
+        let role = (refreshed ?? context.session)?.role
+        let heard = Set(role.map { MethodCatalog.eventTopics(heardBy: $0) } ?? [])
+        var events: [(EventCursor, JSONValue)] = []
+        var last = cursor
+        var horizon = cursor
+        for row in rows {
+            if let text = try? row.decode(String.self, column: "horizon"), let value = UInt64(text) {
+                horizon = max(horizon, EventCursor(transaction: value, id: 0))
+            }
+            guard (try? row.decode(Int64?.self, column: "id")) != nil else { continue }
+            // One row that does not decode is skipped (and logged), never the feed: its cursor still moves on.
+            let event: Event
+            do { event = try Event(row) } catch {
+                context.logger.warning("an event row did not decode; skipped", metadata: ["event.id": "\((try? row.decode(Int64.self, column: "id")) ?? 0)"])
+                if let text = try? row.decode(String.self, column: "xid"), let transaction = UInt64(text), let id = try? row.decode(Int64.self, column: "id") {
+                    last = max(last, EventCursor(transaction: transaction, id: id))
+                }
+                continue
+            }
+            last = max(last, event.cursor)
+            guard let topic = EventTopic(rawValue: event.topic), heard.contains(topic) else { continue }
+            events.append((event.cursor, notification(event, topic: topic)))
+        }
+        let full = rows.count >= batch
+        return (Page(events: events, next: full ? last : max(last, horizon), full: full), refreshed)
+    }
+
+    /// The JSON-RPC notification that carries an event.
+    static func notification(_ event: Event, topic: EventTopic) -> JSONValue {
+        var customer: JSONObject = ["id": .id(event.customerID)]
+        customer["name"] = event.customerName.map(JSONValue.string) ?? .null
+        customer["code"] = event.customerCode.map(JSONValue.string) ?? .null
+        let params: JSONObject = [
+            "topic": .string(topic.rawValue), "id": .id(event.cursor.id), "cursor": .string(event.cursor.description),
+            "at": .string(rfc3339(event.at)), "customer": .object(customer),
+            "by": event.by.map(JSONValue.string) ?? .null, "data": event.data,
+        ]
+        return ["jsonrpc": "2.0", "method": .string(topic.notificationMethod), "params": .object(params)]
+    }
+
+    /// Deletes events older than `keepDays` and notes the newest deleted, so a cursor before it is told it `missed`
+    /// some. As the daemon; safe on several daemons at once.
+    @discardableResult
+    static func prune(services: Services, now: Date? = nil) async throws -> Int {
+        let cutoff = (now ?? services.now()).addingTimeInterval(-Double(keepDays) * 86_400)
+        let daemon = CallContext(connectionID: 0, clientAddress: nil, logger: Logger(label: "ashraid.maintenance")).asDaemon
+        return try await services.transaction(daemon) { tx in
+            try await tx.query("""
+                WITH gone AS (DELETE FROM events WHERE at < \(cutoff) RETURNING xid, id),
+                last AS (SELECT xid, id FROM gone ORDER BY xid DESC, id DESC LIMIT 1),
+                noted AS (
+                    INSERT INTO events_pruned (through_xid, through_id) SELECT xid, id FROM last
+                    ON CONFLICT (one) DO UPDATE SET through_xid = EXCLUDED.through_xid, through_id = EXCLUDED.through_id
+                    WHERE (events_pruned.through_xid, events_pruned.through_id) < (EXCLUDED.through_xid, EXCLUDED.through_id)
+                )
+                SELECT count(*) FROM gone
+                """).scalar(Int.self)
+        }
+    }
+}
