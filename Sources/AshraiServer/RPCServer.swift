@@ -273,8 +273,9 @@ extension RPCServer {
         var cursor = subscription.cursor
         for await _ in wakeups {
             do {
-                var more = true
-                while more {
+                // Events held back by a transaction still running are read again soon, sooner at first.
+                var delay = Duration.milliseconds(10)
+                while true {
                     try Task.checkCancellation()
                     let (page, refreshed) = try await PostgresCallTimeout.$override.withValue(settings.clientCallTimeout(system: false)) { [context, cursor] in
                         try await EventFeed.read(after: cursor, topics: subscription.topics, services, context: context)
@@ -285,7 +286,10 @@ extension RPCServer {
                         try await writer.send(notification.encodedBytes())
                     }
                     cursor = page.next
-                    more = page.full
+                    if page.full { continue }
+                    guard page.heldBack else { break }
+                    try await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(1))
                 }
             } catch let failure as RPCFailure where failure.code == .unauthenticated || failure.code == .forbidden {
                 let ended: JSONValue = ["jsonrpc": "2.0", "method": "events.ended",

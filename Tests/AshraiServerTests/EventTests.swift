@@ -9,6 +9,9 @@ import Testing
 /// transaction and fanned out by LISTEN/NOTIFY.
 @Suite("live events")
 struct EventTests {
+    /// No polling to fall back on within a test's time limit: every event here must come by NOTIFY.
+    static func listenOnly(_ settings: inout ServerSettings) { settings.eventsPollInterval = .seconds(600) }
+
     /// The next `count` notifications, each checked against the documented event schema.
     static func next(_ count: Int, on client: inout LineClient) async throws -> [JSONValue] {
         var received: [JSONValue] = []
@@ -24,7 +27,7 @@ struct EventTests {
 
     @Test("staff hear every topic as it happens, written in the change's transaction: the notification names the topic, the customer, who did it, and the data", .timeLimit(.minutes(2)))
     func everyTopic() async throws {
-        try await withCollections("events_topics") { port, client, database in
+        try await withCollections("events_topics", configure: Self.listenOnly) { port, client, database in
             let manager = try await makeUser(port: port, role: .manager, admin: OwnerTests.boss)
             try await LineClient.with(port: port) { watcher in
                 _ = try await watcher.login(manager.username, manager.password)
@@ -101,6 +104,159 @@ struct EventTests {
                 // Cursors only grow.
                 let cursors = changes.compactMap { $0["params"]?["cursor"]?.stringValue.flatMap(EventCursor.init) }
                 #expect(cursors.count == 3 && cursors == cursors.sorted())
+            }
+        }
+    }
+
+    @Test("a role hears what it may read: a clerk not assignments; an agency only its own assignments once the customer is told — not another agency's, not payments, not invoices outside them", .timeLimit(.minutes(2)))
+    func rolesAndRowLevelSecurity() async throws {
+        try await withCollections("events_roles", configure: Self.listenOnly) { port, client, _ in
+            let clerk = try await makeUser(port: port, role: .clerk, admin: OwnerTests.boss)
+            try await LineClient.with(port: port) { watcher in
+                _ = try await watcher.login(clerk.username, clerk.password)
+                #expect(try await watcher.call("events.subscribe", ["topics": ["assignment.changed"]]).errorCode == 403)
+                let heard = try await watcher.result("events.subscribe")["topics"]?.arrayValue ?? []
+                #expect(!heard.contains("assignment.changed") && heard.contains("payment.recorded") && heard.count == EventTopic.allCases.count - 1)
+            }
+            let a = try #require(try await client.result("agencies.create", ["name": "Agency A", "commission_rate": "15"])["id"])
+            let b = try #require(try await client.result("agencies.create", ["name": "Agency B", "commission_rate": "15"])["id"])
+            let agent = try await AgencyViewTests.makeAgencyUser(&client, port: port, agency: a)
+            let x = try await client.customer("Assigned Ltd"), x1 = try await client.invoice(x, "100.00", due: "2026-01-01")
+            let y = try await client.customer("Foreign Ltd"), y1 = try await client.invoice(y, "200.00", due: "2026-01-01")
+            let z = try await client.customer("Later Ltd"), z1 = try await client.invoice(z, "300.00", due: "2026-01-01")
+            try await LineClient.with(port: port) { watcher in
+                _ = try await watcher.login(agent.username, agent.password)
+                let heard = try await watcher.result("events.subscribe")["topics"]?.arrayValue ?? []
+                #expect(Set(heard) == ["invoice.created", "letter.created", "assignment.changed"])
+                #expect(try await watcher.call("events.subscribe", ["topics": ["payment.recorded"]]).errorCode == 403)
+                // Not heard: its assignment while pending, another agency's, a payment, an invoice no assignment covers.
+                let mine = try #require(try await client.result("assignments.create", ["agency_id": a, "customer_id": x, "invoice_ids": [x1]])["id"])
+                let theirs = try #require(try await client.result("assignments.create", ["agency_id": b, "customer_id": y, "invoice_ids": [y1],
+                                                                                          "customer_notified_on": "2026-02-01"])["id"])
+                _ = try await client.result("payments.record", ["customer_id": x, "amount": "10.00", "method": "cash", "received_on": "2026-02-02"])
+                _ = try await client.invoice(x, "50.00", due: "2026-03-01")
+                _ = try await client.result("assignments.recall", ["id": theirs, "reason": "test"])
+                // Heard: its own, once the customer was told, and what becomes of it.
+                _ = try await client.result("assignments.notify", ["id": mine, "customer_notified_on": "2026-02-03"])
+                _ = try await client.result("assignments.recall", ["id": mine, "reason": "paid us directly"])
+                let later = try #require(try await client.result("assignments.create", ["agency_id": a, "customer_id": z, "invoice_ids": [z1],
+                                                                                         "customer_notified_on": "2026-02-04"])["id"])
+                let events = try await Self.next(3, on: &watcher)
+                #expect(events.map { $0["params"]?["data"]?["assignment_id"] } == [mine, mine, later])
+                #expect(events.map { $0["params"]?["data"]?["status"] } == ["active", "recalled", "active"])
+                #expect(events.allSatisfy { $0["params"]?["customer"]?["id"] != y })
+            }
+        }
+    }
+
+    @Test("a client that reconnects with the cursor of the last event it handled gets what it missed, in order, once, then the live ones; a cursor before pruned events is told it missed some", .timeLimit(.minutes(2)))
+    func cursorAcrossReconnect() async throws {
+        try await withCollections("events_cursor", configure: Self.listenOnly) { port, client, database in
+            let c = try await client.customer("Cursor Ltd")
+            let (start, first) = try await LineClient.with(port: port) { watcher in
+                _ = try await watcher.login("boss", "collections admin password")
+                let start = try #require(try await watcher.result("events.subscribe", ["topics": ["invoice.created"]])["cursor"]?.stringValue)
+                _ = try await client.invoice(c, "1.00", due: "2026-01-01")
+                let first = try await Self.next(1, on: &watcher)[0]
+                return (start, first)
+            }
+            // Away: three invoices, and a payment (another topic).
+            var missed: [JSONValue] = []
+            for amount in ["2.00", "3.00", "4.00"] {
+                missed.append(try await client.invoice(c, amount, due: "2026-01-01"))
+                if amount == "3.00" {
+                    _ = try await client.result("payments.record", ["customer_id": c, "amount": "1.00", "method": "cash", "received_on": "2026-01-02"])
+                }
+            }
+            let cursor = try #require(first["params"]?["cursor"]?.stringValue)
+            try await LineClient.with(port: port) { watcher in
+                _ = try await watcher.login("boss", "collections admin password")
+                let again = try await watcher.result("events.subscribe", ["topics": ["invoice.created"], "since": .string(cursor)])
+                #expect(again["cursor"] == .string(cursor) && again["missed"] == false)
+                let caughtUp = try await Self.next(3, on: &watcher)
+                #expect(caughtUp.map { $0["params"]?["data"]?["invoice_id"] } == missed)
+                let live = try await client.invoice(c, "5.00", due: "2026-01-01")
+                #expect(try await Self.next(1, on: &watcher)[0]["params"]?["data"]?["invoice_id"] == live)
+                // From the very start of the first subscription: all five, the first included.
+                let whole = try await watcher.result("events.subscribe", ["topics": ["invoice.created"], "since": .string(start)])
+                #expect(whole["missed"] == false)
+                #expect(try await Self.next(5, on: &watcher).map { $0["params"]?["data"]?["amount"] } == ["1.00", "2.00", "3.00", "4.00", "5.00"])
+            }
+            // Pruned (as if a month had passed): a cursor from before is told.
+            let jobs = database.jobsClient()
+            let services = Services(database: database, secrets: Shared.secrets, settings: ServerSettings(), version: "test", jobsDatabase: jobs)
+            #expect(try await EventFeed.prune(services: services, now: Date().addingTimeInterval(31 * 86_400)) == 6)
+            await jobs.shutdown()
+            #expect(try await client.result("events.subscribe", ["since": .string(cursor)])["missed"] == true)
+            _ = try await client.result("events.unsubscribe")
+        }
+    }
+
+    @Test("notifications are whole lines between replies: 200 pipelined pings are answered in order while 20 invoices are told; after unsubscribe nothing more comes", .timeLimit(.minutes(2)))
+    func interleaving() async throws {
+        try await withCollections("events_interleave", configure: Self.listenOnly) { port, client, _ in
+            let c = try await client.customer("Busy Ltd")
+            try await LineClient.with(port: port) { watcher in
+                _ = try await watcher.login("boss", "collections admin password")
+                _ = try await watcher.result("events.subscribe", ["topics": ["invoice.created"]])
+                async let writes: Void = {
+                    try await LineClient.with(port: port) { writer in
+                        _ = try await writer.login("boss", "collections admin password")
+                        for _ in 0..<20 { _ = try await writer.invoice(c, "10.00", due: "2026-01-01") }
+                    }
+                }()
+                for id in 1000..<1200 {
+                    try await watcher.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"server.ping"}"#)
+                }
+                var replies: [Int] = [], events = 0
+                while replies.count < 200 || events < 20 {
+                    let line = try #require(try await watcher.receive())
+                    if let id = line["id"]?.intValue {
+                        #expect(line["result"]?["pong"] == true)
+                        replies.append(id)
+                    } else {
+                        #expect(line["method"] == "events.invoice_created")
+                        events += 1
+                    }
+                }
+                try await writes
+                #expect(replies == Array(1000..<1200))
+                #expect(try await watcher.result("events.unsubscribe")["subscribed"] == false)
+                _ = try await client.invoice(c, "11.00", due: "2026-01-01")
+                try await Task.sleep(for: .milliseconds(500))
+                _ = try await watcher.result("server.ping")
+                #expect(watcher.notifications.isEmpty)
+            }
+        }
+    }
+
+    @Test("a watcher disabled by an admin is told events.ended at the next event and hears nothing more; logging out ends a subscription; bad params change nothing", .timeLimit(.minutes(2)))
+    func endsWithTheSession() async throws {
+        try await withCollections("events_session", configure: Self.listenOnly) { port, client, _ in
+            let c = try await client.customer("Session Ltd")
+            #expect(try await LineClient.with(port: port) { try await $0.call("events.subscribe") }.errorCode == 401)
+            #expect(try await client.call("events.subscribe", ["topics": ["payment.made"]]).errorCode == -32602)
+            #expect(try await client.call("events.subscribe", ["since": "12"]).errorCode == -32602)
+            #expect(try await client.call("events.subscribe", ["since": "1:2:3"]).errorCode == -32602)
+            let manager = try await makeUser(port: port, role: .manager, admin: OwnerTests.boss)
+            try await LineClient.with(port: port) { watcher in
+                _ = try await watcher.login(manager.username, manager.password)
+                _ = try await watcher.result("events.subscribe")
+                _ = try await client.result("users.disable", ["id": .int(manager.id)])
+                _ = try await client.invoice(c, "1.00", due: "2026-01-01")
+                let ended = try #require(try await watcher.notification())
+                #expect(ended["method"] == "events.ended" && ended["params"]?["reason"] == "unauthenticated")
+                #expect(try await watcher.call("server.info")["result"] != nil)
+                #expect(try await watcher.call("auth.whoami").errorCode == 401)
+            }
+            try await LineClient.with(port: port) { watcher in
+                _ = try await watcher.login("boss", "collections admin password")
+                _ = try await watcher.result("events.subscribe")
+                _ = try await watcher.result("auth.logout")
+                _ = try await client.invoice(c, "2.00", due: "2026-01-01")
+                try await Task.sleep(for: .milliseconds(500))
+                _ = try await watcher.result("server.info")
+                #expect(watcher.notifications.isEmpty)
             }
         }
     }

@@ -53,6 +53,10 @@ enum EventFeed {
         var next: EventCursor
         /// Whether more may be waiting (the page was full).
         var full: Bool
+        /// Whether events have committed that the horizon still holds back: a transaction that began before them
+        /// is running (in any database of the cluster — transaction ids are the cluster's), and its end sends no
+        /// notification, so the subscriber reads again shortly.
+        var heldBack: Bool
     }
 
     /// The first cursor of a new subscription: everything from transactions still running or not started yet.
@@ -80,7 +84,10 @@ enum EventFeed {
         }
         let rows = try await services.read(checked, query: """
             WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon)
-            SELECT h.horizon::text AS horizon, e.id, e.xid::text AS xid, e.topic, e.at, e.customer_id, c.name AS customer_name,
+            SELECT h.horizon::text AS horizon,
+                   EXISTS (SELECT 1 FROM events w WHERE w.xid >= h.horizon
+                           AND w.topic = ANY (\(PostgresArray(topics.map(\.rawValue)))::text[])) AS held_back,
+                   e.id, e.xid::text AS xid, e.topic, e.at, e.customer_id, c.name AS customer_name,
                    c.code AS customer_code, u.username AS by, e.data
             FROM h LEFT JOIN LATERAL (
                 SELECT * FROM events e
@@ -99,7 +106,9 @@ enum EventFeed {
         var events: [(EventCursor, JSONValue)] = []
         var last = cursor
         var horizon = cursor
+        var heldBack = false
         for row in rows {
+            if (try? row.decode(Bool.self, column: "held_back")) == true { heldBack = true }
             if let text = try? row.decode(String.self, column: "horizon"), let value = UInt64(text) {
                 horizon = max(horizon, EventCursor(transaction: value, id: 0))
             }
@@ -118,7 +127,7 @@ enum EventFeed {
             events.append((event.cursor, notification(event, topic: topic)))
         }
         let full = rows.count >= batch
-        return (Page(events: events, next: full ? last : max(last, horizon), full: full), refreshed)
+        return (Page(events: events, next: full ? last : max(last, horizon), full: full, heldBack: heldBack), refreshed)
     }
 
     /// The JSON-RPC notification that carries an event.

@@ -4,8 +4,8 @@ import Postgres
 import ServiceLifecycle
 
 /// Housekeeping every daemon runs hourly: the tasks the rules call for are made (`TaskRules`), post-dated
-/// cheques whose day has come are applied, and idempotency keys older than `keepDays` (never less
-/// than the 30 days the protocol promises) are deleted. Safe with several daemons: a DELETE of
+/// cheques whose day has come are applied, idempotency keys older than `keepDays` (never less
+/// than the 30 days the protocol promises) are deleted, and so are events older than `EventFeed.keepDays`. Safe with several daemons: a DELETE of
 /// rows another daemon already deleted deletes nothing.
 public struct MaintenanceService: Service {
     let services: Services
@@ -84,6 +84,12 @@ public struct MaintenanceService: Service {
                 if pruned > 0 { logger.info("pruned idempotency keys", metadata: ["count": "\(pruned)", "older_than_days": "\(Self.keepDays)"]) }
             } catch {
                 logger.warning("idempotency key pruning failed; will retry", metadata: ["error": "\(error)"])
+            }
+            do {
+                let pruned = try await EventFeed.prune(services: services)
+                if pruned > 0 { logger.info("pruned events", metadata: ["count": "\(pruned)", "older_than_days": "\(EventFeed.keepDays)"]) }
+            } catch {
+                logger.warning("event pruning failed; will retry", metadata: ["error": "\(error)"])
             }
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { return }
         }
