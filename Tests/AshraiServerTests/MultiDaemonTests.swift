@@ -90,7 +90,7 @@ final class DaemonProcess: Sendable {
 /// every job's "once" hold across processes.
 @Suite("several daemons on one database")
 struct MultiDaemonTests {
-    @Test("three ashraid processes: a session from one works on the others, a user disabled on one is refused on another at its next call, and dunning runs and schedules on all of them write each letter once")
+    @Test("three ashraid processes: a session from one works on the others, a user disabled on one is refused on another at its next call, dunning runs and schedules on all of them write each letter once, and a watcher on one hears what the others write, by NOTIFY", .timeLimit(.minutes(5)))
     func threeDaemons() async throws {
         let database = try await TestDatabase.create("daemons")
         _ = try await DatabaseSetup.migrate(migrationURL: database.ownerURL, applicationURL: database.applicationURL,
@@ -100,11 +100,18 @@ struct MultiDaemonTests {
         _ = try await AdminBootstrap.createOrReset(username: admin.username, password: admin.password, mustChangePassword: false,
                                                    onlyIfNone: false, database: pool, secrets: Shared.secrets)
         var daemons: [DaemonProcess] = []
-        for _ in 0..<3 { daemons.append(try await DaemonProcess(databaseURL: database.applicationURL)) }
+        // Events must come by NOTIFY here: no polling to fall back on within the test.
+        let listenOnly = ["ASHRAI_EVENTS_POLL_INTERVAL_SECONDS": "600"]
+        for _ in 0..<3 { daemons.append(try await DaemonProcess(databaseURL: database.applicationURL, environment: listenOnly)) }
         let (a, b, c) = (daemons[0].port, daemons[1].port, daemons[2].port)
         do {
             // One login, three daemons.
             let token = try await LineClient.with(port: a) { try await $0.login(admin.username, admin.password) }
+            // Where the event stream stood before anything happened.
+            let start = try await LineClient.with(port: c) { client in
+                _ = try await client.result("auth.resume", ["token": .string(token)])
+                return try #require(try await client.result("events.subscribe")["cursor"])
+            }
             for port in [b, c] {
                 try await LineClient.with(port: port) { client in
                     _ = try await client.result("auth.resume", ["token": .string(token)])
@@ -168,6 +175,40 @@ struct MultiDaemonTests {
             #expect(try await scheduledRuns() == 1)
             let after = try await pool.asSystem("SELECT customer_id, level, count(*)::int AS n FROM letters GROUP BY customer_id, level")
             #expect(try after.allSatisfy { try $0.decode(Int.self, column: "n") == 1 })
+
+            // Live events across daemons. A watcher on B asks for every letter since the start: each letter the six
+            // runs and the scheduled one wrote, on whichever daemon, once.
+            try await LineClient.with(port: b) { watcher in
+                _ = try await watcher.result("auth.resume", ["token": .string(token)])
+                _ = try await watcher.result("events.subscribe", ["topics": ["letter.created", "invoice.created", "payment.recorded"],
+                                                                  "since": start])
+                let written = Set(try await pool.asSystem("SELECT id FROM letters").map { try $0.decode(Int.self, at: 0) })
+                var told: [Int] = []
+                var invoices = 0
+                while told.count < written.count {
+                    let event = try #require(try await watcher.notification())
+                    if event["method"] == "events.invoice_created" { invoices += 1; continue }
+                    told.append(try #require(event["params"]?["data"]?["letter_id"]?.intValue))
+                }
+                #expect(invoices == customers.count)
+                #expect(told.count == Set(told).count && Set(told) == written)
+                // Written through A and C, told by B as they happen.
+                let (customer, invoice) = try await LineClient.with(port: a) { client in
+                    _ = try await client.result("auth.resume", ["token": .string(token)])
+                    let customer = try await client.customer("Watched Across Ltd")
+                    return (customer, try await client.invoice(customer, "77.00", due: "2026-02-01"))
+                }
+                let created = try #require(try await watcher.notification())
+                #expect(created["method"] == "events.invoice_created" && created["params"]?["data"]?["invoice_id"] == invoice)
+                try await LineClient.with(port: c) { client in
+                    _ = try await client.result("auth.resume", ["token": .string(token)])
+                    _ = try await client.result("payments.record", ["customer_id": customer, "amount": "77.00", "method": "cash",
+                                                                    "received_on": "2026-02-01"])
+                }
+                let paid = try #require(try await watcher.notification())
+                #expect(paid["method"] == "events.payment_recorded" && paid["params"]?["customer"]?["id"] == customer)
+                #expect(paid["params"]?["by"] == .string(admin.username))
+            }
         } catch {
             for daemon in daemons { _ = await daemon.stop() }
             throw error
