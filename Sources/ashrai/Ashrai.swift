@@ -15,6 +15,6 @@ struct Ashrai: AsyncParsableCommand {
             10 server unavailable, 11 invalid request or params, 64 bad command line.
             """,
         version: "0.1.0",
-        subcommands: [Login.self, Logout.self, Whoami.self, Ping.self, Customers.self, Contacts.self, Credit.self, Holds.self, Reviews.self, Invoices.self, Payments.self, Aging.self, ForecastCommand.self, Statement.self, Writeoffs.self, Import.self, Export.self, Log.self, Interactions.self, Promises.self, Disputes.self, DunningCommand.self, Letters.self, Outbox.self, Bank.self, Cheques.self, Tasks.self, Today.self, Contact.self, Plans.self, Agencies.self, Assign.self, Assignments.self, Training.self, KPIs.self, Review.self, Users.self, AuditCommand.self, Call.self]
+        subcommands: [Login.self, Logout.self, Whoami.self, Ping.self, Customers.self, Contacts.self, Credit.self, Holds.self, Reviews.self, Invoices.self, Payments.self, Aging.self, ForecastCommand.self, Statement.self, Writeoffs.self, Import.self, Export.self, Log.self, Interactions.self, Promises.self, Disputes.self, DunningCommand.self, Letters.self, Outbox.self, Bank.self, Cheques.self, Tasks.self, Today.self, Contact.self, Plans.self, Agencies.self, Assign.self, Assignments.self, Training.self, KPIs.self, Review.self, Users.self, AuditCommand.self, Watch.self, Call.self]
     )
 }

@@ -260,4 +260,39 @@ struct EventTests {
             }
         }
     }
+
+    @Test("ashrai watch prints each event as a line — when, what, the customer, the details, who — and --json lines with their cursors; --since resumes", .timeLimit(.minutes(2)))
+    func cliWatch() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CLI.binary.path), "build the ashrai product first")
+        try await withCollections("events_cli", configure: Self.listenOnly) { port, client, _ in
+            let home = FileManager.default.temporaryDirectory.appendingPathComponent(Shared.unique("cli")).path
+            let cli = CLI(port: port, configHome: home)
+            #expect(try await cli.run(["login", "--username", "boss", "--password-stdin"], stdin: "collections admin password\n").status == 0)
+            let start = try #require(try await client.result("events.subscribe")["cursor"]?.stringValue)
+            _ = try await client.result("events.unsubscribe")
+            async let watched = cli.run(["watch", "--since", start, "--count", "3", "--topics", "invoice.created,payment.recorded,hold.placed"])
+            let c = try await client.customer("Watch Me Ltd")
+            _ = try await client.invoice(c, "250.00", due: "2026-03-01")
+            _ = try await client.result("customers.update", ["id": c, "version": 1, "notes": "not an event"])
+            _ = try await client.result("payments.record", ["customer_id": c, "amount": "100.00", "method": "bank_transfer",
+                                                            "received_on": "2026-03-02", "reference": "TX-9"])
+            _ = try await client.result("holds.place", ["customer_id": c, "reason": "cheque bounced"])
+            let output = try await watched
+            #expect(output.status == 0, "\(output.stderr)")
+            let lines = output.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 3, "\(output.stdout)")
+            #expect(lines[0].contains("invoice.created") && lines[0].contains("Watch Me Ltd") && lines[0].contains("250.00") && lines[0].hasSuffix("— boss"))
+            #expect(lines[1].contains("payment.recorded") && lines[1].contains("100.00 ILS by bank_transfer ref TX-9"))
+            #expect(lines[2].contains("hold.placed") && lines[2].contains("on hold: cheque bounced"))
+            #expect(output.stderr.contains("watching invoice.created, payment.recorded, hold.placed"))
+            // --json from the start again: the same three, each with its cursor; from the second's cursor, the third.
+            let json = try await cli.run(["watch", "--since", start, "--count", "3", "--json", "--topics", "invoice.created,payment.recorded,hold.placed"])
+            let events = try json.stdout.split(separator: "\n").map { try JSONValue.parse(String($0)) }
+            #expect(events.map { $0["topic"] } == ["invoice.created", "payment.recorded", "hold.placed"])
+            let second = try #require(events[1]["cursor"]?.stringValue)
+            let resumed = try await cli.run(["watch", "--since", second, "--count", "1", "--json"])
+            #expect(try JSONValue.parse(resumed.stdout.trimmingCharacters(in: .whitespacesAndNewlines))["topic"] == "hold.placed")
+            #expect(try await cli.run(["watch", "--topics", "payments"]).status != 0)
+        }
+    }
 }
