@@ -20,12 +20,12 @@ final class DaemonProcess: Sendable {
     }
 
     /// Starts a daemon on a free port and waits until it accepts connections; `environment` adds `ASHRAI_*` settings.
-    init(databaseURL: String, environment extra: [String: String] = [:]) async throws {
+    init(databaseURL: String, port: Int? = nil, environment extra: [String: String] = [:]) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the ashraid product first")
-        port = try Self.freePort()
+        self.port = try port ?? Self.freePort()
         let process = Process()
         process.executableURL = Self.binary
-        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)"]
+        process.arguments = ["serve", "--listen", "127.0.0.1:\(self.port)"]
         // The repository's SQL/ and Config/ (templates, the default dunning policy), as an installed daemon has them.
         process.currentDirectoryURL = URL(fileURLWithPath: TestDatabase.repositoryRootPath)
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ASHRAI_") }
@@ -44,7 +44,7 @@ final class DaemonProcess: Sendable {
         self.process = process
         try process.run()
         for _ in 0..<200 {
-            if Self.accepts(port) { return }
+            if Self.accepts(self.port) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         process.terminate()
@@ -90,15 +90,21 @@ final class DaemonProcess: Sendable {
 /// every job's "once" hold across processes.
 @Suite("several daemons on one database")
 struct MultiDaemonTests {
-    @Test("three ashraid processes: a session from one works on the others, a user disabled on one is refused on another at its next call, dunning runs and schedules on all of them write each letter once, and a watcher on one hears what the others write, by NOTIFY", .timeLimit(.minutes(5)))
-    func threeDaemons() async throws {
-        let database = try await TestDatabase.create("daemons")
+    /// A migrated database of the test cluster, a pool on it, and its admin.
+    static func database(_ prefix: String) async throws -> (TestDatabase, PostgresClient, (username: String, password: String)) {
+        let database = try await TestDatabase.create(prefix)
         _ = try await DatabaseSetup.migrate(migrationURL: database.ownerURL, applicationURL: database.applicationURL,
                                             migrationsDirectory: TestDatabase.migrationsDirectory, logger: makeTestLogger())
         let pool = PostgresClient(configuration: database.applicationConfiguration, maxConnections: 2, logger: makeTestLogger())
         let admin = (username: "boss", password: "daemons admin password")
         _ = try await AdminBootstrap.createOrReset(username: admin.username, password: admin.password, mustChangePassword: false,
                                                    onlyIfNone: false, database: pool, secrets: Shared.secrets)
+        return (database, pool, admin)
+    }
+
+    @Test("three ashraid processes: a session from one works on the others, a user disabled on one is refused on another at its next call, dunning runs and schedules on all of them write each letter once, and a watcher on one hears what the others write, by NOTIFY", .timeLimit(.minutes(5)))
+    func threeDaemons() async throws {
+        let (database, pool, admin) = try await Self.database("daemons")
         var daemons: [DaemonProcess] = []
         // Events must come by NOTIFY here: no polling to fall back on within the test.
         let listenOnly = ["ASHRAI_EVENTS_POLL_INTERVAL_SECONDS": "600"]
@@ -214,6 +220,49 @@ struct MultiDaemonTests {
             throw error
         }
         for daemon in daemons { #expect(await daemon.stop() == 0) }   // SIGTERM: a clean exit
+        await pool.shutdown()
+    }
+
+    @Test("ashrai watch outlives a restart of its daemon: it reconnects, resumes after the last event it printed, and misses nothing written meanwhile on another daemon", .timeLimit(.minutes(3)))
+    func watchAcrossRestart() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CLI.binary.path), "build the ashrai product first")
+        let (database, pool, admin) = try await Self.database("watch_restart")
+        let listenOnly = ["ASHRAI_EVENTS_POLL_INTERVAL_SECONDS": "600"]
+        var watched = try await DaemonProcess(databaseURL: database.applicationURL, environment: listenOnly)
+        let other = try await DaemonProcess(databaseURL: database.applicationURL, environment: listenOnly)
+        do {
+            let cli = CLI(port: watched.port, configHome: FileManager.default.temporaryDirectory.appendingPathComponent(Shared.unique("cli")).path)
+            #expect(try await cli.run(["login", "--username", admin.username, "--password-stdin"], stdin: admin.password + "\n").status == 0)
+            let token = try await LineClient.with(port: other.port) { try await $0.login(admin.username, admin.password) }
+            let start = try await LineClient.with(port: other.port) { client in
+                _ = try await client.result("auth.resume", ["token": .string(token)])
+                return try #require(try await client.result("events.subscribe")["cursor"]?.stringValue)
+            }
+            func invoice(_ amount: String) async throws -> JSONValue {
+                try await LineClient.with(port: other.port) { client in
+                    _ = try await client.result("auth.resume", ["token": .string(token)])
+                    return try await client.invoice(try await client.customer("Restart \(amount) Ltd"), amount, due: "2026-01-01")
+                }
+            }
+            async let output = cli.run(["watch", "--since", start, "--count", "3", "--json", "--topics", "invoice.created"])
+            let first = try await invoice("1.00")
+            try await Task.sleep(for: .seconds(1))   // printed by now (a NOTIFY takes milliseconds)
+            #expect(await watched.stop() == 0)
+            let second = try await invoice("2.00")   // while the watch has no daemon
+            watched = try await DaemonProcess(databaseURL: database.applicationURL, port: watched.port, environment: listenOnly)
+            let third = try await invoice("3.00")
+            let result = try await output
+            #expect(result.status == 0, "\(result.stderr)")
+            let told = try result.stdout.split(separator: "\n").map { try JSONValue.parse(String($0))["data"]?["invoice_id"] }
+            #expect(told == [first, second, third])
+            #expect(result.stderr.contains("reconnecting"))
+        } catch {
+            _ = await watched.stop()
+            _ = await other.stop()
+            throw error
+        }
+        #expect(await watched.stop() == 0)
+        #expect(await other.stop() == 0)
         await pool.shutdown()
     }
 }

@@ -12,7 +12,7 @@ import Testing
 /// state (a `SET`, a session advisory lock, a prepared statement) would fail here.
 @Suite("through PgBouncer (transaction pooling)")
 struct PgBouncerTests {
-    @Test("login, customers, invoices, payments, aging and an agency's view under row-level security, concurrently, with prepared statements off")
+    @Test("login, customers, invoices, payments, aging, events and an agency's view under row-level security, concurrently, with prepared statements off", .timeLimit(.minutes(3)))
     func core() async throws {
         let environment = ProcessInfo.processInfo.environment
         let bouncerPort = try #require(environment["ASHRAI_TEST_PGBOUNCER_PORT"], "start PgBouncer with Scripts/pgbouncer-test-server (make test does)")
@@ -26,9 +26,14 @@ struct PgBouncerTests {
         let password = "bouncer admin password"
         _ = try await AdminBootstrap.createOrReset(username: "boss", password: password, mustChangePassword: false, onlyIfNone: false,
                                                    database: pool, secrets: Shared.secrets)
-        try await withServer(database: pool) { port in
+        // Events: the listener reaches PostgreSQL directly (LISTEN needs a session of its own), with no polling to fall
+        // back on within the test; the subscriber's reads go through PgBouncer like every other read.
+        var settings = ServerSettings()
+        settings.eventsPollInterval = .seconds(600)
+        try await withServer(settings: settings, database: pool, events: database.applicationConfiguration) { port in
             try await LineClient.with(port: port) { client in
                 _ = try await client.login("boss", password)
+                _ = try await client.result("events.subscribe", ["topics": ["invoice.created"]])
                 let debtor = try await client.customer("Debtor Ltd")
                 let other = try await client.customer("Other Ltd")
                 let first = try await client.invoice(debtor, "700.00", due: "2026-01-01")
@@ -36,6 +41,11 @@ struct PgBouncerTests {
                 _ = try await client.result("payments.record", ["customer_id": debtor, "amount": "200.00", "method": "bank_transfer",
                                                                 "received_on": "2026-02-01"])
                 #expect(try await client.result("invoices.get", ["id": first])["paid_amount"] == "200.00")
+                // The two invoices were told on this connection, by NOTIFY.
+                var told: [JSONValue] = []
+                while told.count < 2, let event = try await client.notification() { told.append(event) }
+                #expect(told.compactMap { $0["params"]?["data"]?["invoice_id"] }.contains(first) && told.count == 2)
+                _ = try await client.result("events.unsubscribe")
 
                 // Eight staff at once, each on its own connection: 40 invoices through 6 pooled connections and 3 server connections.
                 try await withThrowingTaskGroup(of: Void.self) { group in

@@ -74,14 +74,14 @@ extension ServerSettings {
 /// Starts an `RPCServer` on a free port for one test, then shuts it down gracefully.
 func withServer(
     settings: ServerSettings = ServerSettings(), database: PostgresClient? = nil, replica: PostgresClient? = nil,
-    tls: (certificatePath: String, keyPath: String)? = nil, now: (@Sendable () -> Date)? = nil, _ body: (Int) async throws -> Void
+    events: PostgresConfiguration? = nil, tls: (certificatePath: String, keyPath: String)? = nil, now: (@Sendable () -> Date)? = nil, _ body: (Int) async throws -> Void
 ) async throws {
     let shared = try await Shared.appClient.value
     let jobs = database == nil ? try await Shared.jobsClient.value : database!.jobsClient()
     defer { if database != nil { Task { await jobs.shutdown() } } }
     let database = database ?? shared
     let services = Services(database: database, secrets: Shared.secrets, settings: settings.withRepositoryPaths(), version: "test",
-                            jobsDatabase: jobs, replicaDatabase: replica, now: now ?? { Date() })
+                            jobsDatabase: jobs, replicaDatabase: replica, eventsDatabase: events, now: now ?? { Date() })
     let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
     let server = RPCServer(
         options: .init(host: "127.0.0.1", port: 0, tls: tls), services: services, logger: makeTestLogger(),
