@@ -35,6 +35,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Connections for --mix.") var mixConnections = 32
     @Option(help: "Instead: hold this many idle logged-in connections and print the daemon's RSS (needs --daemon-pid).") var idle: Int?
     @Option(help: "Only the workloads whose names start with this (e.g. auth.whoami, to profile one).") var only: String?
+    @Option(help: "Instead: live events — invoices.create over --connections writers with nobody watching, then with this many watchers (invoice.created); how late each event comes after the writer's reply.") var events: Int?
+    @Option(help: "For --events: the watchers' daemon (host:port), to measure across daemons; default --server.") var watchServer: String?
+    @Option(help: "For --events: the watchers' daemon's process id, whose CPU is counted with --daemon-pid's.") var watchDaemonPid: Int32?
 
     struct Row {
         var name: String
@@ -81,6 +84,17 @@ struct Bench: AsyncParsableCommand {
         let customers = try await seed(endpoint: endpoint, token: token)
         if mix {
             try await measureMix(endpoint: endpoint, token: token, customers: customers, duration: duration)
+            return
+        }
+        if let events {
+            var watchEndpoint = endpoint
+            if let watchServer {
+                guard let (host, port) = ServerEndpoint.parse(watchServer) else { throw ValidationError("--watch-server must be host:port") }
+                watchEndpoint = ServerEndpoint(host: host, port: port)
+            }
+            try await EventsBench(endpoint: endpoint, watchEndpoint: watchEndpoint, token: token, customers: customers, duration: duration,
+                                  writers: connections, watchers: events,
+                                  daemonPids: [daemonPid, watchDaemonPid].compactMap { $0 }).run()
             return
         }
         var rows: [Row] = []
