@@ -267,6 +267,8 @@ public struct Dispatcher: Sendable {
             }
         case .session(let handler):
             let (result, session) = try await handler(services, context, Params(object))
+            // Another session (a login, a resume, a logout) does not inherit what the connection was subscribed to.
+            if session?.sessionID != context.session?.sessionID { context.subscription = nil }
             context.session = session
             return .value(result)
         case .subscription(let handler):

@@ -224,6 +224,8 @@ public final class RPCServer: Service, Sendable {
                         guard bytes.count <= limit.bytes else { throw LineTooLong() }
                         activity.isBusy = true
                         let reply = await dispatcher.handle(line: bytes, context: &context)
+                        // A subscription ends with its session: a later login on this connection starts without one.
+                        if context.session == nil { context.subscription = nil }
                         if context.subscription != nil || delivery != nil { await follow(context) }
                         // Who is logged in is settled before the reply goes out, so a deadline
                         // cannot close a connection whose login has already been answered.
@@ -271,12 +273,20 @@ extension RPCServer {
         defer { events.leave(id) }
         var context = context
         var cursor = subscription.cursor
+        var lastRead: ContinuousClock.Instant?
         for await _ in wakeups {
             do {
+                // At most one read per `EventFeed.minimumInterval`: under a stream of writes, the notifications that come
+                // meanwhile are taken by one read (the hub keeps one wake-up), so a watcher's work does not grow with the
+                // write rate; after a quiet spell the first event is read at once.
+                if let lastRead, case let wait = lastRead + EventFeed.minimumInterval - .now, wait > .zero {
+                    try await Task.sleep(for: wait)
+                }
                 // Events held back by a transaction still running are read again soon, sooner at first.
                 var delay = Duration.milliseconds(10)
                 while true {
                     try Task.checkCancellation()
+                    lastRead = .now
                     let (page, refreshed) = try await PostgresCallTimeout.$override.withValue(settings.clientCallTimeout(system: false)) { [context, cursor] in
                         try await EventFeed.read(after: cursor, topics: subscription.topics, services, context: context)
                     }

@@ -230,7 +230,7 @@ struct EventTests {
         }
     }
 
-    @Test("a watcher disabled by an admin is told events.ended at the next event and hears nothing more; logging out ends a subscription; bad params change nothing", .timeLimit(.minutes(2)))
+    @Test("a watcher disabled by an admin is told events.ended at the next event and hears nothing more; logging out ends a subscription (a new login on the connection has none); bad params change nothing", .timeLimit(.minutes(2)))
     func endsWithTheSession() async throws {
         try await withCollections("events_session", configure: Self.listenOnly) { port, client, _ in
             let c = try await client.customer("Session Ltd")
@@ -254,6 +254,12 @@ struct EventTests {
                 _ = try await watcher.result("events.subscribe")
                 _ = try await watcher.result("auth.logout")
                 _ = try await client.invoice(c, "2.00", due: "2026-01-01")
+                try await Task.sleep(for: .milliseconds(500))
+                _ = try await watcher.result("server.info")
+                #expect(watcher.notifications.isEmpty)
+                // Logged in again on the same connection: no subscription carried over.
+                _ = try await watcher.login("boss", "collections admin password")
+                _ = try await client.invoice(c, "3.00", due: "2026-01-01")
                 try await Task.sleep(for: .milliseconds(500))
                 _ = try await watcher.result("server.info")
                 #expect(watcher.notifications.isEmpty)

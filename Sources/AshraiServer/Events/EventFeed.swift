@@ -20,6 +20,8 @@ public struct EventSubscription: Sendable, Equatable {
 enum EventFeed {
     /// Events per read; a subscriber further behind reads again at once.
     static let batch = 200
+    /// The least time between two reads of one subscriber (`RPCServer.deliver`).
+    static let minimumInterval = Duration.milliseconds(50)
     /// How long events are kept (MaintenanceService prunes older ones).
     static let keepDays = 30
 
