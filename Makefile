@@ -1,5 +1,5 @@
 # Ashrai — the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test build deps pg-start pg-stop pg-remove clean openrpc bench bench-outbox bench-bank bench-forecast fuzz chaos chaos-short restore-drill
+.PHONY: run test build deps pg-start pg-stop pg-remove clean openrpc bench bench-outbox bench-bank bench-forecast bench-events fuzz chaos chaos-short restore-drill
 
 run:            ## build, start this clone's cluster (Scripts/state-dir), migrate, serve on 127.0.0.1:7420
 	Scripts/run
@@ -45,6 +45,9 @@ bench:          ## release build + throwaway cluster + server + load generator; 
 
 bench-outbox:   ## only the outbox part of make bench: MESSAGES queued e-mails, DAEMONS workers, messages/s and duplicates
 	Scripts/bench-outbox
+
+bench-events:   ## only the live-events part of make bench: writers on one daemon, WATCHERS on another; event delay p50/p99, CPU
+	Scripts/bench-events
 
 bench-forecast: ## only the forecast backtest of make bench: reports.forecast from 13 weeks ago vs. actual and the due-date baseline
 	Scripts/bench-forecast
