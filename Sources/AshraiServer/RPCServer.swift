@@ -189,7 +189,7 @@ public final class RPCServer: Service, Sendable {
                     }
                     activity.isSubscribed = wanted != nil
                     guard let wanted else { return }
-                    delivery = (wanted.generation, Task { await self.deliver(wanted, context: context, writer: writer) })
+                    delivery = (wanted.generation, Task { await self.deliver(wanted, context: context, writer: writer, activity: activity) })
                 }
                 defer { delivery?.task.cancel() }
                 if sameAddress > settings.maxAnonymousPerAddress {
@@ -268,7 +268,7 @@ extension RPCServer {
     /// Sends a subscription's events to its connection until cancelled: at each wake-up from the hub, what is new
     /// since the last one delivered (`EventFeed`), a page at a time, as the subscriber sees it. A session that ended
     /// gets `events.ended` and delivery stops; a database that fails is tried again at the next wake-up (the poll).
-    func deliver(_ subscription: EventSubscription, context: CallContext, writer: LineWriter) async {
+    func deliver(_ subscription: EventSubscription, context: CallContext, writer: LineWriter, activity: ConnectionActivity) async {
         let (id, wakeups) = events.join()
         defer { events.leave(id) }
         var context = context
@@ -276,15 +276,18 @@ extension RPCServer {
         var lastRead: ContinuousClock.Instant?
         for await _ in wakeups {
             do {
-                // At most one read per `EventFeed.minimumInterval`: under a stream of writes, the notifications that come
-                // meanwhile are taken by one read (the hub keeps one wake-up), so a watcher's work does not grow with the
-                // write rate; after a quiet spell the first event is read at once.
-                if let lastRead, case let wait = lastRead + EventFeed.minimumInterval - .now, wait > .zero {
-                    try await Task.sleep(for: wait)
-                }
-                // Events held back by a transaction still running are read again soon, sooner at first.
-                var delay = Duration.milliseconds(10)
+                // Paced: at most one read per `EventFeed.minimumInterval` — under a stream of writes the notifications
+                // that come meanwhile are taken by one read (the hub keeps one wake-up), so a watcher's work does not grow
+                // with the write rate; after a quiet spell the first event is read at once. A full page is followed at
+                // once. While committed events are held back by an older transaction still running (whose end sends no
+                // notification), reading goes on at that pace as long as the horizon moves, and backs off to 1 s while
+                // it does not (one long transaction).
+                var backoff = Duration.zero
+                var immediate = false
                 while true {
+                    if !immediate, let lastRead, case let wait = lastRead + max(EventFeed.minimumInterval, backoff) - .now, wait > .zero {
+                        try await Task.sleep(for: wait)
+                    }
                     try Task.checkCancellation()
                     lastRead = .now
                     let (page, refreshed) = try await PostgresCallTimeout.$override.withValue(settings.clientCallTimeout(system: false)) { [context, cursor] in
@@ -295,16 +298,18 @@ extension RPCServer {
                         try Task.checkCancellation()
                         try await writer.send(notification.encodedBytes())
                     }
+                    let moved = page.next > cursor
                     cursor = page.next
+                    immediate = page.full
                     if page.full { continue }
                     guard page.heldBack else { break }
-                    try await Task.sleep(for: delay)
-                    delay = min(delay * 2, .seconds(1))
+                    backoff = moved ? .zero : min(max(backoff * 2, EventFeed.minimumInterval * 2), .seconds(1))
                 }
             } catch let failure as RPCFailure where failure.code == .unauthenticated || failure.code == .forbidden {
                 let ended: JSONValue = ["jsonrpc": "2.0", "method": "events.ended",
                                         "params": ["reason": .string(failure.code == .unauthenticated ? "unauthenticated" : "forbidden")]]
                 try? await writer.send(ended.encodedBytes())
+                activity.isSubscribed = false   // idle again: a connection nobody uses any more is closed in time
                 return
             } catch is CancellationError {
                 return
