@@ -291,7 +291,7 @@ extension RPCServer {
                     try Task.checkCancellation()
                     lastRead = .now
                     let (page, refreshed) = try await PostgresCallTimeout.$override.withValue(settings.clientCallTimeout(system: false)) { [context, cursor] in
-                        try await EventFeed.read(after: cursor, topics: subscription.topics, services, context: context)
+                        try await EventFeed.read(after: cursor, topics: subscription.topics, skipping: subscription.skipping, services, context: context)
                     }
                     if let refreshed { context.session = refreshed }
                     for (_, notification) in page.events {

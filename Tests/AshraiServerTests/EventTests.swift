@@ -136,6 +136,9 @@ struct EventTests {
                 let heard = try await watcher.result("events.subscribe")["topics"]?.arrayValue ?? []
                 #expect(Set(heard) == ["invoice.created", "letter.created", "assignment.changed"])
                 #expect(try await watcher.call("events.subscribe", ["topics": ["payment.recorded"]]).errorCode == 403)
+                // Assignments only here (telling the customer writes a referral letter, which the agency may read while
+                // the assignment is active).
+                _ = try await watcher.result("events.subscribe", ["topics": ["assignment.changed"]])
                 // Not heard: its assignment while pending, another agency's, a payment, an invoice no assignment covers.
                 let mine = try #require(try await client.result("assignments.create", ["agency_id": a, "customer_id": x, "invoice_ids": [x1]])["id"])
                 let theirs = try #require(try await client.result("assignments.create", ["agency_id": b, "customer_id": y, "invoice_ids": [y1],
@@ -152,6 +155,32 @@ struct EventTests {
                 #expect(events.map { $0["params"]?["data"]?["assignment_id"] } == [mine, mine, later])
                 #expect(events.map { $0["params"]?["data"]?["status"] } == ["active", "recalled", "active"])
                 #expect(events.allSatisfy { $0["params"]?["customer"]?["id"] != y })
+            }
+        }
+    }
+
+    @Test("a new subscription is not told what committed before it, even while an older transaction still runs (which holds the cursor back); it is told what comes after", .timeLimit(.minutes(2)))
+    func startsNow() async throws {
+        try await withCollections("events_start", configure: Self.listenOnly) { port, client, database in
+            let c = try await client.customer("Before Ltd")
+            // An older transaction that has an id, still running: no event after it can be taken until it ends.
+            let (opened, signal) = AsyncStream<Void>.makeStream()
+            let older = Task {
+                try await database.withTransaction { tx in
+                    _ = try await tx.query("SELECT pg_current_xact_id()")
+                    signal.yield()
+                    _ = try await tx.query("SELECT pg_sleep(1.5)")
+                }
+            }
+            for await _ in opened { break }
+            _ = try await client.invoice(c, "1.00", due: "2026-01-01")   // committed before the subscription
+            try await LineClient.with(port: port) { watcher in
+                _ = try await watcher.login("boss", "collections admin password")
+                _ = try await watcher.result("events.subscribe", ["topics": ["invoice.created"]])
+                try await older.value
+                let after = try await client.invoice(c, "2.00", due: "2026-01-01")
+                #expect(try await Self.next(1, on: &watcher)[0]["params"]?["data"]?["invoice_id"] == after)
+                try await Self.expectNothingTold(on: &watcher)
             }
         }
     }

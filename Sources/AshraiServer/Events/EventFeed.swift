@@ -12,6 +12,9 @@ public struct EventSubscription: Sendable, Equatable {
     public var cursor: EventCursor
     /// Tells one subscription from the next on the same connection.
     public var generation: Int
+    /// Events that had committed when the subscription began, though past its cursor (their transaction began after
+    /// an older one that was still running): not told, since they happened before it.
+    var skipping: Set<Int64> = []
 }
 
 /// Reads the events a subscriber has not heard yet, as that subscriber: in the request's way (`Services.read` with the
@@ -61,12 +64,23 @@ enum EventFeed {
         var heldBack: Bool
     }
 
-    /// The first cursor of a new subscription: everything from transactions still running or not started yet.
-    static func horizon(_ services: Services, context: CallContext) async throws -> EventCursor {
-        let text = try await services.read(context, query: "SELECT pg_snapshot_xmin(pg_current_snapshot())::text").scalar(String.self)
-        guard let transaction = UInt64(text) else { throw RPCFailure.internalError }
-        return EventCursor(transaction: transaction, id: 0)
+    /// Where a new subscription starts: after every transaction that has ended — and the events past that which
+    /// had already committed (a transaction older than theirs was still running), to be skipped.
+    static func start(_ services: Services, context: CallContext) async throws -> (cursor: EventCursor, skipping: Set<Int64>) {
+        let row = try await services.read(context, query: """
+            WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon)
+            SELECT h.horizon::text AS horizon,
+                   (SELECT string_agg(e.id::text, ',') FROM (SELECT id FROM events WHERE xid >= h.horizon LIMIT \(maxSkipped)) e) AS committed
+            FROM h
+            """).one()
+        guard let transaction = UInt64(try row.decode(String.self, column: "horizon")) else { throw RPCFailure.internalError }
+        let committed = (try row.decode(String?.self, column: "committed") ?? "").split(separator: ",").compactMap { Int64($0) }
+        return (EventCursor(transaction: transaction, id: 0), Set(committed))
     }
+
+    /// At most this many already-committed events are skipped at the start (more — a large import while a long
+    /// transaction ran — and the rest are told, never lost).
+    static let maxSkipped = 10_000
 
     /// Whether events after `cursor` were pruned.
     static func missed(after cursor: EventCursor, _ services: Services, context: CallContext) async throws -> Bool {
@@ -77,7 +91,8 @@ enum EventFeed {
 
     /// The next page for a subscriber whose session is `context` (checked in the same round trip; a session gone
     /// throws 401). Topics the session's role no longer hears are left out.
-    static func read(after cursor: EventCursor, topics: [EventTopic], _ services: Services, context: CallContext) async throws -> (Page, SessionInfo?) {
+    static func read(after cursor: EventCursor, topics: [EventTopic], skipping: Set<Int64> = [], _ services: Services,
+                     context: CallContext) async throws -> (Page, SessionInfo?) {
         var checked = context
         var check: SessionCheck?
         if let session = context.session, let spec = MethodCatalog.spec(named: "events.subscribe") {
@@ -125,7 +140,7 @@ enum EventFeed {
                 continue
             }
             last = max(last, event.cursor)
-            guard let topic = EventTopic(rawValue: event.topic), heard.contains(topic) else { continue }
+            guard let topic = EventTopic(rawValue: event.topic), heard.contains(topic), !skipping.contains(event.cursor.id) else { continue }
             events.append((event.cursor, notification(event, topic: topic)))
         }
         let full = rows.count >= batch

@@ -23,14 +23,16 @@ enum EventMethods {
             since = cursor
         }
         let cursor: EventCursor
+        var skipping: Set<Int64> = []
         var missed = false
         if let since {
             cursor = since
             missed = try await EventFeed.missed(after: since, services, context: context)
         } else {
-            cursor = try await EventFeed.horizon(services, context: context)
+            (cursor, skipping) = try await EventFeed.start(services, context: context)
         }
-        let subscription = EventSubscription(topics: asked, cursor: cursor, generation: (context.subscription?.generation ?? 0) + 1)
+        let subscription = EventSubscription(topics: asked, cursor: cursor, generation: (context.subscription?.generation ?? 0) + 1,
+                                             skipping: skipping)
         let result: JSONValue = ["topics": .array(asked.map { .string($0.rawValue) }), "cursor": .string(cursor.description), "missed": .bool(missed)]
         return (result, subscription)
     }
