@@ -194,10 +194,9 @@ struct DunningTests {
             }
             try await Task.sleep(for: .milliseconds(300))
             let version = try await client.result("customers.get", ["id": customer])["version"] ?? .null
-            let started = ContinuousClock.now
+            // (Had it waited for the row, the update would have succeeded once the 2.5 s holder ended.)
             let refused = try await client.call("customers.update", ["id": customer, "version": version, "name": "Impatient Ltd"])
             #expect(refused["error"]?["code"] == 503)
-            #expect(ContinuousClock.now - started < .seconds(2))
             try await blocked.value
             await jobs.shutdown()
         }
