@@ -44,10 +44,11 @@ public struct EventCursor: Sendable, Hashable, Comparable, CustomStringConvertib
         self.id = id
     }
 
-    /// Parses `"<transaction>:<id>"`; nil for anything else (both parts plain decimal numbers of at most 19 digits).
+    /// Parses `"<transaction>:<id>"`; nil for anything else (both parts plain decimal numbers that fit: a transaction of at most 20 digits, an id of at most 19).
     public init?(_ text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.count <= 19 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+        guard parts.count == 2, parts[0].count <= 20, parts[1].count <= 19,
+              parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
               let transaction = UInt64(parts[0]), let id = Int64(parts[1]) else { return nil }
         self.init(transaction: transaction, id: id)
     }

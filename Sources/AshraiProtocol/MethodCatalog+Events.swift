@@ -2,7 +2,7 @@ import AshraiCore
 
 extension Schema {
     /// Where a watcher is in the stream of events (`EventCursor`): `"<transaction>:<event id>"`.
-    public static let eventCursor: JSONValue = ["type": "string", "pattern": "^[0-9]{1,19}:[0-9]{1,19}$", "maxLength": 39]
+    public static let eventCursor: JSONValue = ["type": "string", "pattern": "^[0-9]{1,20}:[0-9]{1,19}$", "maxLength": 40]
 
     /// The params of every event notification (`events.payment_recorded`, …).
     public static let event = object([

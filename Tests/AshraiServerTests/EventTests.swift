@@ -185,6 +185,36 @@ struct EventTests {
         }
     }
 
+    @Test("the listener's connection cut by the database: the daemon connects again and LISTENs, and events still come by NOTIFY", .timeLimit(.minutes(2)))
+    func listenerReconnects() async throws {
+        try await withCollections("events_listener", configure: Self.listenOnly) { port, client, database in
+            let c = try await client.customer("Cut Ltd")
+            func listeners() async throws -> [Int] {
+                try await database.query("""
+                    SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN ashrai_events' ORDER BY pid
+                    """).map { try $0.decode(Int.self, at: 0) }
+            }
+            try await LineClient.with(port: port) { watcher in
+                _ = try await watcher.login("boss", "collections admin password")
+                _ = try await watcher.result("events.subscribe", ["topics": ["invoice.created"]])
+                let before = try await client.invoice(c, "1.00", due: "2026-01-01")
+                #expect(try await Self.next(1, on: &watcher)[0]["params"]?["data"]?["invoice_id"] == before)
+                let first = try await listeners()
+                #expect(first.count == 1)
+                _ = try await database.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY (\(PostgresArray(first.map(String.init)))::int[])")
+                var again: [Int] = []
+                for _ in 0..<100 {
+                    again = try await listeners()
+                    if again.count == 1, again != first { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(again.count == 1 && again != first)
+                let after = try await client.invoice(c, "2.00", due: "2026-01-01")
+                #expect(try await Self.next(1, on: &watcher)[0]["params"]?["data"]?["invoice_id"] == after)
+            }
+        }
+    }
+
     @Test("a client that reconnects with the cursor of the last event it handled gets what it missed, in order, once, then the live ones; a cursor before pruned events is told it missed some", .timeLimit(.minutes(2)))
     func cursorAcrossReconnect() async throws {
         try await withCollections("events_cursor", configure: Self.listenOnly) { port, client, database in

@@ -16,7 +16,7 @@ enum EventMethods {
             throw RPCFailure.forbidden("role \(session.role.rawValue) does not hear \(topic.rawValue)")
         }
         var since: EventCursor?
-        if let text = try params.optionalString("since", maxLength: 39) {
+        if let text = try params.optionalString("since", maxLength: 40) {
             guard let cursor = EventCursor(text) else {
                 throw RPCFailure.invalidParams("since", "since must be a cursor as events carry it: \"<transaction>:<id>\"")
             }
