@@ -294,7 +294,7 @@ extension RPCServer {
                         try await EventFeed.read(after: cursor, topics: subscription.topics, skipping: subscription.skipping, services, context: context)
                     }
                     if let refreshed { context.session = refreshed }
-                    for (_, notification) in page.events {
+                    for notification in page.events {
                         try Task.checkCancellation()
                         try await writer.send(notification.encodedBytes())
                     }

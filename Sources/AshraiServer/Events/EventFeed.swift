@@ -54,7 +54,8 @@ enum EventFeed {
 
     /// What one read found: the events after the cursor, oldest first, and where the next read starts.
     struct Page: Sendable {
-        var events: [(cursor: EventCursor, notification: JSONValue)]
+        /// Their notifications.
+        var events: [JSONValue]
         var next: EventCursor
         /// Whether more may be waiting (the page was full).
         var full: Bool
@@ -120,7 +121,7 @@ enum EventFeed {
         if case .live(let session)? = check?.outcome { refreshed = session }
         let role = (refreshed ?? context.session)?.role
         let heard = Set(role.map { MethodCatalog.eventTopics(heardBy: $0) } ?? [])
-        var events: [(EventCursor, JSONValue)] = []
+        var events: [JSONValue] = []
         var last = cursor
         var horizon = cursor
         var heldBack = false
@@ -141,7 +142,7 @@ enum EventFeed {
             }
             last = max(last, event.cursor)
             guard let topic = EventTopic(rawValue: event.topic), heard.contains(topic), !skipping.contains(event.cursor.id) else { continue }
-            events.append((event.cursor, notification(event, topic: topic)))
+            events.append(notification(event, topic: topic))
         }
         let full = rows.count >= batch
         return (Page(events: events, next: full ? last : max(last, horizon), full: full, heldBack: heldBack), refreshed)

@@ -50,8 +50,6 @@ final class EventHub: Sendable {
         for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield() }
     }
 
-    var subscriberCount: Int { subscribers.withLock { $0.count } }
-
     /// Stops the listener (at shutdown) and ends every subscriber's wake-ups.
     func stop() async {
         let task = listener.withLock { state -> Task<Void, Never>? in
